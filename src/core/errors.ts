@@ -1,0 +1,89 @@
+import { t } from './l10n';
+
+/**
+ * The homeserver answered with an error status. Carries what callers decide on
+ * (errcode, soft logout, how long to back off) and, for the appservice ping,
+ * the parsed body with Synapse's extra fields (`status`, `body`).
+ */
+export class MatrixApiError extends Error {
+  readonly name = 'MatrixApiError';
+  constructor(
+    readonly status: number,
+    readonly errcode: string,
+    /** The server's own `error` text (never contains our tokens: we never send them in bodies it echoes). */
+    readonly error: string,
+    readonly url: string,
+    readonly retryAfterMs: number | undefined,
+    readonly softLogout: boolean,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(t('{0} answered {1} {2}: {3}', new URL(url).host, status, errcode, error || t('no explanation given')));
+  }
+}
+
+export type RequestFailureKind =
+  /** No answer within the timeout. */
+  | 'timeout'
+  /** The caller cancelled. */
+  | 'cancelled'
+  /** DNS failure, refused or reset connection, TLS failure, lost answer. */
+  | 'network'
+  /** An answer that is not the JSON a Matrix server sends (HTML error page, garbage). */
+  | 'invalid-response'
+  /** Plain http:// to a host that is not loopback, without explicit permission. */
+  | 'insecure-url'
+  /** Not a usable URL at all. */
+  | 'invalid-url'
+  | 'too-many-redirects';
+
+/** The request did not produce a Matrix answer at all. */
+export class RequestFailedError extends Error {
+  readonly name = 'RequestFailedError';
+  constructor(
+    readonly kind: RequestFailureKind,
+    message: string,
+    readonly url: string,
+    readonly status?: number,
+    /** Low-level code such as ECONNREFUSED, when there is one. */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export function isMatrixError(e: unknown, errcode?: string): e is MatrixApiError {
+  return e instanceof MatrixApiError && (errcode === undefined || e.errcode === errcode);
+}
+
+/** Network-level failures that say nothing about whether the server acted: safe to retry idempotent work. */
+export function isTransientFailure(e: unknown): boolean {
+  if (e instanceof RequestFailedError) return e.kind === 'timeout' || e.kind === 'network';
+  if (e instanceof MatrixApiError) return e.errcode === 'M_LIMIT_EXCEEDED' || e.status >= 500;
+  return false;
+}
+
+/** One sentence for a person: what happened and what to do next. */
+export function describeError(e: unknown): string {
+  if (e instanceof MatrixApiError) {
+    const host = new URL(e.url).host;
+    switch (e.errcode) {
+      case 'M_UNKNOWN_TOKEN':
+        return e.softLogout
+          ? t('The session on {0} has expired (M_UNKNOWN_TOKEN, soft logout): rotate the token or sign in again.', host)
+          : t('{0} no longer knows this session (M_UNKNOWN_TOKEN): it was signed out elsewhere or the account was deactivated; sign in again.', host);
+      case 'M_MISSING_TOKEN':
+        return t('{0} received no access token (M_MISSING_TOKEN); this is a bug in Matrix DevTools, please report it.', host);
+      case 'M_FORBIDDEN':
+        return t('{0} refused the request (M_FORBIDDEN): {1}', host, e.error || t('no reason given'));
+      case 'M_LIMIT_EXCEEDED':
+        return t('{0} is rate-limiting requests (M_LIMIT_EXCEEDED); try again in {1} s.', host, Math.ceil((e.retryAfterMs ?? 1000) / 1000));
+      case 'M_UNRECOGNIZED':
+        return t('{0} does not support this request (M_UNRECOGNIZED, HTTP {1}); the homeserver may be too old.', host, e.status);
+      default:
+        return t('{0} answered HTTP {1} {2}: {3}', host, e.status, e.errcode, e.error || t('no explanation given'));
+    }
+  }
+  if (e instanceof RequestFailedError) return e.message;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}

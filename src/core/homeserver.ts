@@ -1,0 +1,132 @@
+// From what a person types ("example.org", "https://matrix.example.org:8448")
+// to a verified client-server API base URL and what that server can do.
+import { MatrixApiError, RequestFailedError } from './errors';
+import { HttpClient, isLoopbackHost } from './http';
+import { t } from './l10n';
+
+export interface DiscoveredHomeserver {
+  /** Client-server API base URL without a trailing slash. */
+  baseUrl: string;
+  /** The name the user typed, as a host (used for `@user:server` guesses). */
+  serverName: string;
+  /** True when `.well-known/matrix/client` pointed us there. */
+  viaWellKnown: boolean;
+  versions: ServerVersions;
+}
+
+export interface ServerVersions {
+  versions: string[];
+  unstableFeatures: Record<string, boolean>;
+}
+
+export interface LoginFlow {
+  type: string;
+  [key: string]: unknown;
+}
+
+/** Turns user input into a URL to start from. Loopback hosts default to http, everything else to https. */
+export function parseServerInput(input: string): URL {
+  const trimmed = input.trim().replace(/\/+$/, '');
+  if (!trimmed) throw new RequestFailedError('invalid-url', t('Enter a server name such as example.org or a URL such as https://matrix.example.org.'), input);
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `${guessScheme(trimmed)}://${trimmed}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new RequestFailedError('invalid-url', t('"{0}" is neither a server name nor a URL.', input), input);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new RequestFailedError('invalid-url', t('"{0}" is not an http(s) URL.', input), input);
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new RequestFailedError('invalid-url', t('"{0}" has a query, fragment or credentials; enter just the server name or URL.', input), input);
+  }
+  return url;
+}
+
+function guessScheme(hostish: string): 'http' | 'https' {
+  const host = hostish.split('/')[0].replace(/:\d+$/, '');
+  return isLoopbackHost(host) ? 'http' : 'https';
+}
+
+/**
+ * Resolves a server name or URL through `.well-known/matrix/client` and checks
+ * the result answers `/versions`. A 404 (or an unreachable well-known) means
+ * "use the given host"; a well-known that exists but is broken is an error,
+ * because the server's admin told clients to look there.
+ */
+export async function discoverHomeserver(http: HttpClient, input: string, signal?: AbortSignal): Promise<DiscoveredHomeserver> {
+  const start = parseServerInput(input);
+  const serverName = start.host;
+  let baseUrl = (start.origin + start.pathname).replace(/\/+$/, '');
+  let viaWellKnown = false;
+  const wellKnown = await fetchWellKnown(http, start.origin, signal);
+  if (wellKnown) {
+    baseUrl = wellKnown;
+    viaWellKnown = true;
+  }
+  let versions: ServerVersions;
+  try {
+    versions = await getVersions(http, baseUrl, signal);
+  } catch (e) {
+    if (e instanceof RequestFailedError && e.kind === 'cancelled') throw e;
+    const why = e instanceof Error ? e.message : String(e);
+    const message = viaWellKnown
+      ? t('{0}/.well-known/matrix/client points at {1}, which does not answer as a Matrix homeserver: {2}', start.origin, baseUrl, why)
+      : t('{0} does not answer as a Matrix homeserver: {1}', baseUrl, why);
+    throw new RequestFailedError(e instanceof RequestFailedError ? e.kind : 'invalid-response', message, baseUrl, e instanceof RequestFailedError ? e.status : undefined);
+  }
+  return { baseUrl, serverName, viaWellKnown, versions };
+}
+
+async function fetchWellKnown(http: HttpClient, origin: string, signal?: AbortSignal): Promise<string | undefined> {
+  let body: Record<string, unknown>;
+  try {
+    body = (await http.request(origin, '/.well-known/matrix/client', { signal, timeoutMs: 10_000 })).body;
+  } catch (e) {
+    if (e instanceof MatrixApiError && e.status === 404) return undefined;
+    if (e instanceof RequestFailedError && (e.kind === 'network' || e.kind === 'timeout')) return undefined;
+    if (e instanceof RequestFailedError && e.kind === 'invalid-response' && e.status === 404) return undefined;
+    if (e instanceof RequestFailedError && e.kind === 'cancelled') throw e;
+    throw new RequestFailedError('invalid-response', t('{0}/.well-known/matrix/client is broken ({1}); ask the server admin to fix it, or enter the homeserver URL directly.', origin, e instanceof Error ? e.message : String(e)), origin);
+  }
+  const hs = body['m.homeserver'] as Record<string, unknown> | undefined;
+  const baseUrl = hs && typeof hs === 'object' ? hs.base_url : undefined;
+  if (typeof baseUrl !== 'string' || !/^https?:\/\//i.test(baseUrl)) {
+    throw new RequestFailedError('invalid-response', t('{0}/.well-known/matrix/client has no valid m.homeserver.base_url; ask the server admin to fix it, or enter the homeserver URL directly.', origin), origin);
+  }
+  return baseUrl.replace(/\/+$/, '');
+}
+
+export async function getVersions(http: HttpClient, baseUrl: string, signal?: AbortSignal): Promise<ServerVersions> {
+  const { body } = await http.request(baseUrl, '/_matrix/client/versions', { signal });
+  if (!Array.isArray(body.versions)) {
+    throw new RequestFailedError('invalid-response', t('{0}/_matrix/client/versions answered without a versions list; this is not a Matrix homeserver.', baseUrl), baseUrl);
+  }
+  const unstable = body.unstable_features && typeof body.unstable_features === 'object' ? (body.unstable_features as Record<string, unknown>) : {};
+  return {
+    versions: body.versions.filter((v): v is string => typeof v === 'string'),
+    unstableFeatures: Object.fromEntries(Object.entries(unstable).map(([k, v]) => [k, v === true])),
+  };
+}
+
+/** True when the server claims spec version `wanted` (e.g. "v1.7") or later. */
+export function supportsSpecVersion(versions: ServerVersions, wanted: string): boolean {
+  const want = parseVersion(wanted);
+  if (!want) return false;
+  return versions.versions.some((v) => {
+    const have = parseVersion(v);
+    return have !== undefined && (have[0] > want[0] || (have[0] === want[0] && have[1] >= want[1]));
+  });
+}
+
+function parseVersion(v: string): [number, number] | undefined {
+  const m = /^v(\d+)\.(\d+)$/.exec(v);
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+export async function getLoginFlows(http: HttpClient, baseUrl: string, signal?: AbortSignal): Promise<LoginFlow[]> {
+  const { body } = await http.request(baseUrl, '/_matrix/client/v3/login', { signal });
+  const flows = Array.isArray(body.flows) ? body.flows : [];
+  return flows.filter((f): f is LoginFlow => !!f && typeof f === 'object' && typeof (f as LoginFlow).type === 'string');
+}

@@ -1,0 +1,269 @@
+// The only module that talks HTTP. Everything above it gets parsed JSON or a
+// typed error (MatrixApiError / RequestFailedError), never a raw response.
+import fetch from 'cross-fetch';
+import { MatrixApiError, RequestFailedError } from './errors';
+import { t } from './l10n';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface RequestOptions {
+  method?: HttpMethod;
+  /** Sent as `Authorization: Bearer`, and only to the origin it was meant for. */
+  accessToken?: string;
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined>;
+  /** Default: the client's timeout (30 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** How many 429 answers to wait out before giving up (default 2; the ping uses 0). */
+  rateLimitRetries?: number;
+}
+
+export interface HttpResponse<T> {
+  status: number;
+  body: T;
+  /** Wall-clock time of the last attempt, as this client saw it. */
+  durationMs: number;
+  /** Where the answer finally came from (after redirects). */
+  url: string;
+}
+
+export interface HttpLogEntry {
+  method: string;
+  /** Origin + path, never the query string (it may carry `access_token`). */
+  url: string;
+  status?: number;
+  errcode?: string;
+  durationMs: number;
+  failure?: string;
+}
+
+export interface HttpClientOptions {
+  timeoutMs?: number;
+  /** Allow plain http:// to hosts that are not loopback. Off by default: tokens would cross the network in clear text. */
+  allowInsecureHttp?: boolean;
+  log?: (entry: HttpLogEntry) => void;
+  userAgent?: string;
+  /** Longest 429 back-off worth waiting for instead of failing. */
+  maxRateLimitWaitMs?: number;
+  /** Injected for tests; defaults to a real timer. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const MAX_REDIRECTS = 5;
+
+export function isLoopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class HttpClient {
+  private readonly timeoutMs: number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+
+  constructor(private readonly options: HttpClientOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.sleep = options.sleep ?? sleep;
+  }
+
+  get allowsInsecureHttp(): boolean {
+    return this.options.allowInsecureHttp === true;
+  }
+
+  /** `baseUrl` + `path` (path already percent-encoded by the caller). */
+  async request<T = Record<string, unknown>>(baseUrl: string, path: string, opts: RequestOptions = {}): Promise<HttpResponse<T>> {
+    const url = joinUrl(baseUrl, path, opts.query);
+    let retriesLeft = opts.rateLimitRetries ?? 2;
+    for (;;) {
+      try {
+        return await this.send<T>(url, opts);
+      } catch (e) {
+        const wait = e instanceof MatrixApiError && e.status === 429 ? (e.retryAfterMs ?? 1000) : undefined;
+        if (wait === undefined || retriesLeft <= 0 || wait > (this.options.maxRateLimitWaitMs ?? 30_000)) throw e;
+        retriesLeft--;
+        await this.sleep(wait, opts.signal).catch(() => {
+          throw cancelled(url);
+        });
+      }
+    }
+  }
+
+  private async send<T>(startUrl: string, opts: RequestOptions): Promise<HttpResponse<T>> {
+    const method = opts.method ?? (opts.body === undefined ? 'GET' : 'POST');
+    const tokenOrigin = new URL(startUrl).origin;
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+    const onCallerAbort = () => controller.abort();
+    opts.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const started = Date.now();
+    let url = startUrl;
+    let currentMethod: HttpMethod = method;
+    let body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const entry = (extra: Partial<HttpLogEntry>) => this.options.log?.({ method: currentMethod, url: stripQuery(url), durationMs: Date.now() - started, ...extra });
+    try {
+      if (opts.signal?.aborted) throw cancelled(url);
+      for (let redirects = 0; ; redirects++) {
+        this.checkUrlAllowed(url);
+        const headers: Record<string, string> = { Accept: 'application/json' };
+        if (body !== undefined) headers['Content-Type'] = 'application/json';
+        if (this.options.userAgent) headers['User-Agent'] = this.options.userAgent;
+        // A redirect to another origin must not carry our token there.
+        if (opts.accessToken && new URL(url).origin === tokenOrigin) headers.Authorization = `Bearer ${opts.accessToken}`;
+        let res: Response;
+        try {
+          res = await fetch(url, { method: currentMethod, headers, body, redirect: 'manual', signal: controller.signal });
+        } catch (e) {
+          throw translateFetchFailure(e, url, timedOut, timeoutMs, opts.signal);
+        }
+        const location = res.headers.get('location');
+        if (res.status >= 300 && res.status < 400 && location) {
+          if (redirects >= MAX_REDIRECTS) {
+            throw new RequestFailedError('too-many-redirects', t('{0} redirected more than {1} times; check the homeserver URL.', stripQuery(url), MAX_REDIRECTS), url, res.status);
+          }
+          url = new URL(location, url).toString();
+          if (res.status === 303 || ((res.status === 301 || res.status === 302) && currentMethod === 'POST')) {
+            currentMethod = 'GET';
+            body = undefined;
+          }
+          continue;
+        }
+        let text: string;
+        try {
+          text = await res.text();
+        } catch (e) {
+          throw translateFetchFailure(e, url, timedOut, timeoutMs, opts.signal);
+        }
+        const parsed = parseBody(text, res.headers.get('content-type'), url, res.status);
+        if (res.status >= 400) {
+          const error = toMatrixError(parsed, res.status, url, res.headers.get('retry-after'));
+          entry({ status: res.status, errcode: error.errcode });
+          throw error;
+        }
+        entry({ status: res.status });
+        return { status: res.status, body: parsed as T, durationMs: Date.now() - started, url };
+      }
+    } catch (e) {
+      if (!(e instanceof MatrixApiError)) {
+        entry({ failure: e instanceof RequestFailedError ? e.kind : 'error', status: e instanceof RequestFailedError ? e.status : undefined });
+      }
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onCallerAbort);
+    }
+  }
+
+  private checkUrlAllowed(url: string): void {
+    const parsed = new URL(url);
+    if (parsed.protocol === 'https:') return;
+    if (parsed.protocol !== 'http:') {
+      throw new RequestFailedError('invalid-url', t('{0} is not an http(s) URL.', stripQuery(url)), url);
+    }
+    if (!isLoopbackHost(parsed.hostname) && !this.allowsInsecureHttp) {
+      throw new RequestFailedError(
+        'insecure-url',
+        t('Refusing plain http:// to {0}: tokens would travel unencrypted. Use https://, or allow insecure HTTP explicitly for a test server.', parsed.host),
+        url,
+      );
+    }
+  }
+}
+
+export function joinUrl(baseUrl: string, path: string, query?: RequestOptions['query']): string {
+  const url = new URL(baseUrl.replace(/\/+$/, '') + path);
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+  return url.toString();
+}
+
+function stripQuery(url: string): string {
+  const u = new URL(url);
+  return u.origin + u.pathname;
+}
+
+function cancelled(url: string): RequestFailedError {
+  return new RequestFailedError('cancelled', t('The request to {0} was cancelled.', new URL(url).host), url);
+}
+
+function parseBody(text: string, contentType: string | null, url: string, status: number): unknown {
+  const where = stripQuery(url);
+  if (text.trim() === '') {
+    if (status >= 400 || status === 204) return {};
+    throw new RequestFailedError('invalid-response', t('{0} answered HTTP {1} with an empty body instead of JSON; is this a Matrix homeserver URL?', where, status), url, status);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    const looksHtml = /html/i.test(contentType ?? '') || /^\s*</.test(text);
+    const message = looksHtml
+      ? t('{0} answered HTTP {1} with an HTML page instead of JSON: the URL probably points at a website or a proxy error page, not a Matrix homeserver API.', where, status)
+      : t('{0} answered HTTP {1} with something that is not JSON; check that the URL is a Matrix homeserver.', where, status);
+    throw new RequestFailedError('invalid-response', message, url, status);
+  }
+}
+
+function toMatrixError(parsed: unknown, status: number, url: string, retryAfterHeader: string | null): MatrixApiError {
+  const body = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  const errcode = typeof body.errcode === 'string' ? body.errcode : status === 429 ? 'M_LIMIT_EXCEEDED' : 'M_UNKNOWN';
+  const error = typeof body.error === 'string' ? body.error : '';
+  let retryAfterMs = typeof body.retry_after_ms === 'number' && body.retry_after_ms >= 0 ? body.retry_after_ms : undefined;
+  if (retryAfterMs === undefined && retryAfterHeader) retryAfterMs = parseRetryAfter(retryAfterHeader);
+  return new MatrixApiError(status, errcode, error, url, retryAfterMs, body.soft_logout === true, body);
+}
+
+function parseRetryAfter(value: string): number | undefined {
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function translateFetchFailure(e: unknown, url: string, timedOut: boolean, timeoutMs: number, callerSignal?: AbortSignal): RequestFailedError {
+  if (e instanceof RequestFailedError) return e;
+  const host = new URL(url).host;
+  if (timedOut) {
+    return new RequestFailedError('timeout', t('{0} did not answer within {1} s; check the network or try again later.', host, Math.round(timeoutMs / 100) / 10), url);
+  }
+  if (callerSignal?.aborted) return cancelled(url);
+  const err = e as { code?: string; errno?: string; message?: string; type?: string };
+  const code = err.code ?? err.errno;
+  let message: string;
+  switch (code) {
+    case 'ECONNREFUSED':
+      message = t('Nothing is listening at {0} (connection refused): check the URL and that the server is running.', host);
+      break;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      message = t('The host {0} could not be found (DNS lookup failed): check the server name.', new URL(url).hostname);
+      break;
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ERR_STREAM_PREMATURE_CLOSE':
+      message = t('The connection to {0} was lost before the answer arrived ({1}); try again.', host, code);
+      break;
+    default:
+      message = code && /CERT|TLS|SSL|SELF_SIGNED/i.test(code)
+        ? t('The TLS connection to {0} failed ({1}): the certificate is not trusted by this machine.', host, code)
+        : t('Could not reach {0}: {1}', host, (err.message ?? String(e)).replace(/^request to \S+ failed, reason: /, ''));
+  }
+  return new RequestFailedError('network', message, url, undefined, code);
+}

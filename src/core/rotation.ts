@@ -1,0 +1,183 @@
+// Token rotation that never logs anyone out by accident (shared/MATRIX-NOTES.md):
+// - one /refresh per account at a time in this process (single flight) and
+//   across processes (an ExclusiveLock), re-reading the store after taking the
+//   lock so a rotation done by another window is adopted, not repeated;
+// - new tokens are stored before anyone uses them, and the old refresh token is
+//   only replaced by that store, so a lost answer is retried with it;
+// - 401/403 from /refresh ends the session but deletes nothing.
+import { MatrixApiError, RequestFailedError, isTransientFailure } from './errors';
+import type { ExclusiveLock } from './fileLock';
+import { HttpClient, sleep } from './http';
+import { t } from './l10n';
+import { requestRefresh, SessionTokens } from './session';
+
+export interface TokenStore {
+  get(accountId: string): Promise<SessionTokens | undefined>;
+  set(accountId: string, tokens: SessionTokens): Promise<void>;
+}
+
+/** What rotation needs to know about an account. */
+export interface RotatableAccount {
+  id: string;
+  homeserverUrl: string;
+  refreshTokenLifetimeMs?: number;
+}
+
+export class NoSessionError extends Error {
+  readonly name = 'NoSessionError';
+  constructor(readonly accountId: string) {
+    super(t('{0} is not signed in; use Sign In Again.', accountId));
+  }
+}
+
+export class NotRotatableError extends Error {
+  readonly name = 'NotRotatableError';
+  constructor(readonly accountId: string) {
+    super(t('The session of {0} has no refresh token (the server issued a non-expiring access token), so there is nothing to rotate.', accountId));
+  }
+}
+
+/** The server refused the refresh token: only a new sign-in helps. Tokens and account are kept. */
+export class SessionEndedError extends Error {
+  readonly name = 'SessionEndedError';
+  constructor(readonly accountId: string, readonly reason: MatrixApiError) {
+    super(t('The session of {0} has ended ({1}: {2}); sign in again.', accountId, reason.errcode, reason.error || String(reason.status)));
+  }
+}
+
+export interface RotationPolicy {
+  /** Rotate once this fraction of the access token's lifetime has passed. */
+  lifetimeFraction: number;
+  /** …and no later than this long before it expires. */
+  minMarginMs: number;
+}
+
+export const DEFAULT_ROTATION_POLICY: RotationPolicy = { lifetimeFraction: 2 / 3, minMarginMs: 30_000 };
+
+/** When these tokens should be rotated proactively; undefined when they never expire. */
+export function rotationDueAt(tokens: SessionTokens, policy: RotationPolicy = DEFAULT_ROTATION_POLICY): number | undefined {
+  if (tokens.expiresAt === undefined || !tokens.refreshToken) return undefined;
+  const lifetime = tokens.expiresAt - tokens.issuedAt;
+  const byFraction = tokens.issuedAt + lifetime * policy.lifetimeFraction;
+  return Math.max(tokens.issuedAt, Math.min(byFraction, tokens.expiresAt - policy.minMarginMs));
+}
+
+export interface RotatorEvents {
+  /** New tokens were stored by this process. */
+  onRotated?(accountId: string, tokens: SessionTokens): void;
+  onSessionEnded?(accountId: string, error: SessionEndedError): void;
+}
+
+export interface TokenRotatorOptions {
+  http: HttpClient;
+  store: TokenStore;
+  lock: ExclusiveLock;
+  now?: () => number;
+  /** Back-off between attempts after a network failure; attempts = length + 1. */
+  retryDelaysMs?: number[];
+  events?: RotatorEvents;
+}
+
+export interface AccessOptions {
+  /** Rotate first when the access token expires within this time. Default 60 s. */
+  minValidityMs?: number;
+  signal?: AbortSignal;
+}
+
+export class TokenRotator {
+  private readonly inFlight = new Map<string, Promise<SessionTokens>>();
+  private readonly now: () => number;
+  private readonly retryDelaysMs: number[];
+
+  constructor(private readonly options: TokenRotatorOptions) {
+    this.now = options.now ?? Date.now;
+    this.retryDelaysMs = options.retryDelaysMs ?? [500, 1_000, 2_000, 4_000];
+  }
+
+  /** A valid access token, rotating first when it is about to expire. */
+  async getAccessToken(account: RotatableAccount, opts: AccessOptions = {}): Promise<string> {
+    const tokens = await this.options.store.get(account.id);
+    if (!tokens) throw new NoSessionError(account.id);
+    const minValidityMs = opts.minValidityMs ?? 60_000;
+    if (tokens.expiresAt === undefined || tokens.expiresAt - this.now() > minValidityMs || !tokens.refreshToken) {
+      return tokens.accessToken;
+    }
+    return (await this.rotate(account, { seen: tokens, signal: opts.signal })).accessToken;
+  }
+
+  /**
+   * Rotates now. `seen` is the token set the caller found wanting; if the store
+   * holds a different one by the time we own the lock, someone else rotated and
+   * that result is returned instead of refreshing again.
+   */
+  rotate(account: RotatableAccount, opts: { seen?: SessionTokens; signal?: AbortSignal } = {}): Promise<SessionTokens> {
+    const running = this.inFlight.get(account.id);
+    if (running) return running;
+    const flight = this.rotateExclusively(account, opts.seen, opts.signal).finally(() => this.inFlight.delete(account.id));
+    this.inFlight.set(account.id, flight);
+    return flight;
+  }
+
+  /**
+   * Runs an authenticated call. On 401 `M_UNKNOWN_TOKEN` with `soft_logout: true`
+   * it rotates once and retries once; any other answer goes to the caller.
+   */
+  async withAccessToken<T>(account: RotatableAccount, call: (accessToken: string) => Promise<T>, opts: AccessOptions = {}): Promise<T> {
+    const token = await this.getAccessToken(account, opts);
+    try {
+      return await call(token);
+    } catch (e) {
+      if (!(e instanceof MatrixApiError && e.errcode === 'M_UNKNOWN_TOKEN' && e.softLogout)) throw e;
+      const current = await this.options.store.get(account.id);
+      if (!current?.refreshToken) throw e;
+      const seen = current.accessToken === token ? current : { ...current, accessToken: token };
+      const fresh = await this.rotate(account, { seen, signal: opts.signal });
+      return call(fresh.accessToken);
+    }
+  }
+
+  private async rotateExclusively(account: RotatableAccount, seen: SessionTokens | undefined, signal?: AbortSignal): Promise<SessionTokens> {
+    const before = seen ?? (await this.options.store.get(account.id));
+    return this.options.lock.run(
+      account.id,
+      async () => {
+        const current = await this.options.store.get(account.id);
+        if (!current) throw new NoSessionError(account.id);
+        if (before && current.accessToken !== before.accessToken) return current; // another window got there first
+        if (!current.refreshToken) throw new NotRotatableError(account.id);
+        const fresh = await this.refreshWithRetries(account, current.refreshToken, signal);
+        // Stored before anyone can use it: once A1/R1 is used, the old refresh token is dead.
+        await this.options.store.set(account.id, fresh);
+        this.options.events?.onRotated?.(account.id, fresh);
+        return fresh;
+      },
+      signal,
+    );
+  }
+
+  private async refreshWithRetries(account: RotatableAccount, refreshToken: string, signal?: AbortSignal): Promise<SessionTokens> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await requestRefresh(this.options.http, account.homeserverUrl, refreshToken, {
+          refreshTokenLifetimeMs: account.refreshTokenLifetimeMs,
+          signal,
+          now: this.now,
+        });
+      } catch (e) {
+        if (e instanceof MatrixApiError && (e.status === 401 || e.status === 403)) {
+          const ended = new SessionEndedError(account.id, e);
+          this.options.events?.onSessionEnded?.(account.id, ended);
+          throw ended;
+        }
+        // The spec keeps the old refresh token valid until the new tokens are
+        // used, so after a lost answer the same request is safe to repeat.
+        const delay = this.retryDelaysMs[attempt];
+        if (!isTransientFailure(e) || delay === undefined || signal?.aborted) throw e;
+        const wait = e instanceof MatrixApiError && e.retryAfterMs !== undefined ? Math.max(delay, e.retryAfterMs) : delay;
+        await sleep(wait, signal).catch(() => {
+          throw new RequestFailedError('cancelled', t('Token rotation for {0} was cancelled; the current tokens are kept.', account.id), account.homeserverUrl);
+        });
+      }
+    }
+  }
+}
