@@ -17,6 +17,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** How many 429 answers to wait out before giving up (default 2; the ping uses 0). */
   rateLimitRetries?: number;
+  /** Allow plain http:// off loopback for this request (appservice URLs inside private networks). */
+  allowInsecureHttp?: boolean;
 }
 
 export interface HttpResponse<T> {
@@ -124,7 +126,7 @@ export class HttpClient {
     try {
       if (opts.signal?.aborted) throw cancelled(url);
       for (let redirects = 0; ; redirects++) {
-        this.checkUrlAllowed(url);
+        this.checkUrlAllowed(url, opts.allowInsecureHttp);
         const headers: Record<string, string> = { Accept: 'application/json' };
         if (body !== undefined) headers['Content-Type'] = 'application/json';
         if (this.options.userAgent) headers['User-Agent'] = this.options.userAgent;
@@ -174,13 +176,13 @@ export class HttpClient {
     }
   }
 
-  private checkUrlAllowed(url: string): void {
+  private checkUrlAllowed(url: string, allowInsecure?: boolean): void {
     const parsed = new URL(url);
     if (parsed.protocol === 'https:') return;
     if (parsed.protocol !== 'http:') {
       throw new RequestFailedError('invalid-url', t('{0} is not an http(s) URL.', stripQuery(url)), url);
     }
-    if (!isLoopbackHost(parsed.hostname) && !this.allowsInsecureHttp) {
+    if (!isLoopbackHost(parsed.hostname) && !this.allowsInsecureHttp && !allowInsecure) {
       throw new RequestFailedError(
         'insecure-url',
         t('Refusing plain http:// to {0}: tokens would travel unencrypted. Use https://, or allow insecure HTTP explicitly for a test server.', parsed.host),

@@ -1,0 +1,24 @@
+// Log lines pass through here. Known secrets (registered when they are read or
+// issued) are replaced exactly; token-shaped strings are caught by pattern too.
+const known = new Set<string>();
+
+/** Remember a secret so that `redact` removes it wherever it appears. */
+export function registerSecret(secret: string | undefined): void {
+  if (secret && secret.length >= 6) known.add(secret);
+}
+
+const PATTERNS: Array<[RegExp, string]> = [
+  // Synapse access/refresh/appservice tokens and MAS tokens.
+  [/\b(sy[trn]|mat|mar|mct|syr)_[A-Za-z0-9_-]{6,}/g, '$1_<redacted>'],
+  [/(Bearer\s+)[^\s"',]+/gi, '$1<redacted>'],
+  [/([?&](?:access_token|refresh_token|token)=)[^&\s"']+/gi, '$1<redacted>'],
+  [/("(?:access_token|refresh_token|as_token|hs_token|password|token)"\s*:\s*")(?:[^"\\]|\\.)*"/gi, '$1<redacted>"'],
+  [/\b((?:as_token|hs_token|access_token|refresh_token|password)\s*[:=]\s*)[^\s,}]+/gi, '$1<redacted>'],
+];
+
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of known) if (out.includes(secret)) out = out.split(secret).join('<redacted>');
+  for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
