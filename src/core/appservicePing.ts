@@ -185,6 +185,10 @@ export function explainPingError(e: MatrixApiError, appserviceId: string): Expla
 }
 
 function explainRequestFailure(e: unknown, req: PingRequest): Explained {
+  if (e instanceof RequestFailedError && e.kind === 'cancelled') {
+    // Not a fault of the homeserver: "check the homeserver URL" would send the user looking for one.
+    return { summary: t('The ping was cancelled here before the homeserver answered; the homeserver may still finish it.') };
+  }
   if (e instanceof RequestFailedError && e.kind === 'timeout') {
     return {
       summary: t('The homeserver did not answer the ping within {0} s.', Math.round((req.timeoutMs ?? DEFAULT_PING_TIMEOUT_MS) / 1000)),
