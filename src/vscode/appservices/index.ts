@@ -1,12 +1,92 @@
-// Placeholder until the appservices feature lands (issue: appservices).
+// The Appservices feature: find registrations, ping them through their
+// homeserver, check them directly, and explain every outcome in the
+// "Matrix Appservices" output channel. This file only wires the parts.
+import * as vscode from 'vscode';
 import type { AccountsFeature } from '../accounts';
 import type { FeatureDeps } from '../deps';
+import { Log } from '../log';
+import { config, createHttpClient } from '../settings';
+import { AppserviceCatalog } from './catalog';
+import { registerAppserviceCommands } from './commands';
+import { HomeserverMemory } from './homeservers';
+import { AppservicePingService, PingSettings } from './pingService';
+import { AppservicesTreeProvider } from './tree';
+import { readTextFile, WorkspaceRegistrationSources } from './workspaceSources';
 
 export interface AppservicesFeature {
   /** Internal, for the host test suite. */
-  testApi: Record<string, unknown>;
+  testApi: AppservicesTestApi & Record<string, unknown>;
 }
 
-export function registerAppservices(_deps: FeatureDeps, _accounts: AccountsFeature): AppservicesFeature {
-  return { testApi: {} };
+export interface AppservicesTestApi {
+  catalog: AppserviceCatalog;
+  pings: AppservicePingService;
+  memory: HomeserverMemory;
+  /** What the output channel received (redacted), oldest first. */
+  outputLines(): readonly string[];
+  rescan(): Promise<void>;
+  diagnosticsFor(file: string): readonly vscode.Diagnostic[];
+}
+
+export function pingSettings(): PingSettings {
+  const c = config();
+  return {
+    pingTimeoutMs: Math.max(5, c.get<number>('pingTimeoutSeconds', 75)) * 1000,
+    concurrency: Math.min(16, Math.max(1, Math.floor(c.get<number>('pingAllConcurrency', 4)))),
+    revealOnFailure: c.get<boolean>('revealOutputOnPingFailure', true),
+  };
+}
+
+export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature): AppservicesFeature {
+  const { context, prompts } = deps;
+  const log = new Log('Matrix Appservices');
+  const catalog = new AppserviceCatalog(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+  const memory = new HomeserverMemory(context.workspaceState);
+  const pings = new AppservicePingService({
+    http: () => createHttpClient(log),
+    readText: readTextFile,
+    secrets: context.secrets,
+    state: context.workspaceState,
+    output: { info: (l) => log.info(l), warn: (l) => log.warn(l), error: (l) => log.error(l), reveal: () => log.show(true) },
+    settings: pingSettings,
+  });
+  const sources = new WorkspaceRegistrationSources(catalog);
+  const tree = new AppservicesTreeProvider(catalog, pings, memory);
+  const view = vscode.window.createTreeView('matrixDevtools.appservices', { treeDataProvider: tree, showCollapseAll: true });
+
+  context.subscriptions.push(
+    log,
+    catalog,
+    pings,
+    sources,
+    tree,
+    view,
+    catalog.onDidChange(() => tree.refresh()),
+    pings.onDidChangeResult(() => tree.refresh()),
+    context.secrets.onDidChange((e) => {
+      if (e.key.startsWith('matrixDevtools.appservice.')) tree.refresh();
+    }),
+    registerAppserviceCommands({
+      catalog,
+      pings,
+      memory,
+      accounts,
+      prompts,
+      showLog: () => log.show(false),
+      rescan: () => sources.rescan(),
+      refreshTree: () => tree.refresh(),
+    }),
+  );
+  void sources.rescan();
+
+  return {
+    testApi: {
+      catalog,
+      pings,
+      memory,
+      outputLines: () => log.lines,
+      rescan: () => sources.rescan(),
+      diagnosticsFor: (file) => sources.diagnosticsFor(file),
+    },
+  };
 }

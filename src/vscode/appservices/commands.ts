@@ -1,0 +1,193 @@
+// The appservice commands: pick what to act on, ask what is missing, run the
+// model under withProgress, and sum up in one notification.
+import * as vscode from 'vscode';
+import { parseServerInput } from '../../core/homeserver';
+import { t } from '../../core/l10n';
+import type { AccountsFeature } from '../accounts';
+import type { PromptService } from '../prompts';
+import type { AppserviceCatalog, AppserviceItem } from './catalog';
+import { formatPingAllSummary } from './format';
+import { describeHomeserver, effectiveHomeserver, homeserverChoices, HomeserverMemory } from './homeservers';
+import type { AppservicePingService } from './pingService';
+import type { AppserviceTreeNode } from './tree';
+import { displayPath } from './workspaceSources';
+
+export interface AppserviceCommandContext {
+  catalog: AppserviceCatalog;
+  pings: AppservicePingService;
+  memory: HomeserverMemory;
+  accounts: AccountsFeature;
+  prompts: PromptService;
+  showLog(): void;
+  rescan(): Promise<void>;
+  refreshTree(): void;
+}
+
+type Arg = AppserviceTreeNode | undefined;
+
+export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.Disposable {
+  const showOutput = t('Show Output');
+  const afterNotification = (choice: string | undefined) => {
+    if (choice === showOutput) c.showLog();
+  };
+
+  const pickItem = async (arg: Arg, placeHolder: string, filter: (i: AppserviceItem) => boolean = () => true): Promise<AppserviceItem | undefined> => {
+    if (arg?.type === 'appservice') return c.catalog.get(arg.item.key) ?? arg.item;
+    const items = c.catalog.items().filter(filter);
+    if (items.length === 0) {
+      void c.prompts.info(t('No appservices found. Add registration files to the workspace or list them in the matrixDevtools.appservices setting.'));
+      return undefined;
+    }
+    if (items.length === 1) return items[0];
+    const picked = await c.prompts.quickPick(
+      items.map((item) => {
+        const hs = effectiveHomeserver(item, c.memory);
+        return { label: item.id, description: hs ? describeHomeserver(hs.input) : undefined, detail: item.file ? displayPath(item.file) : t('from settings'), item };
+      }),
+      { placeHolder, matchOnDescription: true, matchOnDetail: true },
+    );
+    return picked?.item;
+  };
+
+  /** The homeserver to ping through; asks (and remembers) when none is known yet. */
+  const homeserverFor = async (item: AppserviceItem, ask: boolean): Promise<string | undefined> => {
+    const known = effectiveHomeserver(item, c.memory);
+    if (known || !ask) return known?.input;
+    const picked = await pickHomeserver(item);
+    if (picked) {
+      await c.memory.remember(item.key, picked);
+      c.refreshTree();
+    }
+    return picked;
+  };
+
+  const pickHomeserver = async (item: AppserviceItem): Promise<string | undefined> => {
+    const enter = t('Enter a homeserver name or URL…');
+    const choices = homeserverChoices(c.accounts.list());
+    let input: string | undefined;
+    if (choices.length > 0) {
+      const picked = await c.prompts.quickPick(
+        [
+          ...choices.map((ch) => ({ label: describeHomeserver(ch.homeserverUrl), description: ch.homeserverUrl, detail: ch.userIds.join(', '), value: ch.homeserverUrl })),
+          { label: enter, value: undefined },
+        ],
+        { placeHolder: t('Which homeserver has the registration of "{0}" loaded?', item.id) },
+      );
+      if (!picked) return undefined;
+      input = picked.value;
+    }
+    if (input) return input;
+    const typed = await c.prompts.inputBox({
+      title: t('Homeserver for appservice "{0}"', item.id),
+      prompt: t('The homeserver that loaded this registration: a server name (example.org) or URL (http://localhost:8008).'),
+      ignoreFocusOut: true,
+      validateInput: (value) => {
+        try {
+          parseServerInput(value);
+          return undefined;
+        } catch (e) {
+          return e instanceof Error ? e.message : String(e);
+        }
+      },
+    });
+    return typed?.trim() || undefined;
+  };
+
+  const withCancellableProgress = <T>(title: string, task: (signal: AbortSignal, progress: vscode.Progress<{ message?: string; increment?: number }>) => Promise<T>): Thenable<T> =>
+    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+      const controller = new AbortController();
+      const sub = token.onCancellationRequested(() => controller.abort());
+      try {
+        return await task(controller.signal, progress);
+      } finally {
+        sub.dispose();
+      }
+    });
+
+  const commands: Array<[string, (arg: Arg) => unknown]> = [
+    ['matrixDevtools.pingAppservice', async (arg) => {
+      const item = await pickItem(arg, t('Appservice to ping'));
+      if (!item) return undefined;
+      const homeserver = await homeserverFor(item, true);
+      if (!homeserver) return undefined;
+      const report = await withCancellableProgress(t('Pinging "{0}" through {1}…', item.id, describeHomeserver(homeserver)), (signal) => c.pings.ping(item, homeserver, signal));
+      if (report.outcome === 'ok') void c.prompts.info(t('"{0}": {1}', item.id, report.result.summary));
+      else if (report.outcome === 'failed') void c.prompts.warning(t('"{0}": {1}', item.id, report.result.summary), showOutput).then(afterNotification);
+      return report;
+    }],
+    ['matrixDevtools.pingAllAppservices', async () => {
+      const items = c.catalog.items();
+      if (items.length === 0) {
+        void c.prompts.info(t('No appservices found. Add registration files to the workspace or list them in the matrixDevtools.appservices setting.'));
+        return undefined;
+      }
+      const targets = items.map((item) => ({ item, homeserver: effectiveHomeserver(item, c.memory)?.input }));
+      const summary = await withCancellableProgress(t('Pinging {0} appservices…', targets.length), (signal, progress) =>
+        c.pings.pingAll(targets, signal, (done, total, report) => progress.report({ increment: 100 / total, message: t('{0}/{1}: "{2}" {3}', done, total, report.appserviceId, report.outcome) })),
+      );
+      const message = formatPingAllSummary(summary);
+      const notify = summary.failing > 0 || summary.skipped > 0 ? c.prompts.warning : c.prompts.info;
+      void notify(message, showOutput).then(afterNotification);
+      return summary;
+    }],
+    ['matrixDevtools.setAppserviceToken', async (arg) => {
+      const item = await pickItem(arg, t('Appservice whose as_token to set'), (i) => i.source === 'settings');
+      if (!item) return undefined;
+      if (item.source !== 'settings') {
+        const open = t('Open Registration File');
+        const choice = await c.prompts.info(t('"{0}" takes its as_token from its registration file at each ping; edit the file to change it.', item.id), open);
+        if (choice === open && item.file) await vscode.window.showTextDocument(vscode.Uri.file(item.file));
+        return undefined;
+      }
+      const token = await c.prompts.inputBox({
+        title: t('as_token for appservice "{0}"', item.id),
+        prompt: t('The as_token from the registration the homeserver loaded. Kept in the secret store, never in settings.'),
+        password: true,
+        ignoreFocusOut: true,
+        validateInput: (value) => (value.trim() ? undefined : t('Paste the as_token.')),
+      });
+      if (!token?.trim()) return undefined;
+      await c.pings.setAsToken(item.id, token.trim());
+      c.refreshTree();
+      void c.prompts.info(t('The as_token for "{0}" is stored in the secret store.', item.id));
+      return true;
+    }],
+    ['matrixDevtools.chooseAppserviceHomeserver', async (arg) => {
+      const item = await pickItem(arg, t('Appservice to choose a homeserver for'));
+      if (!item) return undefined;
+      if (item.configuredHomeserver) {
+        const openSettings = t('Open Settings');
+        const choice = await c.prompts.info(t('"{0}" uses {1} from the matrixDevtools.appservices setting; change it there.', item.id, item.configuredHomeserver), openSettings);
+        if (choice === openSettings) await vscode.commands.executeCommand('workbench.action.openSettings', 'matrixDevtools.appservices');
+        return undefined;
+      }
+      const picked = await pickHomeserver(item);
+      if (!picked) return undefined;
+      await c.memory.remember(item.key, picked);
+      c.refreshTree();
+      return picked;
+    }],
+    ['matrixDevtools.openRegistrationFile', async (arg) => {
+      const item = await pickItem(arg, t('Registration file to open'), (i) => !!i.file);
+      if (!item?.file) return undefined;
+      await vscode.window.showTextDocument(vscode.Uri.file(item.file));
+      return item.file;
+    }],
+    ['matrixDevtools.checkAppserviceDirectly', async (arg) => {
+      const item = await pickItem(arg, t('Appservice to check directly'), (i) => !!i.file);
+      if (!item) return undefined;
+      const homeserver = await homeserverFor(item, false);
+      const report = await withCancellableProgress(t('Checking "{0}" directly…', item.id), (signal) => c.pings.checkDirectly(item, homeserver, signal));
+      const message = report.notChecked ?? report.verdict ?? report.direct?.summary ?? '';
+      const good = report.direct?.acceptsHsToken === true && report.direct.acceptsWrongToken !== true && (!report.ping || report.ping.outcome === 'ok');
+      void (good ? c.prompts.info : c.prompts.warning)(t('"{0}": {1}', item.id, message), showOutput).then(afterNotification);
+      return report;
+    }],
+    ['matrixDevtools.refreshAppservices', async () => {
+      await c.rescan();
+      c.refreshTree();
+    }],
+    ['matrixDevtools.showAppserviceLog', () => c.showLog()],
+  ];
+  return vscode.Disposable.from(...commands.map(([id, run]) => vscode.commands.registerCommand(id, run)));
+}

@@ -1,0 +1,124 @@
+// Keeps the catalog in step with the workspace: registration files matching
+// the glob (watched), files named in the settings, and the Problems panel.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { t } from '../../core/l10n';
+import { config } from '../settings';
+import { AppserviceCatalog, AppserviceSettingsEntry } from './catalog';
+import { toDiagnosticData } from './diagnostics';
+
+const DEFAULT_GLOB = '**/*registration*.{yaml,yml}';
+const EXCLUDE = '**/node_modules/**';
+
+export async function readTextFile(file: string): Promise<string> {
+  return new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(file)));
+}
+
+export class WorkspaceRegistrationSources implements vscode.Disposable {
+  private readonly diagnostics = vscode.languages.createDiagnosticCollection('matrix-registration');
+  private readonly disposables: vscode.Disposable[] = [this.diagnostics];
+  private watchers: vscode.Disposable[] = [];
+  private scanning: Promise<void> | undefined;
+  private rescanQueued = false;
+
+  constructor(private readonly catalog: AppserviceCatalog) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('matrixDevtools.appservices') || e.affectsConfiguration('matrixDevtools.registrationGlob')) void this.rescan();
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.rescan()),
+      catalog.onDidChange(() => this.publishDiagnostics()),
+    );
+  }
+
+  /** Full rescan; concurrent calls collapse into one follow-up scan. */
+  rescan(): Promise<void> {
+    if (this.scanning) {
+      this.rescanQueued = true;
+      return this.scanning;
+    }
+    this.scanning = this.scan().finally(() => {
+      this.scanning = undefined;
+      if (this.rescanQueued) {
+        this.rescanQueued = false;
+        void this.rescan();
+      }
+    });
+    return this.scanning;
+  }
+
+  /** The diagnostics currently shown for a file (for the host tests). */
+  diagnosticsFor(file: string): readonly vscode.Diagnostic[] {
+    return this.diagnostics.get(vscode.Uri.file(file)) ?? [];
+  }
+
+  dispose(): void {
+    vscode.Disposable.from(...this.watchers, ...this.disposables).dispose();
+  }
+
+  private async scan(): Promise<void> {
+    const c = config();
+    this.catalog.setBaseDir(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+    this.catalog.setEntries(c.get<AppserviceSettingsEntry[]>('appservices', []) ?? []);
+    const glob = c.get<string>('registrationGlob', DEFAULT_GLOB) || DEFAULT_GLOB;
+    const found = vscode.workspace.workspaceFolders?.length ? await vscode.workspace.findFiles(glob, EXCLUDE) : [];
+    const files = new Set([...found.map((u) => u.fsPath), ...this.catalog.settingsFiles()]);
+    const loaded = await Promise.all([...files].map(async (file) => [file, await this.load(file)] as const));
+    // A settings file that does not exist stays out of the catalog: its entry reports "not found".
+    this.catalog.replaceFiles(loaded.filter(([, content]) => content !== undefined) as Array<[string, string | { unreadable: string }]>);
+    this.watch(glob);
+  }
+
+  private async load(file: string): Promise<string | { unreadable: string } | undefined> {
+    try {
+      return await readTextFile(file);
+    } catch (e) {
+      if (e instanceof vscode.FileSystemError && e.code === 'FileNotFound') return undefined;
+      return { unreadable: e instanceof Error ? e.message : String(e) };
+    }
+  }
+
+  private watch(glob: string): void {
+    vscode.Disposable.from(...this.watchers).dispose();
+    this.watchers = [];
+    const onChange = async (uri: vscode.Uri) => {
+      if (uri.fsPath.split(path.sep).includes('node_modules')) return;
+      const content = await this.load(uri.fsPath);
+      if (content === undefined) this.catalog.removeFile(uri.fsPath);
+      else this.catalog.setFile(uri.fsPath, content);
+    };
+    const onDelete = (uri: vscode.Uri) => this.catalog.removeFile(uri.fsPath);
+    const patterns: vscode.GlobPattern[] = [glob];
+    for (const file of this.catalog.settingsFiles()) patterns.push(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
+    for (const pattern of patterns) {
+      const watcher = vscode.workspace.createFileSystemWatcher(pattern);
+      watcher.onDidCreate(onChange);
+      watcher.onDidChange(onChange);
+      watcher.onDidDelete(onDelete);
+      this.watchers.push(watcher);
+    }
+  }
+
+  private publishDiagnostics(): void {
+    const known = new Set(this.catalog.knownFiles());
+    this.diagnostics.forEach((uri) => {
+      if (!known.has(uri.fsPath)) this.diagnostics.delete(uri);
+    });
+    for (const file of known) {
+      const diagnostics = toDiagnosticData(this.catalog.problemsForFile(file)).map((d) => {
+        const range = new vscode.Range(d.range.startLine, d.range.startCharacter, d.range.endLine, d.range.endCharacter);
+        const diagnostic = new vscode.Diagnostic(range, d.message, d.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error);
+        diagnostic.source = d.source;
+        diagnostic.code = d.code;
+        return diagnostic;
+      });
+      this.diagnostics.set(vscode.Uri.file(file), diagnostics);
+    }
+  }
+}
+
+/** For messages: a path relative to the workspace when it is inside it. */
+export function displayPath(file: string): string {
+  const rel = vscode.workspace.asRelativePath(file, true);
+  return rel || file || t('(unknown file)');
+}
