@@ -65,7 +65,8 @@ export function rotationDueAt(tokens: SessionTokens, policy: RotationPolicy = DE
 export interface RotatorEvents {
   /** New tokens were stored by this process. */
   onRotated?(accountId: string, tokens: SessionTokens): void;
-  onSessionEnded?(accountId: string, error: SessionEndedError): void;
+  /** `rejected` is the token set whose refresh token the server refused (to tell it from a newer one). */
+  onSessionEnded?(accountId: string, error: SessionEndedError, rejected: SessionTokens): void;
 }
 
 export interface TokenRotatorOptions {
@@ -145,7 +146,7 @@ export class TokenRotator {
         if (!current) throw new NoSessionError(account.id);
         if (before && current.accessToken !== before.accessToken) return current; // another window got there first
         if (!current.refreshToken) throw new NotRotatableError(account.id);
-        const fresh = await this.refreshWithRetries(account, current.refreshToken, signal);
+        const fresh = await this.refreshWithRetries(account, current, current.refreshToken, signal);
         // Stored before anyone can use it: once A1/R1 is used, the old refresh token is dead.
         await this.options.store.set(account.id, fresh);
         this.options.events?.onRotated?.(account.id, fresh);
@@ -155,7 +156,7 @@ export class TokenRotator {
     );
   }
 
-  private async refreshWithRetries(account: RotatableAccount, refreshToken: string, signal?: AbortSignal): Promise<SessionTokens> {
+  private async refreshWithRetries(account: RotatableAccount, current: SessionTokens, refreshToken: string, signal?: AbortSignal): Promise<SessionTokens> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await requestRefresh(this.options.http, account.homeserverUrl, refreshToken, {
@@ -166,7 +167,7 @@ export class TokenRotator {
       } catch (e) {
         if (e instanceof MatrixApiError && (e.status === 401 || e.status === 403)) {
           const ended = new SessionEndedError(account.id, e);
-          this.options.events?.onSessionEnded?.(account.id, ended);
+          this.options.events?.onSessionEnded?.(account.id, ended, current);
           throw ended;
         }
         // The spec keeps the old refresh token valid until the new tokens are

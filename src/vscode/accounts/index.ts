@@ -1,18 +1,160 @@
-// Placeholder until the accounts feature lands (issue: accounts in VS Code).
+// Wires the accounts feature into VS Code: storage, lock, log, tree, commands,
+// the `matrix` AuthenticationProvider. The logic lives in manager.ts,
+// actions.ts and flows.ts, which import no vscode at run time.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { FileLock } from '../../core/fileLock';
+import { t } from '../../core/l10n';
+import { MatrixAuthenticationProvider } from '../auth/provider';
 import type { FeatureDeps } from '../deps';
+import { Log } from '../log';
+import { config, createHttpClient, rotationPolicy } from '../settings';
+import { AccountActions } from './actions';
+import { AccountFlows, type ProgressRunner } from './flows';
+import { AccountManager } from './manager';
+import { METADATA_KEY } from './metadataStore';
+import { secretKeyFor } from './secretTokenStore';
+import { SwitchableHttpClient } from './switchableHttp';
+import { AccountsTreeProvider, type AccountNode, type RenderedTreeItem } from './treeProvider';
+import type { AccountView } from './types';
 
 export interface AccountSummary {
   userId: string;
   homeserverUrl: string;
 }
 
+/** Internal, for the extension's own host test suite: no token strings except the clearly named one. */
+export interface AccountsTestApi {
+  listAccounts(): AccountView[];
+  treeItems(): RenderedTreeItem[];
+  logLines(): string[];
+  /** Secret keys this feature has entries under right now. */
+  secretKeys(): Promise<string[]>;
+  /** The feature's globalState entries, as JSON text. */
+  globalStateText(): string;
+  rotateNow(accountId: string): Promise<void>;
+  /** Re-reads storage (as after another window wrote). */
+  reload(): Promise<void>;
+  /** Internal: the current access token (rotated first when near expiry). Never for UI. */
+  internalGetAccessTokenForTest(accountId: string): Promise<string>;
+}
+
 export interface AccountsFeature {
   /** Signed-in accounts, for features that need "a picked account's homeserver". */
   list(): AccountSummary[];
+  /** Runs an authenticated call for an account with a fresh token (one retry after a soft logout). */
+  withAccessToken<T>(accountId: string, call: (accessToken: string) => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** Internal, for the host test suite. */
-  testApi: Record<string, unknown>;
+  testApi: AccountsTestApi;
 }
 
-export function registerAccounts(_deps: FeatureDeps): AccountsFeature {
-  return { list: () => [], testApi: {} };
+export function registerAccounts(deps: FeatureDeps): AccountsFeature {
+  const { context, prompts } = deps;
+  const log = new Log('Matrix');
+  const http = new SwitchableHttpClient(createHttpClient(log));
+  const lockDir = path.join(context.globalStorageUri.fsPath, 'locks');
+  const manager = new AccountManager({
+    secrets: context.secrets,
+    memento: context.globalState,
+    lock: new FileLock(lockDir),
+    coherenceDir: lockDir,
+    http,
+    log,
+    settings: { autoRotate: () => config().get<boolean>('autoRotate', true), rotationPolicy },
+  });
+  const actions = new AccountActions(manager, { deviceDisplayName: `Matrix DevTools (${vscode.env.appName})` });
+  const flows = new AccountFlows(manager, actions, prompts, withProgress, vscode.env.clipboard);
+  flows.onShowLog = () => log.show(false);
+  const tree = new AccountsTreeProvider(manager);
+  const view = vscode.window.createTreeView('matrixDevtools.accounts', { treeDataProvider: tree, showCollapseAll: true });
+
+  const signInAgain = t('Sign In Again');
+  const byItem = (run: (id: string) => Promise<unknown>) => async (arg?: AccountNode | string) => {
+    const id = await pickAccountId(manager, prompts, arg);
+    if (id) await run(id);
+  };
+
+  context.subscriptions.push(
+    log,
+    manager,
+    tree,
+    view,
+    MatrixAuthenticationProvider.register(manager, flows),
+    vscode.commands.registerCommand('matrixDevtools.addAccount', (server?: string) => flows.addAccount(typeof server === 'string' ? server : undefined)),
+    vscode.commands.registerCommand('matrixDevtools.removeAccount', byItem((id) => flows.removeAccount(id))),
+    vscode.commands.registerCommand('matrixDevtools.signOut', byItem((id) => flows.signOut(id))),
+    vscode.commands.registerCommand('matrixDevtools.signInAgain', byItem((id) => flows.signInAgain(id))),
+    vscode.commands.registerCommand('matrixDevtools.rotateToken', byItem((id) => flows.rotateNow(id))),
+    vscode.commands.registerCommand('matrixDevtools.checkSession', byItem((id) => flows.checkSession(id))),
+    vscode.commands.registerCommand('matrixDevtools.copyAccessToken', byItem((id) => flows.copyAccessToken(id))),
+    vscode.commands.registerCommand('matrixDevtools.setRefreshTokenLifetime', byItem((id) => flows.setRefreshTokenLifetime(id))),
+    vscode.commands.registerCommand('matrixDevtools.refreshAccounts', () => flows.refresh()),
+    vscode.commands.registerCommand('matrixDevtools.showLog', () => log.show(false)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('matrixDevtools.requestTimeoutSeconds') || e.affectsConfiguration('matrixDevtools.allowInsecureHttp')) {
+        http.switchTo(createHttpClient(log));
+      }
+      if (e.affectsConfiguration('matrixDevtools.autoRotate') || e.affectsConfiguration('matrixDevtools.rotation')) manager.rearmAll();
+    }),
+  );
+  const ended = manager.onSessionEnded(async (e) => {
+    // Told once: the manager fires this only for the window that found the session over.
+    const answer = await prompts.warning(e.message, signInAgain);
+    if (answer === signInAgain) await flows.signInAgain(e.accountId);
+  });
+  context.subscriptions.push({ dispose: () => ended.dispose() });
+  void manager.load();
+
+  return {
+    list: () =>
+      manager
+        .accounts()
+        .filter((a) => a.displayState !== 'signedOut' && a.displayState !== 'needsSignIn')
+        .map((a) => ({ userId: a.userId, homeserverUrl: a.homeserverUrl })),
+    withAccessToken: (id, call, signal) => manager.withAccessToken(id, call, { signal }),
+    testApi: {
+      listAccounts: () => manager.accounts(),
+      treeItems: () => tree.render(),
+      logLines: () => [...log.lines],
+      secretKeys: async () => {
+        const keys = manager.accounts().map((a) => secretKeyFor(a.id));
+        const present = await Promise.all(keys.map(async (k) => ((await context.secrets.get(k)) === undefined ? undefined : k)));
+        return present.filter((k): k is string => k !== undefined);
+      },
+      globalStateText: () => JSON.stringify(context.globalState.get(METADATA_KEY) ?? []),
+      rotateNow: async (id) => {
+        await manager.rotateNow(id);
+      },
+      reload: () => manager.load(),
+      internalGetAccessTokenForTest: (id) => manager.getAccessToken(id),
+    },
+  };
+}
+
+const withProgress: ProgressRunner = {
+  run: (title, task, opts) =>
+    Promise.resolve(
+      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: opts?.cancellable ?? false }, (_progress, token) => {
+        const controller = new AbortController();
+        const subscription = token.onCancellationRequested(() => controller.abort());
+        return task(controller.signal).finally(() => subscription.dispose());
+      }),
+    ),
+};
+
+/** The account of a tree item, an id passed by a test or another command, or one the user picks. */
+async function pickAccountId(manager: AccountManager, prompts: FeatureDeps['prompts'], arg?: AccountNode | string): Promise<string | undefined> {
+  if (typeof arg === 'string') return manager.account(arg) ? arg : undefined;
+  if (arg && typeof arg === 'object' && 'accountId' in arg) return arg.accountId;
+  const accounts = manager.accounts();
+  if (accounts.length === 0) {
+    void prompts.info(t('No Matrix accounts yet; add one first.'));
+    return undefined;
+  }
+  if (accounts.length === 1) return accounts[0].id;
+  const picked = await prompts.quickPick(
+    accounts.map((a) => ({ label: a.userId, description: new URL(a.homeserverUrl).host, id: a.id })),
+    { title: t('Matrix account'), placeHolder: t('Which account?') },
+  );
+  return picked?.id;
 }

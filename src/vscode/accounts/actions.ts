@@ -1,0 +1,212 @@
+// What the account commands do, minus the prompts: sign in (password or an
+// existing token), sign in again keeping the device, sign out, remove, check,
+// set the custom refresh-token lifetime, refresh. Plain Node, like the manager.
+import { isMatrixError, isTransientFailure } from '../../core/errors';
+import { getVersions, type DiscoveredHomeserver } from '../../core/homeserver';
+import { t } from '../../core/l10n';
+import { NoSessionError, NotRotatableError, SessionEndedError } from '../../core/rotation';
+import { loginWithPassword, logout, whoami, type SessionTokens, type WhoAmI } from '../../core/session';
+import { accountIdFor, type AccountManager } from './manager';
+import type { AccountMetadata, AccountView } from './types';
+
+export interface AccountActionsOptions {
+  /** Shown in the user's device list. */
+  deviceDisplayName?: string;
+}
+
+export interface RefreshSummary {
+  checked: number;
+  failed: Array<{ accountId: string; message: string }>;
+}
+
+/** Sign-out found the server unreachable; the tokens are still stored. */
+export class ServerLogoutFailedError extends Error {
+  readonly name = 'ServerLogoutFailedError';
+  constructor(readonly accountId: string, readonly cause: unknown) {
+    super(t('Could not sign out on the server: {0}', cause instanceof Error ? cause.message : String(cause)));
+  }
+}
+
+export class AccountActions {
+  private readonly deviceDisplayName: string;
+
+  constructor(private readonly mgr: AccountManager, options: AccountActionsOptions = {}) {
+    this.deviceDisplayName = options.deviceDisplayName ?? 'Matrix DevTools';
+  }
+
+  async addWithPassword(server: DiscoveredHomeserver, user: string, password: string, signal?: AbortSignal): Promise<AccountView> {
+    const login = await loginWithPassword(this.mgr.http, server.baseUrl, { user, password, deviceDisplayName: this.deviceDisplayName }, { signal, now: this.mgr.now });
+    return this.adopt(server, login.userId, login.deviceId, login.tokens, 'password');
+  }
+
+  /** An access token the user already has (optionally with its refresh token), checked with whoami. */
+  async addWithAccessToken(server: DiscoveredHomeserver, accessToken: string, refreshToken: string | undefined, signal?: AbortSignal): Promise<AccountView> {
+    const me = await whoami(this.mgr.http, server.baseUrl, accessToken, { signal });
+    const tokens: SessionTokens = { accessToken, refreshToken: refreshToken || undefined, issuedAt: this.mgr.now() };
+    return this.adopt(server, me.userId, me.deviceId ?? '', tokens, 'accessToken');
+  }
+
+  /** Password sign-in for an existing entry, keeping its device (and so its history and keys). */
+  async signInAgainWithPassword(id: string, password: string, signal?: AbortSignal): Promise<AccountView> {
+    const m = this.mgr.require(id);
+    const login = await loginWithPassword(
+      this.mgr.http,
+      m.homeserverUrl,
+      { user: m.userId, password, deviceId: m.deviceId || undefined, deviceDisplayName: this.deviceDisplayName, refreshTokenLifetimeMs: m.refreshTokenLifetimeMs },
+      { signal, now: this.mgr.now },
+    );
+    await this.checkSameUser(m, login.userId, login.tokens.accessToken);
+    return this.resume(m, login.deviceId, login.tokens, 'password');
+  }
+
+  async signInAgainWithAccessToken(id: string, accessToken: string, refreshToken: string | undefined, signal?: AbortSignal): Promise<AccountView> {
+    const m = this.mgr.require(id);
+    const me = await whoami(this.mgr.http, m.homeserverUrl, accessToken, { signal });
+    if (me.userId !== m.userId) throw new Error(t('That access token belongs to {0}, not {1}; add it as a separate account instead.', me.userId, m.userId));
+    return this.resume(m, me.deviceId ?? m.deviceId, { accessToken, refreshToken: refreshToken || undefined, issuedAt: this.mgr.now() }, 'accessToken');
+  }
+
+  /**
+   * Logs out on the server and forgets the tokens; the entry stays (signed out).
+   * When the server cannot be reached, throws ServerLogoutFailedError unless
+   * `forgetIfUnreachable`, so the user decides whether to forget anyway.
+   */
+  async signOut(id: string, opts: { signal?: AbortSignal; forgetIfUnreachable?: boolean } = {}): Promise<void> {
+    const m = this.mgr.require(id);
+    await this.mgr.whileLeaving(id, async () => {
+      try {
+        await this.serverLogout(m, opts.signal);
+      } catch (e) {
+        if (!opts.forgetIfUnreachable) throw new ServerLogoutFailedError(id, e);
+        this.mgr.log.warn(`Signing out ${m.userId} on the server failed (${e instanceof Error ? e.message : String(e)}); forgetting the tokens anyway.`);
+      }
+      await this.mgr.metadata.patch(id, { state: 'signedOut' });
+      await this.mgr.forgetSession(id);
+    });
+    this.mgr.log.info(`Signed out ${m.userId} on ${m.homeserverUrl}.`);
+  }
+
+  /** Logs out on the server when possible, then deletes the tokens and the entry. */
+  async remove(id: string, signal?: AbortSignal): Promise<void> {
+    const m = this.mgr.require(id);
+    await this.mgr.whileLeaving(id, async () => {
+      try {
+        await this.serverLogout(m, signal);
+      } catch (e) {
+        this.mgr.log.warn(`Could not sign ${m.userId} out on the server before removing the account: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      await this.mgr.forgetSession(id);
+      await this.mgr.metadata.remove(id);
+      this.mgr.forgetAccount(id);
+    });
+    this.mgr.fireChanged();
+    this.mgr.log.info(`Removed the account ${m.userId} on ${m.homeserverUrl}.`);
+  }
+
+  /** whoami with the current token (rotating on expiry or soft logout). */
+  async checkSession(id: string, signal?: AbortSignal): Promise<WhoAmI> {
+    const m = this.mgr.require(id);
+    const me = await this.mgr.withAccessToken(id, (token) => whoami(this.mgr.http, m.homeserverUrl, token, { signal }), { signal });
+    if (me.deviceId && me.deviceId !== m.deviceId) await this.mgr.metadata.patch(id, { deviceId: me.deviceId });
+    this.mgr.log.info(`Checked the session of ${me.userId} (device ${me.deviceId ?? '?'}): valid.`);
+    return me;
+  }
+
+  /** `undefined` clears it. Applies from the next rotation or sign-in. */
+  async setRefreshTokenLifetime(id: string, lifetimeMs: number | undefined): Promise<void> {
+    this.mgr.require(id);
+    await this.mgr.metadata.patch(id, { refreshTokenLifetimeMs: lifetimeMs });
+    this.mgr.fireChanged();
+  }
+
+  /** Re-reads storage, then checks every signed-in account and updates its spec versions. */
+  async refreshAll(signal?: AbortSignal): Promise<RefreshSummary> {
+    await this.mgr.load();
+    const summary: RefreshSummary = { checked: 0, failed: [] };
+    const live = this.mgr.accounts().filter((a) => a.displayState !== 'signedOut' && a.displayState !== 'needsSignIn');
+    await Promise.all(
+      live.map(async (a) => {
+        try {
+          const versions = await getVersions(this.mgr.http, a.homeserverUrl, signal);
+          await this.mgr.metadata.patch(a.id, { specVersions: versions.versions });
+          await this.checkSession(a.id, signal);
+          summary.checked++;
+        } catch (e) {
+          this.mgr.noteReachability(a.id, e);
+          summary.failed.push({ accountId: a.id, message: e instanceof Error ? e.message : String(e) });
+        }
+      }),
+    );
+    this.mgr.fireChanged();
+    return summary;
+  }
+
+  private async adopt(server: DiscoveredHomeserver, userId: string, deviceId: string, tokens: SessionTokens, method: AccountMetadata['signInMethod']): Promise<AccountView> {
+    const id = accountIdFor(userId, server.baseUrl);
+    const existing = this.mgr.metadata.get(id);
+    if (existing) {
+      // Same account added again: the new session replaces the old one, whose device would otherwise linger.
+      const old = await this.mgr.readStored(id);
+      if (old && existing.deviceId !== deviceId) await this.quietLogout(server.baseUrl, old.tokens.accessToken);
+    }
+    await this.mgr.metadata.upsert({
+      id,
+      userId,
+      homeserverUrl: server.baseUrl,
+      serverName: server.serverName,
+      deviceId,
+      specVersions: server.versions.versions,
+      signInMethod: method,
+      state: 'signedIn',
+      addedAt: existing?.addedAt ?? this.mgr.now(),
+      lastRotationAt: undefined,
+      refreshTokenLifetimeMs: existing?.refreshTokenLifetimeMs,
+    });
+    await this.mgr.storeSession(id, tokens);
+    this.mgr.log.info(`Signed in ${userId} on ${server.baseUrl} (device ${deviceId || '?'}, ${describeExpiry(tokens, this.mgr.now())}).`);
+    return this.mgr.account(id) as AccountView;
+  }
+
+  private async resume(m: AccountMetadata, deviceId: string, tokens: SessionTokens, method: AccountMetadata['signInMethod']): Promise<AccountView> {
+    await this.mgr.metadata.patch(m.id, { deviceId, state: 'signedIn', signInMethod: method, sessionEndedNotifiedAt: undefined });
+    await this.mgr.storeSession(m.id, tokens);
+    this.mgr.log.info(`Signed in ${m.userId} again on ${m.homeserverUrl} (device ${deviceId || '?'}, ${describeExpiry(tokens, this.mgr.now())}).`);
+    return this.mgr.account(m.id) as AccountView;
+  }
+
+  private async checkSameUser(m: AccountMetadata, userId: string, newAccessToken: string): Promise<void> {
+    if (userId === m.userId) return;
+    await this.quietLogout(m.homeserverUrl, newAccessToken);
+    throw new Error(t('The server signed in {0}, not {1}; add it as a separate account instead.', userId, m.userId));
+  }
+
+  /** Ends the session on the server. Throws only when the server could not be asked (network, 5xx). */
+  private async serverLogout(m: AccountMetadata, signal?: AbortSignal): Promise<void> {
+    const stored = await this.mgr.readStored(m.id);
+    if (!stored) return;
+    if (stored.ended) {
+      // The refresh token is dead, but the access token may live on until it expires.
+      await this.quietLogout(m.homeserverUrl, stored.tokens.accessToken, signal);
+      return;
+    }
+    try {
+      await this.mgr.withAccessToken(m.id, (token) => logout(this.mgr.http, m.homeserverUrl, token, { signal }), { signal });
+    } catch (e) {
+      if (e instanceof SessionEndedError || e instanceof NoSessionError || e instanceof NotRotatableError) return;
+      if (isMatrixError(e) && (e.status === 401 || e.status === 403)) return; // already gone on the server
+      if (isTransientFailure(e) || !isMatrixError(e)) throw e;
+      this.mgr.log.warn(`The server refused to sign ${m.userId} out: ${e.message}`);
+    }
+  }
+
+  private async quietLogout(baseUrl: string, accessToken: string, signal?: AbortSignal): Promise<void> {
+    await logout(this.mgr.http, baseUrl, accessToken, { signal }).catch((e: unknown) => {
+      this.mgr.log.info(`Best-effort logout of an old session on ${baseUrl}: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  }
+}
+
+function describeExpiry(tokens: SessionTokens, now: number): string {
+  if (tokens.expiresAt === undefined) return tokens.refreshToken ? 'refreshable, no known expiry' : 'non-expiring token';
+  return `access token expires in ${Math.round((tokens.expiresAt - now) / 1000)} s${tokens.refreshToken ? ', refreshable' : ''}`;
+}

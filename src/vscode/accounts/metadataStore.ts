@@ -1,0 +1,64 @@
+// Non-secret account facts in globalState (a Memento). Read fresh on every
+// call: VS Code updates a window's globalState when another window writes it.
+import type { AccountMetadata, MementoLike } from './types';
+
+export const METADATA_KEY = 'matrixDevtools.accounts';
+
+export class AccountMetadataStore {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly memento: MementoLike) {}
+
+  list(): AccountMetadata[] {
+    const value = this.memento.get<unknown>(METADATA_KEY);
+    return Array.isArray(value) ? value.filter(isMetadata) : [];
+  }
+
+  get(id: string): AccountMetadata | undefined {
+    return this.list().find((a) => a.id === id);
+  }
+
+  /** Adds or replaces the entry with this id (order kept). */
+  upsert(account: AccountMetadata): Promise<void> {
+    return this.change((all) => {
+      const i = all.findIndex((a) => a.id === account.id);
+      if (i >= 0) all[i] = account;
+      else all.push(account);
+    });
+  }
+
+  /** Changes some fields; `undefined` values remove the field. No-op for an unknown id. */
+  patch(id: string, fields: Partial<AccountMetadata>): Promise<void> {
+    return this.change((all) => {
+      const a = all.find((x) => x.id === id);
+      if (!a) return;
+      for (const [k, v] of Object.entries(fields)) {
+        if (v === undefined) delete (a as unknown as Record<string, unknown>)[k];
+        else (a as unknown as Record<string, unknown>)[k] = v;
+      }
+    });
+  }
+
+  remove(id: string): Promise<void> {
+    return this.change((all) => {
+      const i = all.findIndex((a) => a.id === id);
+      if (i >= 0) all.splice(i, 1);
+    });
+  }
+
+  /** Read-modify-write, one at a time in this window. */
+  private change(edit: (all: AccountMetadata[]) => void): Promise<void> {
+    const run = this.queue.then(async () => {
+      const all = this.list().map((a) => ({ ...a }));
+      edit(all);
+      await this.memento.update(METADATA_KEY, all);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function isMetadata(v: unknown): v is AccountMetadata {
+  const a = v as AccountMetadata;
+  return !!a && typeof a === 'object' && typeof a.id === 'string' && typeof a.userId === 'string' && typeof a.homeserverUrl === 'string';
+}

@@ -1,0 +1,177 @@
+// Tokens live only in SecretStorage, one entry per account. VS Code's
+// SecretStorage is cached per window and a write reaches the other windows a
+// little later (through the main process), so a window that takes the rotation
+// lock right after another released it can still read the OLD refresh token
+// and refresh a second time: the "surprise logout" of MATRIX-NOTES. Each write
+// therefore also leaves a marker file (a random generation id, nothing derived
+// from a token) next to the lock files; a reader whose secret does not match a
+// recent marker waits until its window has caught up.
+import { createHash, randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { sleep } from '../../core/http';
+import { registerSecret } from '../../core/redact';
+import type { TokenStore } from '../../core/rotation';
+import type { SessionTokens } from '../../core/session';
+import type { AccountsLog, SecretStorageLike } from './types';
+
+export const SECRET_KEY_PREFIX = 'matrixDevtools.tokens/';
+
+export function secretKeyFor(accountId: string): string {
+  return SECRET_KEY_PREFIX + accountId;
+}
+
+export function accountIdFromSecretKey(key: string): string | undefined {
+  return key.startsWith(SECRET_KEY_PREFIX) ? key.slice(SECRET_KEY_PREFIX.length) : undefined;
+}
+
+/** What one secret entry holds. */
+export interface StoredSession {
+  tokens: SessionTokens;
+  /** Set when the server refused the refresh token: the session is over, the tokens are kept. */
+  ended?: { at: number; errcode: string };
+  /** Changes with every write; matched against the marker file. */
+  generation: string;
+}
+
+export interface SecretTokenStoreOptions {
+  /** Folder shared by all windows (the lock folder). Without it, no cross-window catch-up. */
+  coherenceDir?: string;
+  /** How long a reader waits for its window's SecretStorage to catch up. */
+  catchUpTimeoutMs?: number;
+  /** Markers older than this are ignored (a writer that crashed between the two writes). */
+  markerTrustMs?: number;
+  log?: AccountsLog;
+}
+
+interface Marker {
+  generation: string | null;
+  at: number;
+}
+
+export class SecretTokenStore implements TokenStore {
+  private readonly catchUpTimeoutMs: number;
+  private readonly markerTrustMs: number;
+
+  constructor(private readonly secrets: SecretStorageLike, private readonly options: SecretTokenStoreOptions = {}) {
+    this.catchUpTimeoutMs = options.catchUpTimeoutMs ?? 5_000;
+    this.markerTrustMs = options.markerTrustMs ?? 20_000;
+  }
+
+  /** Usable tokens: undefined when there are none or the session ended. */
+  async get(accountId: string): Promise<SessionTokens | undefined> {
+    const stored = await this.read(accountId);
+    return stored && !stored.ended ? stored.tokens : undefined;
+  }
+
+  /** Stores fresh tokens (a sign-in or a rotation); clears an ended mark. */
+  async set(accountId: string, tokens: SessionTokens): Promise<void> {
+    await this.write(accountId, { tokens: stripExtras(tokens), generation: randomUUID() });
+  }
+
+  /** Marks the session as ended, keeping its tokens. */
+  async markEnded(accountId: string, errcode: string, at: number): Promise<void> {
+    const stored = await this.read(accountId);
+    if (!stored) return;
+    await this.write(accountId, { tokens: stored.tokens, ended: { at, errcode }, generation: randomUUID() });
+  }
+
+  async delete(accountId: string): Promise<void> {
+    await this.secrets.delete(secretKeyFor(accountId));
+    await this.writeMarker(accountId, null);
+  }
+
+  /** The whole entry, after waiting (bounded) for writes other windows announced. */
+  async read(accountId: string): Promise<StoredSession | undefined> {
+    const deadline = Date.now() + this.catchUpTimeoutMs;
+    for (let waited = false; ; waited = true) {
+      const stored = await this.readRaw(accountId);
+      const marker = await this.readMarker(accountId);
+      const current = !marker || Date.now() - marker.at > this.markerTrustMs || marker.generation === (stored?.generation ?? null);
+      if (current) {
+        if (waited) this.options.log?.info(`Picked up the tokens another window stored for ${accountId}.`);
+        return stored;
+      }
+      if (Date.now() >= deadline) {
+        this.options.log?.warn(`The secret store of this window did not catch up with another window's write for ${accountId} within ${this.catchUpTimeoutMs} ms; using what it has.`);
+        return stored;
+      }
+      await sleep(25);
+    }
+  }
+
+  private async readRaw(accountId: string): Promise<StoredSession | undefined> {
+    const text = await this.secrets.get(secretKeyFor(accountId));
+    if (text === undefined) return undefined;
+    const parsed = parseStored(text);
+    if (!parsed) {
+      this.options.log?.warn(`The secret entry of ${accountId} is not readable; treating the account as signed out.`);
+      return undefined;
+    }
+    registerSecret(parsed.tokens.accessToken);
+    registerSecret(parsed.tokens.refreshToken);
+    return parsed;
+  }
+
+  private async write(accountId: string, stored: StoredSession): Promise<void> {
+    registerSecret(stored.tokens.accessToken);
+    registerSecret(stored.tokens.refreshToken);
+    await this.secrets.store(secretKeyFor(accountId), JSON.stringify(stored));
+    await this.writeMarker(accountId, stored.generation);
+  }
+
+  private markerFile(accountId: string): string | undefined {
+    const dir = this.options.coherenceDir;
+    return dir ? path.join(dir, `${createHash('sha256').update(accountId).digest('hex').slice(0, 32)}.generation`) : undefined;
+  }
+
+  private async readMarker(accountId: string): Promise<Marker | undefined> {
+    const file = this.markerFile(accountId);
+    if (!file) return undefined;
+    try {
+      const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as Marker;
+      return typeof parsed.at === 'number' ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async writeMarker(accountId: string, generation: string | null): Promise<void> {
+    const file = this.markerFile(accountId);
+    if (!file) return;
+    try {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      const temp = `${file}.${randomUUID()}.tmp`;
+      await fs.writeFile(temp, JSON.stringify({ generation, at: Date.now() } satisfies Marker), { mode: 0o600 });
+      await fs.rename(temp, file);
+    } catch (e) {
+      // Only the cross-window catch-up suffers; the tokens themselves are stored.
+      this.options.log?.warn(`Could not write the token marker for ${accountId}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+}
+
+function stripExtras(tokens: SessionTokens): SessionTokens {
+  const out: SessionTokens = { accessToken: tokens.accessToken, issuedAt: tokens.issuedAt };
+  if (tokens.refreshToken !== undefined) out.refreshToken = tokens.refreshToken;
+  if (tokens.expiresAt !== undefined) out.expiresAt = tokens.expiresAt;
+  return out;
+}
+
+function parseStored(text: string): StoredSession | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!value || typeof value !== 'object') return undefined;
+  const v = value as Partial<StoredSession>;
+  const tk = v.tokens as Partial<SessionTokens> | undefined;
+  if (!tk || typeof tk.accessToken !== 'string' || typeof tk.issuedAt !== 'number') return undefined;
+  return {
+    tokens: stripExtras(tk as SessionTokens),
+    ended: v.ended && typeof v.ended.at === 'number' ? { at: v.ended.at, errcode: String(v.ended.errcode) } : undefined,
+    generation: typeof v.generation === 'string' ? v.generation : '',
+  };
+}

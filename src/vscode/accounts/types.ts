@@ -1,0 +1,126 @@
+// The small interfaces the account model talks to instead of `vscode`, so the
+// same model runs in the extension host and in plain-Node unit tests.
+import type { HttpLogEntry } from '../../core/http';
+import type { RotationPolicy } from '../../core/rotation';
+
+export interface DisposableLike {
+  dispose(): unknown;
+}
+
+/** Same shape as `vscode.Event` (extra arguments omitted). */
+export type EventLike<T> = (listener: (e: T) => unknown) => DisposableLike;
+
+/** The part of `vscode.SecretStorage` the accounts feature uses. */
+export interface SecretStorageLike {
+  get(key: string): Thenable<string | undefined>;
+  store(key: string, value: string): Thenable<void>;
+  delete(key: string): Thenable<void>;
+  onDidChange: EventLike<{ readonly key: string }>;
+}
+
+/** The part of `vscode.Memento` (globalState) the accounts feature uses. */
+export interface MementoLike {
+  get<T>(key: string): T | undefined;
+  update(key: string, value: unknown): Thenable<void>;
+}
+
+/** What the model writes to the output channel (implemented by `Log`). */
+export interface AccountsLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  request(entry: HttpLogEntry): void;
+}
+
+export interface AccountsSettings {
+  autoRotate(): boolean;
+  rotationPolicy(): RotationPolicy;
+}
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): DisposableLike;
+}
+
+export const realTimers: Timers = {
+  setTimeout(fn, ms) {
+    const handle = setTimeout(fn, ms);
+    // A pending rotation must not keep a CLI or test process alive.
+    handle.unref?.();
+    return { dispose: () => clearTimeout(handle) };
+  },
+};
+
+/** What a session is, as the user sees it. */
+export type AccountState = 'signedIn' | 'expiringSoon' | 'needsSignIn' | 'signedOut' | 'unreachable';
+
+/** The persisted part of the state (the rest is derived at run time). */
+export type StoredSessionState = 'signedIn' | 'needsSignIn' | 'signedOut';
+
+/** Non-secret facts about an account, kept in globalState. Never a token. */
+export interface AccountMetadata {
+  id: string;
+  userId: string;
+  homeserverUrl: string;
+  /** What the user typed (server name or URL), for Sign In Again and the auth provider's scopes. */
+  serverName: string;
+  deviceId: string;
+  displayName?: string;
+  specVersions: string[];
+  /** How the session was obtained: a password login (refreshable) or a pasted access token. */
+  signInMethod: 'password' | 'accessToken';
+  state: StoredSessionState;
+  addedAt: number;
+  lastRotationAt?: number;
+  /** `com.famedly.refresh_token_lifetime_ms`, sent only when set. */
+  refreshTokenLifetimeMs?: number;
+  /** When the user was told the session ended; so they are told once. */
+  sessionEndedNotifiedAt?: number;
+}
+
+/** The token facts the UI may show: times and flags, never a token string. */
+export interface TokenFacts {
+  expiresAt?: number;
+  issuedAt: number;
+  refreshable: boolean;
+}
+
+/** One account as the UI and the host test suite see it. */
+export interface AccountView extends AccountMetadata {
+  /** Derived: stored state, then unreachable, then expiringSoon. */
+  displayState: AccountState;
+  token?: TokenFacts;
+  /** When automatic rotation will next look at this account. */
+  nextRotationAt?: number;
+  /** Last transient failure (one sentence), while the account is unreachable. */
+  unreachableReason?: string;
+}
+
+export interface SessionsChange {
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+/** A tiny event emitter with vscode.EventEmitter's surface. */
+export class Emitter<T> implements DisposableLike {
+  private listeners = new Set<(e: T) => unknown>();
+
+  readonly event: EventLike<T> = (listener) => {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  };
+
+  fire(e: T): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(e);
+      } catch {
+        // A failing listener must not stop the others (same as vscode.EventEmitter).
+      }
+    }
+  }
+
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
