@@ -23,8 +23,12 @@ export interface AccountSummary {
   homeserverUrl: string;
 }
 
-/** Internal, for the extension's own host test suite: no token strings except the clearly named one. */
-export interface AccountsTestApi {
+/**
+ * Internal, for the extension's own host test suite: no token strings except
+ * the clearly named one. A type alias (not an interface) so it fits the
+ * `Record<string, unknown>` slot of the internal API.
+ */
+export type AccountsTestApi = {
   listAccounts(): AccountView[];
   treeItems(): RenderedTreeItem[];
   logLines(): string[];
@@ -37,7 +41,7 @@ export interface AccountsTestApi {
   reload(): Promise<void>;
   /** Internal: the current access token (rotated first when near expiry). Never for UI. */
   internalGetAccessTokenForTest(accountId: string): Promise<string>;
-}
+};
 
 export interface AccountsFeature {
   /** Signed-in accounts, for features that need "a picked account's homeserver". */
