@@ -1,3 +1,117 @@
-// The CLI entry point; the commands land with the foundation's CLI work.
-process.stderr.write('matrix-devtools: not built yet\n');
-process.exit(2);
+#!/usr/bin/env node
+// matrix-devtools: the extension's core for scripts and CI pipelines.
+// Exit codes: 0 success, 1 Matrix or network failure (explained on stderr), 2 usage error.
+import { parseArgs } from 'node:util';
+import { commands, UsageError, type CliContext } from './commands';
+import { HttpClient } from '../core/http';
+import { redact } from '../core/redact';
+import { describeError } from '../core/errors';
+import { CliStore, defaultStorePath } from './store';
+
+const USAGE = `Usage: matrix-devtools <command> [options]
+
+Commands:
+  login --homeserver <name|url> --user <name> --password-stdin [--refresh-lifetime-ms N] [--device-name NAME]
+  accounts                          list stored sessions
+  whoami  [--account <mxid>]        check the session (rotates first if it is about to expire)
+  token   [--account <mxid>]        print a fresh access token (for curl and scripts)
+  refresh [--account <mxid>]        rotate the refresh token now
+  logout  [--account <mxid>]        sign out on the server and forget the session
+  ping --registration <file> --homeserver <name|url>
+  ping --id <id> --as-token-env <VAR> --homeserver <name|url>
+  check-registration <file>         validate an appservice registration file
+  check-appservice --registration <file> [--homeserver <name|url>]
+                                    call the appservice directly with its hs_token (and compare with a homeserver ping)
+
+Options:
+  --json                 machine-readable output on stdout
+  --store <file>         session store (default ${defaultStorePath()})
+  --timeout-ms <N>       per-request timeout (default 30000; ping 75000)
+  --allow-insecure-http  allow plain http:// to hosts that are not loopback
+  --verbose              log each HTTP request to stderr (tokens redacted)
+  -h, --help             this text
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        homeserver: { type: 'string' },
+        user: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
+        'refresh-lifetime-ms': { type: 'string' },
+        'device-name': { type: 'string' },
+        account: { type: 'string' },
+        registration: { type: 'string' },
+        id: { type: 'string' },
+        'as-token-env': { type: 'string' },
+        json: { type: 'boolean' },
+        store: { type: 'string' },
+        'timeout-ms': { type: 'string' },
+        'allow-insecure-http': { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`matrix-devtools: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [name, ...rest] = positionals;
+  if (values.help || !name) {
+    (values.help ? process.stdout : process.stderr).write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`matrix-devtools: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  const timeoutMs = values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']);
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) {
+    process.stderr.write('matrix-devtools: --timeout-ms takes a positive number of milliseconds\n');
+    return 2;
+  }
+  const ctx: CliContext = {
+    options: values,
+    positionals: rest,
+    http: new HttpClient({
+      timeoutMs,
+      allowInsecureHttp: values['allow-insecure-http'],
+      userAgent: 'matrix-devtools-cli',
+      log: values.verbose ? (e) => process.stderr.write(redact(`${e.method} ${e.url} ${e.status ?? e.failure ?? ''} ${e.errcode ?? ''} ${e.durationMs}ms\n`)) : undefined,
+    }),
+    store: new CliStore(values.store ?? defaultStorePath()),
+    json: values.json === true,
+    out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    err: (text) => process.stderr.write(redact(text.endsWith('\n') ? text : `${text}\n`)),
+  };
+  try {
+    return await command(ctx);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      ctx.err(`matrix-devtools: ${e.message}`);
+      return 2;
+    }
+    const message = describeError(e);
+    if (ctx.json) ctx.out(JSON.stringify({ ok: false, error: redact(message), errcode: (e as { errcode?: string }).errcode }));
+    ctx.err(`matrix-devtools: ${message}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`matrix-devtools: ${redact(String(e))}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,248 @@
+import { promises as fs } from 'node:fs';
+import { checkAppserviceDirectly, compareDirectAndPing } from '../core/appserviceDirect';
+import { pingAppservice, PingResult } from '../core/appservicePing';
+import { discoverHomeserver } from '../core/homeserver';
+import { HttpClient } from '../core/http';
+import { parseRegistration, RegistrationProblem } from '../core/registration';
+import { TokenRotator } from '../core/rotation';
+import { loginWithPassword, logout, whoami } from '../core/session';
+import { CliAccount, CliStore } from './store';
+
+export class UsageError extends Error {}
+
+export interface CliContext {
+  options: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  http: HttpClient;
+  store: CliStore;
+  json: boolean;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+type Command = (ctx: CliContext) => Promise<number>;
+
+function need(ctx: CliContext, name: string): string {
+  const v = ctx.options[name];
+  if (typeof v !== 'string' || v === '') throw new UsageError(`--${name} is required`);
+  return v;
+}
+
+function rotatorFor(ctx: CliContext): TokenRotator {
+  return new TokenRotator({ http: ctx.http, store: ctx.store, lock: ctx.store.lock });
+}
+
+async function pickAccount(ctx: CliContext): Promise<CliAccount> {
+  const data = await ctx.store.read();
+  const wanted = ctx.options.account as string | undefined;
+  const ids = Object.keys(data.accounts);
+  if (wanted) {
+    const account = data.accounts[wanted];
+    if (!account) throw new UsageError(`no stored session for ${wanted} (stored: ${ids.join(', ') || 'none'})`);
+    return account;
+  }
+  if (ids.length === 0) throw new UsageError('no stored session; run "matrix-devtools login" first');
+  const chosen = data.defaultAccount && data.accounts[data.defaultAccount] ? data.defaultAccount : ids.length === 1 ? ids[0] : undefined;
+  if (!chosen) throw new UsageError(`several sessions are stored; choose one with --account (${ids.join(', ')})`);
+  return data.accounts[chosen];
+}
+
+const rotatable = (a: CliAccount) => ({ id: a.userId, homeserverUrl: a.homeserverUrl, refreshTokenLifetimeMs: a.refreshTokenLifetimeMs });
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError('--password-stdin reads the password from standard input; pipe it in');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+function expiryText(expiresAt: number | undefined): string {
+  if (expiresAt === undefined) return 'does not expire';
+  const s = Math.round((expiresAt - Date.now()) / 1000);
+  return s <= 0 ? 'expired' : `expires in ${s} s`;
+}
+
+const login: Command = async (ctx) => {
+  const homeserver = need(ctx, 'homeserver');
+  const user = need(ctx, 'user');
+  if (!ctx.options['password-stdin']) throw new UsageError('pass the password on standard input with --password-stdin (never as an argument)');
+  const lifetimeText = ctx.options['refresh-lifetime-ms'] as string | undefined;
+  const refreshTokenLifetimeMs = lifetimeText === undefined ? undefined : Number(lifetimeText);
+  if (refreshTokenLifetimeMs !== undefined && !(Number.isInteger(refreshTokenLifetimeMs) && refreshTokenLifetimeMs > 0)) {
+    throw new UsageError('--refresh-lifetime-ms takes a positive whole number of milliseconds');
+  }
+  const password = await readStdin();
+  if (!password) throw new UsageError('the password on standard input is empty');
+  const server = await discoverHomeserver(ctx.http, homeserver);
+  const result = await loginWithPassword(ctx.http, server.baseUrl, {
+    user,
+    password,
+    refreshTokenLifetimeMs,
+    deviceDisplayName: (ctx.options['device-name'] as string | undefined) ?? 'Matrix DevTools CLI',
+  });
+  const account: CliAccount = { userId: result.userId, deviceId: result.deviceId, homeserverUrl: server.baseUrl, refreshTokenLifetimeMs, tokens: result.tokens };
+  await ctx.store.update((data) => {
+    data.accounts[account.userId] = account;
+    data.defaultAccount = account.userId;
+  });
+  const summary = { ok: true, userId: account.userId, deviceId: account.deviceId, homeserver: server.baseUrl, expiresAt: result.tokens.expiresAt ?? null, refreshable: !!result.tokens.refreshToken };
+  ctx.out(ctx.json ? JSON.stringify(summary) : `Signed in as ${account.userId} on ${server.baseUrl} (device ${account.deviceId}); access token ${expiryText(result.tokens.expiresAt)}${result.tokens.refreshToken ? ', refreshable' : ''}.`);
+  return 0;
+};
+
+const accounts: Command = async (ctx) => {
+  const data = await ctx.store.read();
+  const list = Object.values(data.accounts).map((a) => ({
+    userId: a.userId,
+    deviceId: a.deviceId,
+    homeserver: a.homeserverUrl,
+    expiresAt: a.tokens.expiresAt ?? null,
+    refreshable: !!a.tokens.refreshToken,
+    default: a.userId === data.defaultAccount,
+  }));
+  if (ctx.json) ctx.out(JSON.stringify({ ok: true, accounts: list }));
+  else if (list.length === 0) ctx.out('No stored sessions.');
+  else for (const a of list) ctx.out(`${a.default ? '*' : ' '} ${a.userId}  ${a.homeserver}  device ${a.deviceId}  ${expiryText(a.expiresAt ?? undefined)}`);
+  return 0;
+};
+
+const whoamiCommand: Command = async (ctx) => {
+  const account = await pickAccount(ctx);
+  const me = await rotatorFor(ctx).withAccessToken(rotatable(account), (token) => whoami(ctx.http, account.homeserverUrl, token));
+  ctx.out(ctx.json ? JSON.stringify({ ok: true, userId: me.userId, deviceId: me.deviceId ?? null, isGuest: me.isGuest, homeserver: account.homeserverUrl }) : `${me.userId} (device ${me.deviceId ?? 'none'}) on ${account.homeserverUrl}`);
+  return 0;
+};
+
+const token: Command = async (ctx) => {
+  const account = await pickAccount(ctx);
+  const accessToken = await rotatorFor(ctx).getAccessToken(rotatable(account));
+  ctx.out(ctx.json ? JSON.stringify({ ok: true, userId: account.userId, accessToken }) : accessToken);
+  return 0;
+};
+
+const refresh: Command = async (ctx) => {
+  const account = await pickAccount(ctx);
+  const tokens = await rotatorFor(ctx).rotate(rotatable(account));
+  ctx.out(ctx.json ? JSON.stringify({ ok: true, userId: account.userId, expiresAt: tokens.expiresAt ?? null }) : `Rotated the tokens of ${account.userId}; access token ${expiryText(tokens.expiresAt)}.`);
+  return 0;
+};
+
+const logoutCommand: Command = async (ctx) => {
+  const account = await pickAccount(ctx);
+  let serverNote = 'signed out on the server';
+  try {
+    await rotatorFor(ctx).withAccessToken(rotatable(account), (t) => logout(ctx.http, account.homeserverUrl, t));
+  } catch (e) {
+    // The session may already be gone on the server; forgetting it locally is still what was asked.
+    serverNote = `the server did not confirm (${(e as Error).message})`;
+  }
+  await ctx.store.update((data) => {
+    delete data.accounts[account.userId];
+    if (data.defaultAccount === account.userId) delete data.defaultAccount;
+  });
+  ctx.out(ctx.json ? JSON.stringify({ ok: true, userId: account.userId, serverConfirmed: serverNote === 'signed out on the server' }) : `Forgot the session of ${account.userId}; ${serverNote}.`);
+  return 0;
+};
+
+async function loadRegistration(file: string) {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseRegistration(text, file);
+}
+
+function printProblems(ctx: CliContext, file: string, problems: RegistrationProblem[]): void {
+  for (const p of problems) ctx.err(`${file}:${p.line}:${p.column}: ${p.severity}: ${p.message} [${p.code}]`);
+}
+
+const checkRegistration: Command = async (ctx) => {
+  const file = ctx.positionals[0] ?? (ctx.options.registration as string | undefined);
+  if (!file) throw new UsageError('check-registration needs a file');
+  const parsed = await loadRegistration(file);
+  const errors = parsed.problems.filter((p) => p.severity === 'error');
+  if (ctx.json) {
+    ctx.out(JSON.stringify({ ok: errors.length === 0, id: parsed.registration?.id ?? parsed.id?.value ?? null, problems: parsed.problems.map(({ severity, code, message, line, column, key }) => ({ severity, code, message, line, column, key })) }));
+  } else {
+    printProblems(ctx, file, parsed.problems);
+    if (errors.length === 0) ctx.out(`${file}: registration "${parsed.registration?.id}" is valid${parsed.problems.length ? ` (${parsed.problems.length} warning(s))` : ''}.`);
+  }
+  return errors.length === 0 ? 0 : 1;
+};
+
+function printPing(ctx: CliContext, r: PingResult): void {
+  if (ctx.json) {
+    ctx.out(JSON.stringify(r));
+    return;
+  }
+  const line = `${r.ok ? 'OK  ' : 'FAIL'} ${r.appserviceId} via ${r.homeserverUrl} (${r.endpoint ?? 'no endpoint'}, txn ${r.transactionId}): ${r.summary}`;
+  if (r.ok) ctx.out(`${line} Round trip here: ${r.roundTripMs} ms.`);
+  else ctx.err(`${line}${r.nextStep ? `\n     Next: ${r.nextStep}` : ''}`);
+}
+
+const ping: Command = async (ctx) => {
+  const homeserver = need(ctx, 'homeserver');
+  let id: string;
+  let asToken: string;
+  if (ctx.options.registration) {
+    const file = ctx.options.registration as string;
+    const parsed = await loadRegistration(file);
+    if (!parsed.registration) {
+      printProblems(ctx, file, parsed.problems);
+      throw new UsageError(`${file} is not a usable registration`);
+    }
+    id = parsed.registration.id;
+    asToken = parsed.registration.asToken;
+  } else {
+    id = need(ctx, 'id');
+    const envName = need(ctx, 'as-token-env');
+    const fromEnv = process.env[envName];
+    if (!fromEnv) throw new UsageError(`environment variable ${envName} is empty or not set`);
+    asToken = fromEnv;
+  }
+  const server = await discoverHomeserver(ctx.http, homeserver);
+  const result = await pingAppservice(ctx.http, { homeserverUrl: server.baseUrl, appserviceId: id, asToken, versions: server.versions, timeoutMs: ctx.options['timeout-ms'] ? Number(ctx.options['timeout-ms']) : undefined });
+  printPing(ctx, result);
+  return result.ok ? 0 : 1;
+};
+
+const checkAppservice: Command = async (ctx) => {
+  const file = need(ctx, 'registration');
+  const parsed = await loadRegistration(file);
+  const reg = parsed.registration;
+  if (!reg) {
+    printProblems(ctx, file, parsed.problems);
+    throw new UsageError(`${file} is not a usable registration`);
+  }
+  if (!reg.url) throw new UsageError(`${file} has url: null; there is nothing to call`);
+  const direct = await checkAppserviceDirectly(ctx.http, { url: reg.url, hsToken: reg.hsToken });
+  let homeserverPing: PingResult | undefined;
+  if (typeof ctx.options.homeserver === 'string') {
+    const server = await discoverHomeserver(ctx.http, ctx.options.homeserver);
+    homeserverPing = await pingAppservice(ctx.http, { homeserverUrl: server.baseUrl, appserviceId: reg.id, asToken: reg.asToken, versions: server.versions });
+  }
+  const verdict = compareDirectAndPing(direct, homeserverPing);
+  if (ctx.json) {
+    ctx.out(JSON.stringify({ ok: direct.acceptsHsToken === true && (homeserverPing?.ok ?? true), direct, homeserverPing: homeserverPing ?? null, verdict: verdict ?? null }));
+  } else {
+    ctx.out(`Direct: ${direct.summary}${direct.nextStep ? ` ${direct.nextStep}` : ''}`);
+    if (direct.urlNote) ctx.out(`Note: ${direct.urlNote}`);
+    if (homeserverPing) printPing(ctx, homeserverPing);
+    if (verdict) ctx.out(`Verdict: ${verdict}`);
+  }
+  return direct.acceptsHsToken === true && (homeserverPing?.ok ?? true) ? 0 : 1;
+};
+
+export const commands: Record<string, Command> = {
+  login,
+  accounts,
+  whoami: whoamiCommand,
+  token,
+  refresh,
+  logout: logoutCommand,
+  ping,
+  'check-registration': checkRegistration,
+  'check-appservice': checkAppservice,
+};
