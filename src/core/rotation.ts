@@ -14,6 +14,13 @@ import { requestRefresh, SessionTokens } from './session';
 export interface TokenStore {
   get(accountId: string): Promise<SessionTokens | undefined>;
   set(accountId: string, tokens: SessionTokens): Promise<void>;
+  /**
+   * Optional: records that the server refused the refresh token, so that
+   * `get` stops handing the tokens out. Called while the lock is held: the
+   * next holder (another window or process) then does not send the dead
+   * refresh token again.
+   */
+  markEnded?(accountId: string, reason: MatrixApiError): Promise<void>;
 }
 
 /** What rotation needs to know about an account. */
@@ -65,8 +72,7 @@ export function rotationDueAt(tokens: SessionTokens, policy: RotationPolicy = DE
 export interface RotatorEvents {
   /** New tokens were stored by this process. */
   onRotated?(accountId: string, tokens: SessionTokens): void;
-  /** `rejected` is the token set whose refresh token the server refused (to tell it from a newer one). */
-  onSessionEnded?(accountId: string, error: SessionEndedError, rejected: SessionTokens): void;
+  onSessionEnded?(accountId: string, error: SessionEndedError): void;
 }
 
 export interface TokenRotatorOptions {
@@ -121,18 +127,23 @@ export class TokenRotator {
 
   /**
    * Runs an authenticated call. On 401 `M_UNKNOWN_TOKEN` with `soft_logout: true`
-   * it rotates once and retries once; any other answer goes to the caller.
+   * it rotates once and retries once; on any 401 `M_UNKNOWN_TOKEN` for a token
+   * that was replaced meanwhile it retries once with the current one; any
+   * other answer goes to the caller.
    */
   async withAccessToken<T>(account: RotatableAccount, call: (accessToken: string) => Promise<T>, opts: AccessOptions = {}): Promise<T> {
     const token = await this.getAccessToken(account, opts);
     try {
       return await call(token);
     } catch (e) {
-      if (!(e instanceof MatrixApiError && e.errcode === 'M_UNKNOWN_TOKEN' && e.softLogout)) throw e;
+      if (!(e instanceof MatrixApiError && e.errcode === 'M_UNKNOWN_TOKEN')) throw e;
       const current = await this.options.store.get(account.id);
-      if (!current?.refreshToken) throw e;
-      const seen = current.accessToken === token ? current : { ...current, accessToken: token };
-      const fresh = await this.rotate(account, { seen, signal: opts.signal });
+      // Rotated meanwhile (here or in another window). Once the new token is
+      // used the server may drop the old one outright, without soft_logout,
+      // so this retry does not depend on the flag.
+      if (current && current.accessToken !== token) return call(current.accessToken);
+      if (!e.softLogout || !current?.refreshToken) throw e;
+      const fresh = await this.rotate(account, { seen: current, signal: opts.signal });
       return call(fresh.accessToken);
     }
   }
@@ -146,7 +157,7 @@ export class TokenRotator {
         if (!current) throw new NoSessionError(account.id);
         if (before && current.accessToken !== before.accessToken) return current; // another window got there first
         if (!current.refreshToken) throw new NotRotatableError(account.id);
-        const fresh = await this.refreshWithRetries(account, current, current.refreshToken, signal);
+        const fresh = await this.refreshWithRetries(account, current.refreshToken, signal);
         // Stored before anyone can use it: once A1/R1 is used, the old refresh token is dead.
         await this.options.store.set(account.id, fresh);
         this.options.events?.onRotated?.(account.id, fresh);
@@ -156,7 +167,7 @@ export class TokenRotator {
     );
   }
 
-  private async refreshWithRetries(account: RotatableAccount, current: SessionTokens, refreshToken: string, signal?: AbortSignal): Promise<SessionTokens> {
+  private async refreshWithRetries(account: RotatableAccount, refreshToken: string, signal?: AbortSignal): Promise<SessionTokens> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await requestRefresh(this.options.http, account.homeserverUrl, refreshToken, {
@@ -167,7 +178,8 @@ export class TokenRotator {
       } catch (e) {
         if (e instanceof MatrixApiError && (e.status === 401 || e.status === 403)) {
           const ended = new SessionEndedError(account.id, e);
-          this.options.events?.onSessionEnded?.(account.id, ended, current);
+          await this.options.store.markEnded?.(account.id, e);
+          this.options.events?.onSessionEnded?.(account.id, ended);
           throw ended;
         }
         // The spec keeps the old refresh token valid until the new tokens are

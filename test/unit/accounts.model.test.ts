@@ -142,7 +142,7 @@ describe('accounts: secret token store', () => {
     await store.set('a', tokens(1));
     assert.deepEqual(secrets.keys(), [secretKeyFor('a')]);
     assert.deepEqual(await store.get('a'), tokens(1));
-    await store.markEnded('a', 'M_FORBIDDEN', 5);
+    await store.markEnded('a', { errcode: 'M_FORBIDDEN' }, 5);
     assert.equal(await store.get('a'), undefined, 'an ended session hands out no token');
     assert.deepEqual((await store.read('a'))?.tokens, tokens(1), 'but its tokens are kept');
     assert.deepEqual((await store.read('a'))?.ended, { at: 5, errcode: 'M_FORBIDDEN' });

@@ -196,7 +196,7 @@ export class AccountFlows {
   async reportError(action: string, accountId: string | undefined, e: unknown): Promise<void> {
     const who = accountId ? (this.mgr.account(accountId)?.userId ?? accountId) : undefined;
     this.mgr.log.error(`${action}${who ? ` (${who})` : ''} failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
-    if (e instanceof RequestFailedError && e.kind === 'cancelled') return;
+    if ((e instanceof RequestFailedError && e.kind === 'cancelled') || (e instanceof Error && e.name === 'AbortError')) return;
     if (e instanceof SessionEndedError) return;
     if (accountId && isMatrixError(e, 'M_UNKNOWN_TOKEN') && !e.softLogout && this.mgr.account(accountId)?.displayState === 'needsSignIn') return;
     if (e instanceof NoSessionError && accountId) {

@@ -113,7 +113,8 @@ export class AccountManager implements DisposableLike {
       retryDelaysMs: options.retryDelaysMs,
       events: {
         onRotated: (id, tokens) => void this.afterRotation(id, tokens),
-        onSessionEnded: (id, error, rejected) => void this.endSession(id, error.reason, (current) => current.refreshToken === rejected.refreshToken),
+        // The rotator already marked the stored session ended, under the lock.
+        onSessionEnded: (id, error) => void this.sessionEnded(id, error.reason, this.leaving.has(id)),
       },
     });
     this.scheduler = new RotationScheduler({
@@ -199,12 +200,19 @@ export class AccountManager implements DisposableLike {
     const changed = await this.options.lock.run(id, async () => {
       const stored = await this.store.read(id);
       if (!stored || stored.ended || !stillCurrent(stored.tokens)) return false;
-      await this.store.markEnded(id, reason.errcode, this.now());
-      await this.metadata.patch(id, { state: 'needsSignIn', sessionEndedNotifiedAt: this.now() });
+      await this.store.markEnded(id, reason, this.now());
       return true;
     });
+    if (changed) await this.sessionEnded(id, reason, expected);
+    else await this.reloadFacts(id);
+    return changed;
+  }
+
+  /** After this window marked the session ended: record it, and tell the user unless they are signing out anyway. */
+  private async sessionEnded(id: string, reason: MatrixApiError, expected: boolean): Promise<void> {
+    await this.metadata.patch(id, { state: 'needsSignIn', sessionEndedNotifiedAt: expected ? undefined : this.now() });
     await this.reloadFacts(id);
-    if (changed && !expected) {
+    if (!expected) {
       const m = this.metadata.get(id);
       const host = m ? new URL(m.homeserverUrl).host : id;
       const message = reason.errcode === 'M_UNKNOWN_TOKEN' && !reason.softLogout && !reason.url.includes('/refresh')
@@ -213,7 +221,6 @@ export class AccountManager implements DisposableLike {
       this.log.warn(`Session of ${id} ended: ${reason.status} ${reason.errcode} ${reason.error}`);
       this.endedEmitter.fire({ accountId: id, userId: m?.userId ?? id, message });
     }
-    return changed;
   }
 
   /**
@@ -256,8 +263,19 @@ export class AccountManager implements DisposableLike {
   /** Rotates now (or adopts a rotation another window just did). */
   async rotateNow(id: string, signal?: AbortSignal): Promise<SessionTokens> {
     const m = this.require(id);
+    // What this window last showed: if the stored session moved on since
+    // (another window rotated a moment ago), that rotation is the one asked for.
+    const shown = this.facts.get(id)?.generation;
     try {
-      const tokens = await this.rotator.rotate(this.rotatable(m), { signal });
+      const stored = await this.store.read(id);
+      const live = stored && !stored.ended ? stored : undefined;
+      if (live && shown !== undefined && live.generation !== shown) {
+        this.log.info(`The tokens of ${m.userId} were just rotated by another window; using those.`);
+        this.noteReachability(id);
+        await this.reloadFacts(id);
+        return live.tokens;
+      }
+      const tokens = await this.rotator.rotate(this.rotatable(m), { signal, seen: live?.tokens });
       this.noteReachability(id);
       await this.reloadFacts(id);
       return tokens;
@@ -372,17 +390,19 @@ export class AccountManager implements DisposableLike {
     const expires = tokens.expiresAt === undefined ? 'never expires' : `expires in ${Math.round((tokens.expiresAt - this.now()) / 1000)} s`;
     this.log.info(`Rotated the tokens of ${m?.userId ?? id}; the new access token ${expires}.`);
     await this.metadata.patch(id, { lastRotationAt: this.now(), state: 'signedIn' });
+    await this.reloadFacts(id);
   }
 
   private async onSecretChanged(id: string): Promise<void> {
     if (this.disposed) return;
     // A new account from another window: its globalState entry may arrive a little after the secret.
     for (let i = 0; i < 40 && !this.metadata.get(id); i++) await new Promise((r) => setTimeout(r, 50));
-    if (!this.metadata.get(id)) {
-      this.facts.delete(id);
-      return;
-    }
     await this.reloadFacts(id);
+    if (!this.metadata.get(id)) this.forgetAccount(id);
+    // A removal in another window reaches globalState after the secret: repaint once more then.
+    realTimers.setTimeout(() => {
+      if (!this.disposed) this.changeEmitter.fire();
+    }, 1_000);
   }
 
   private async reloadFactsNow(id: string): Promise<void> {

@@ -69,11 +69,11 @@ export class SecretTokenStore implements TokenStore {
     await this.write(accountId, { tokens: stripExtras(tokens), generation: randomUUID() });
   }
 
-  /** Marks the session as ended, keeping its tokens. */
-  async markEnded(accountId: string, errcode: string, at: number): Promise<void> {
+  /** Marks the session as ended, keeping its tokens (TokenStore.markEnded: called under the lock). */
+  async markEnded(accountId: string, reason: { errcode: string }, at = Date.now()): Promise<void> {
     const stored = await this.read(accountId);
-    if (!stored) return;
-    await this.write(accountId, { tokens: stored.tokens, ended: { at, errcode }, generation: randomUUID() });
+    if (!stored || stored.ended) return;
+    await this.write(accountId, { tokens: stored.tokens, ended: { at, errcode: reason.errcode }, generation: randomUUID() });
   }
 
   async delete(accountId: string): Promise<void> {
