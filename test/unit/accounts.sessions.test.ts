@@ -349,9 +349,40 @@ describe('accounts against the test homeserver', function () {
       assert.equal(w.manager.account(id)?.displayState, 'signedOut');
     });
 
-    it('Remove asks (modal), logs out on the server and deletes secrets and metadata', async () => {
+    it('Refresh re-checks every account: unreachable while the server is down, spec versions updated when it is back', async () => {
       const w = await world.openWindow();
       const id = await addAlice(w, hs);
+      const port = hs.port;
+      await hs.stop();
+      await w.flows.refresh();
+      assert.equal(w.manager.account(id)?.displayState, 'unreachable');
+      assert.match(w.manager.account(id)?.unreachableReason ?? '', /connection refused|could not reach|ECONNREFUSED/i);
+      assert.equal(accountItemModel(w.manager.account(id)!, Date.now()).contextValue, 'account.signedIn.refreshable', 'still offers the session actions');
+      assert.match(w.prompts.notifications.at(-1)?.message ?? '', /1 of 1 accounts could not be checked/);
+      // The same port again, so the stored homeserver URL fits.
+      hs = await TestHomeserver.start({ port, versions: ['v1.5', 'v1.11'] });
+      // The old tokens are unknown to the new server process: the account needs a new sign-in.
+      await w.flows.refresh();
+      assert.equal(w.manager.account(id)?.displayState, 'needsSignIn');
+      assert.deepEqual(w.manager.account(id)?.specVersions, ['v1.5', 'v1.11']);
+      assert.equal(w.endedEvents.length, 1);
+    });
+
+    it('shows a token that is about to expire as expiring soon', async () => {
+      const w = await world.openWindow();
+      const id = await addAlice(w, hs);
+      assert.equal(w.manager.account(id)?.displayState, 'signedIn');
+      w.clockOffsetMs = 260_000; // 40 s left
+      const view = w.manager.account(id)!;
+      assert.equal(view.displayState, 'expiringSoon');
+      assert.match(markdownToText(accountItemModel(view, Date.now() + 260_000).tooltipMarkdown), /expires in 40 s/);
+    });
+
+    it('Remove asks (modal), logs out on the server and deletes secrets and metadata, in every window', async () => {
+      const w = await world.openWindow();
+      const other = await world.openWindow();
+      const id = await addAlice(w, hs);
+      await eventually(() => other.manager.account(id)?.token !== undefined, 'the other window has the session');
       w.prompts.answers.push(undefined);
       assert.equal(await w.flows.removeAccount(id), false);
       assert.equal(w.manager.accounts().length, 1);
@@ -362,6 +393,8 @@ describe('accounts against the test homeserver', function () {
       assert.deepEqual(w.secrets.keys(), []);
       assert.deepEqual(hs.devices('@alice:localhost'), []);
       assert.equal(world.memento.dump(), 'matrixDevtools.accounts=[]');
+      await eventually(() => other.manager.accounts().length === 0 && other.sessionChanges.some((c) => c.removed.includes(id)), 'gone in the other window too');
+      assert.deepEqual(other.secrets.keys(), []);
     });
 
     it('the auth provider sessions carry a fresh token and filter on the homeserver', async () => {

@@ -149,6 +149,8 @@ export class AccountActions {
       const old = await this.mgr.readStored(id);
       if (old && existing.deviceId !== deviceId) await this.quietLogout(server.baseUrl, old.tokens.accessToken);
     }
+    // Tokens first: an entry must never be listed as signed in before its tokens exist.
+    await this.mgr.storeSession(id, tokens);
     await this.mgr.metadata.upsert({
       id,
       userId,
@@ -162,7 +164,7 @@ export class AccountActions {
       lastRotationAt: undefined,
       refreshTokenLifetimeMs: existing?.refreshTokenLifetimeMs,
     });
-    await this.mgr.storeSession(id, tokens);
+    await this.mgr.reloadFacts(id);
     this.mgr.log.info(`Signed in ${userId} on ${server.baseUrl} (device ${deviceId || '?'}, ${describeExpiry(tokens, this.mgr.now())}).`);
     return this.mgr.account(id) as AccountView;
   }

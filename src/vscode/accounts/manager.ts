@@ -210,7 +210,8 @@ export class AccountManager implements DisposableLike {
 
   /** After this window marked the session ended: record it, and tell the user unless they are signing out anyway. */
   private async sessionEnded(id: string, reason: MatrixApiError, expected: boolean): Promise<void> {
-    await this.metadata.patch(id, { state: 'needsSignIn', sessionEndedNotifiedAt: expected ? undefined : this.now() });
+    // A sign-out or removal in progress sets the final state itself.
+    if (!expected) await this.metadata.patch(id, { state: 'needsSignIn', sessionEndedNotifiedAt: this.now() });
     await this.reloadFacts(id);
     if (!expected) {
       const m = this.metadata.get(id);

@@ -61,7 +61,7 @@ export class MatrixSessions {
   async getSessions(scopes: readonly string[] | undefined, accountLabel?: string): Promise<MatrixSession[]> {
     const candidates = this.mgr
       .accounts()
-      .filter((a) => a.displayState !== 'signedOut' && a.displayState !== 'needsSignIn')
+      .filter((a) => a.token !== undefined && a.displayState !== 'signedOut' && a.displayState !== 'needsSignIn')
       .filter((a) => accountMatchesScopes(a, scopes))
       .filter((a) => accountLabel === undefined || a.userId === accountLabel);
     const sessions = await Promise.all(candidates.map((a) => this.freshSession(a, scopes)));
