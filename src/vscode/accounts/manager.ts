@@ -182,8 +182,8 @@ export class AccountManager implements DisposableLike {
     const before = this.unreachable.get(id);
     if (error !== undefined && isTransientFailure(error)) {
       this.unreachable.set(id, error instanceof Error ? error.message : String(error));
-    } else if (error === undefined) {
-      this.unreachable.delete(id);
+    } else if (error === undefined || error instanceof MatrixApiError) {
+      this.unreachable.delete(id); // the server answered
     } else {
       return;
     }
