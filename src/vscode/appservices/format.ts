@@ -45,8 +45,8 @@ export function formatDirectBlock(report: DirectReport, at: Date): string[] {
   if (!d) return lines;
   if (d.urlNote) add(t('url note'), d.urlNote);
   add(t('reachable from this machine'), d.reachable ? t('yes') : t('no'));
-  add(t('accepts the hs_token'), d.acceptsHsToken === undefined ? t('unknown') : d.acceptsHsToken ? t('yes') : t('no'));
-  if (d.acceptsWrongToken) add(t('accepts a wrong hs_token'), t('yes'));
+  add(t('hs_token accepted'), d.acceptsHsToken === undefined ? t('unknown') : d.acceptsHsToken ? t('yes') : t('no'));
+  if (d.acceptsWrongToken) add(t('a wrong hs_token accepted too'), t('yes'));
   if (d.status !== undefined) add(t('HTTP status'), d.status);
   if (d.roundTripMs !== undefined) add(t('round trip'), `${d.roundTripMs} ms`);
   add(t('explanation'), d.summary);

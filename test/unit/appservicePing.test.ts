@@ -1,0 +1,475 @@
+// Pings and direct checks through the real model against the test homeserver
+// and real fake appservices on loopback. Each test asserts the block a user
+// reads in the "Matrix Appservices" output, not only the errcode.
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { HttpClient, HttpResponse, RequestOptions } from '../../src/core/http';
+import { AppserviceCatalog, AppserviceItem } from '../../src/vscode/appservices/catalog';
+import { AppservicePingService, asTokenSecretKey, PingSettings } from '../../src/vscode/appservices/pingService';
+import { FakeAppservice, FakeAppserviceBehaviour, freePort, startFakeAppservice } from '../support/appservice';
+import { RegistrationObject, TestHomeserver } from '../support/homeserver';
+import { MemorySecrets, MemoryStore, RecordingOutput, registrationYaml } from './appserviceFixtures';
+
+const secret = (label: string) => `${label}${randomBytes(12).toString('hex')}`;
+
+/** Counts ping requests in flight, to see Ping All's concurrency from the client side. */
+class CountingHttpClient extends HttpClient {
+  inFlight = 0;
+  peak = 0;
+  started = 0;
+  override async request<T = Record<string, unknown>>(baseUrl: string, p: string, opts?: RequestOptions): Promise<HttpResponse<T>> {
+    if (!p.endsWith('/ping')) return super.request<T>(baseUrl, p, opts);
+    this.inFlight++;
+    this.started++;
+    this.peak = Math.max(this.peak, this.inFlight);
+    try {
+      return await super.request<T>(baseUrl, p, opts);
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
+interface World {
+  dir: string;
+  hs: TestHomeserver;
+  catalog: AppserviceCatalog;
+  output: RecordingOutput;
+  secrets: MemorySecrets;
+  state: MemoryStore;
+  settings: PingSettings;
+  http: CountingHttpClient;
+  service: AppservicePingService;
+  fakes: FakeAppservice[];
+  /** Every token the tests created: none may appear in the output. */
+  tokens: string[];
+}
+
+interface AppserviceSetup {
+  id?: string;
+  /** The fake appservice's behaviour; 'dead' = nothing listens at the url. */
+  behaviour?: FakeAppserviceBehaviour | 'dead';
+  /** Overrides the url written in both the file and the homeserver's registration. */
+  url?: string | null;
+  /** The url only the homeserver knows (the file keeps the reachable one). */
+  homeserverUrl?: string | null;
+  /** hs_token the appservice itself expects (default: the registration's). */
+  appserviceHsToken?: string;
+  /** false = the homeserver has not loaded this registration. */
+  registerOnHomeserver?: boolean;
+  homeserver?: TestHomeserver;
+}
+
+async function addAppservice(w: World, s: AppserviceSetup = {}): Promise<{ item: AppserviceItem; file: string; reg: RegistrationObject; fake?: FakeAppservice }> {
+  const id = s.id ?? secret('as-').slice(0, 12);
+  const asToken = secret('');
+  const hsToken = secret('');
+  w.tokens.push(asToken, hsToken);
+  let fake: FakeAppservice | undefined;
+  let url: string | null;
+  if (s.url !== undefined) url = s.url;
+  else if (s.behaviour === 'dead') url = `http://127.0.0.1:${await freePort()}`;
+  else {
+    fake = await startFakeAppservice({ hsToken: s.appserviceHsToken ?? hsToken, behaviour: s.behaviour ?? 'ok' });
+    w.fakes.push(fake);
+    url = fake.url;
+  }
+  const reg: RegistrationObject = {
+    id,
+    url: s.homeserverUrl !== undefined ? s.homeserverUrl : url,
+    as_token: asToken,
+    hs_token: hsToken,
+    sender_localpart: `${id}bot`,
+    namespaces: { users: [{ exclusive: true, regex: `@${id}_.*:localhost` }] },
+  };
+  if (s.registerOnHomeserver !== false) (s.homeserver ?? w.hs).registerAppservice(reg);
+  const file = path.join(w.dir, `${id}-registration.yaml`);
+  await fs.writeFile(file, registrationYaml({ id, url, asToken, hsToken }));
+  w.catalog.setFile(file, await fs.readFile(file, 'utf8'));
+  const item = w.catalog.get(`file:${file}`);
+  assert.ok(item, 'the catalog lists the file');
+  return { item, file, reg, fake };
+}
+
+function blockOf(output: RecordingOutput, id: string): string {
+  const start = output.lines.findIndex((l) => l.text.includes(`"${id}"`));
+  assert.ok(start >= 0, `no output block for ${id}:\n${output.text}`);
+  const end = output.lines.findIndex((l, i) => i > start && !l.text.startsWith('    '));
+  return output.lines.slice(start, end === -1 ? undefined : end).map((l) => l.text).join('\n');
+}
+
+describe('appservice ping through the homeserver', function () {
+  this.timeout(20_000);
+  let w: World;
+
+  beforeEach(async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mdt-as-'));
+    const http = new CountingHttpClient();
+    const output = new RecordingOutput();
+    const secrets = new MemorySecrets();
+    const state = new MemoryStore();
+    const settings: PingSettings = { pingTimeoutMs: 10_000, concurrency: 3, revealOnFailure: true };
+    w = {
+      dir,
+      hs: await TestHomeserver.start(),
+      catalog: new AppserviceCatalog(dir),
+      output,
+      secrets,
+      state,
+      settings,
+      http,
+      fakes: [],
+      tokens: [],
+      service: new AppservicePingService({ http: () => http, readText: (f) => fs.readFile(f, 'utf8'), secrets, state, output, settings: () => settings }),
+    };
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') console.log(w.output.text);
+    await Promise.all(w.fakes.map((f) => f.stop()));
+    await w.hs.stop();
+    await fs.rm(w.dir, { recursive: true, force: true });
+    // Whatever happened, no token reached the output or the workspace state.
+    const state = JSON.stringify([...w.state.values]);
+    for (const token of w.tokens) {
+      assert.ok(!w.output.text.includes(token), 'a token reached the output');
+      assert.ok(!state.includes(token), 'a token reached workspaceState');
+    }
+  });
+
+  it('healthy: reports OK with both durations, the endpoint and the transaction id', async () => {
+    const { item, fake } = await addAppservice(w, { id: 'healthy' });
+    const report = await w.service.ping(item, w.hs.baseUrl);
+    assert.equal(report.outcome, 'ok');
+    const block = blockOf(w.output, 'healthy');
+    assert.match(block, /^Ping appservice "healthy" at \d{4}-\d\d-\d\dT/);
+    assert.ok(block.includes(`homeserver: ${w.hs.baseUrl}`), block);
+    assert.ok(block.includes('endpoint: stable — POST /_matrix/client/v1/appservice/healthy/ping'), block);
+    const sentTxn = (fake?.calls[0]?.body as { transaction_id?: string }).transaction_id;
+    assert.ok(sentTxn && block.includes(`transaction id: ${sentTxn}`), 'the block names the transaction id the appservice received');
+    assert.match(block, /outcome: OK \(HTTP 200\)/);
+    assert.match(block, /duration_ms: \d+ ms \(homeserver → appservice → homeserver, measured by the homeserver\)/);
+    assert.match(block, /client round trip: \d+ ms/);
+    assert.match(block, /explanation: The homeserver reached the appservice in \d+ ms\./);
+    assert.doesNotMatch(block, /next step/);
+    assert.equal(w.output.lines[0].level, 'info');
+    assert.equal(w.output.reveals, 0, 'a success does not pop the output up');
+    assert.equal(w.service.lastPing(item.key)?.ok, true);
+    assert.equal(w.hs.count('POST', /\/ping$/), 1);
+  });
+
+  it('dead port: the homeserver cannot connect, and the user is told where to look', async () => {
+    const { item } = await addAppservice(w, { id: 'deadport', behaviour: 'dead' });
+    const report = await w.service.ping(item, w.hs.baseUrl);
+    assert.equal(report.outcome, 'failed');
+    const block = blockOf(w.output, 'deadport');
+    assert.match(block, /outcome: failed: HTTP 502 M_CONNECTION_FAILED/);
+    assert.match(block, /explanation: The homeserver could not connect to the appservice \(M_CONNECTION_FAILED\)\./);
+    assert.match(block, /next step: Check the registration's url: is the appservice running, on that host and port, and reachable from the homeserver/);
+    assert.match(block, /homeserver said: ConnectionRefusedError/);
+    assert.equal(w.output.lines[0].level, 'warn');
+    assert.equal(w.output.reveals, 1, 'a failure reveals the output');
+    assert.equal(w.service.lastPing(item.key)?.errcode, 'M_CONNECTION_FAILED');
+  });
+
+  it('does not reveal the output on failure when the setting is off', async () => {
+    w.settings.revealOnFailure = false;
+    const { item } = await addAppservice(w, { id: 'quietfail', behaviour: 'dead' });
+    await w.service.ping(item, w.hs.baseUrl);
+    assert.equal(w.output.reveals, 0);
+  });
+
+  it('answering 500: shows what the appservice answered and points at its logs', async () => {
+    const { item } = await addAppservice(w, { id: 'status500', behaviour: 'status500' });
+    await w.service.ping(item, w.hs.baseUrl);
+    const block = blockOf(w.output, 'status500');
+    assert.match(block, /outcome: failed: HTTP 502 M_BAD_STATUS/);
+    assert.match(block, /appservice answered the homeserver: HTTP 500: .*Internal server error/);
+    assert.match(block, /explanation: The appservice answered the homeserver with HTTP 500 \(M_BAD_STATUS\)\./);
+    assert.match(block, /next step: Look at the appservice's logs for the error behind that answer\./);
+  });
+
+  it('appservice without ping support (404): says it does not implement the ping', async () => {
+    const { item } = await addAppservice(w, { id: 'noping', behaviour: 'status404' });
+    await w.service.ping(item, w.hs.baseUrl);
+    assert.match(blockOf(w.output, 'noping'), /next step: The appservice does not implement POST \/_matrix\/app\/v1\/ping/);
+  });
+
+  it('appservice rejecting the hs_token: says the tokens disagree', async () => {
+    const { item } = await addAppservice(w, { id: 'rejects', behaviour: 'reject-token' });
+    await w.service.ping(item, w.hs.baseUrl);
+    const block = blockOf(w.output, 'rejects');
+    assert.match(block, /HTTP 403/);
+    assert.match(block, /next step: The appservice rejected the homeserver's hs_token/);
+  });
+
+  it('never answering: the homeserver gives up (short ping timeout) and the user reads why', async () => {
+    w.hs.setPingTimeoutMs(300);
+    const { item } = await addAppservice(w, { id: 'hangs', behaviour: 'hang' });
+    const report = await w.service.ping(item, w.hs.baseUrl);
+    assert.equal(report.result.errcode, 'M_CONNECTION_TIMEOUT');
+    const block = blockOf(w.output, 'hangs');
+    assert.match(block, /outcome: failed: HTTP 504 M_CONNECTION_TIMEOUT/);
+    assert.match(block, /explanation: The appservice accepted the connection but did not answer in time/);
+    assert.match(block, /next step: The appservice is running but stuck or overloaded/);
+  });
+
+  it('url: null: explains a receive-only registration', async () => {
+    const { item } = await addAppservice(w, { id: 'receiveonly', url: null });
+    await w.service.ping(item, w.hs.baseUrl);
+    const block = blockOf(w.output, 'receiveonly');
+    assert.match(block, /outcome: failed: HTTP 400 M_URL_NOT_SET/);
+    assert.match(block, /explanation: The registration has url: null, so the homeserver never contacts this appservice/);
+    assert.match(block, /next step: That is right for a receive-only appservice; otherwise set url/);
+  });
+
+  it('wrong id: a settings entry whose id does not match its as_token', async () => {
+    const { reg } = await addAppservice(w, { id: 'realid' });
+    w.catalog.setEntries([{ id: 'wrongid', homeserver: w.hs.baseUrl }]);
+    const item = w.catalog.get('settings:wrongid');
+    assert.ok(item);
+    await w.service.setAsToken('wrongid', reg.as_token);
+    await w.service.ping(item, w.hs.baseUrl);
+    const block = blockOf(w.output, 'wrongid');
+    assert.match(block, /outcome: failed: HTTP 403 M_FORBIDDEN/);
+    assert.match(block, /explanation: The as_token belongs to a different appservice than "wrongid" \(M_FORBIDDEN\)\./);
+    assert.match(block, /next step: Use the id from the same registration file as the as_token\./);
+  });
+
+  it('user token instead of as_token: says to use the registration\'s as_token', async () => {
+    const login = await fetch(`${w.hs.baseUrl}/_matrix/client/v3/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'wonderland' }),
+    });
+    const { access_token: userToken } = (await login.json()) as { access_token: string };
+    assert.ok(userToken);
+    w.tokens.push(userToken);
+    await addAppservice(w, { id: 'bridge' });
+    w.catalog.setEntries([{ id: 'bridge-by-hand' }]);
+    const item = w.catalog.get('settings:bridge-by-hand');
+    assert.ok(item);
+    await w.service.setAsToken('bridge-by-hand', userToken);
+    await w.service.ping(item, w.hs.baseUrl);
+    const block = blockOf(w.output, 'bridge-by-hand');
+    assert.match(block, /explanation: The homeserver does not treat this token as an appservice token \(M_FORBIDDEN\): Only application services can use/);
+    assert.match(block, /next step: Use the registration's as_token, not a user's access token\./);
+  });
+
+  it('unknown as_token: the homeserver has not loaded this registration', async () => {
+    const { item } = await addAppservice(w, { id: 'notloaded', registerOnHomeserver: false });
+    await w.service.ping(item, w.hs.baseUrl);
+    const block = blockOf(w.output, 'notloaded');
+    assert.match(block, /outcome: failed: HTTP 401 M_UNKNOWN_TOKEN/);
+    assert.match(block, /explanation: The homeserver does not know this as_token \(M_UNKNOWN_TOKEN\)\./);
+    assert.match(block, /next step: Make sure the homeserver loads this registration file \(Synapse: app_service_config_files\)/);
+  });
+
+  it('reads the tokens from the file at ping time, not when the file was listed', async () => {
+    const { item, file, reg } = await addAppservice(w, { id: 'edited', registerOnHomeserver: false });
+    // The homeserver knows other tokens than the file had when the catalog read it.
+    const fresh = { ...reg, as_token: secret(''), hs_token: secret('') };
+    w.tokens.push(fresh.as_token, fresh.hs_token);
+    w.fakes.push(await startFakeAppservice({ hsToken: fresh.hs_token }));
+    fresh.url = w.fakes[w.fakes.length - 1].url;
+    w.hs.registerAppservice(fresh);
+    await fs.writeFile(file, registrationYaml({ id: 'edited', url: fresh.url, asToken: fresh.as_token, hsToken: fresh.hs_token }));
+    const report = await w.service.ping(item, w.hs.baseUrl);
+    assert.equal(report.outcome, 'ok', blockOf(w.output, 'edited'));
+  });
+
+  it('a settings entry without a token is not pinged, and says how to set one', async () => {
+    w.catalog.setEntries([{ id: 'tokenless', homeserver: w.hs.baseUrl }]);
+    const item = w.catalog.get('settings:tokenless');
+    assert.ok(item);
+    const report = await w.service.ping(item, w.hs.baseUrl);
+    assert.equal(report.sent, false);
+    const block = blockOf(w.output, 'tokenless');
+    assert.match(block, /outcome: not sent/);
+    assert.match(block, /No as_token is set for "tokenless"/);
+    assert.match(block, /next step: Run "Set Appservice Token"/);
+    assert.equal(w.hs.count('POST', /\/ping$/), 0);
+    await w.service.setAsToken('tokenless', 'a-token-from-the-user');
+    w.tokens.push('a-token-from-the-user');
+    assert.equal(await w.secrets.get(asTokenSecretKey('tokenless')), 'a-token-from-the-user', 'the token lives in the secret store');
+  });
+
+  it('an appservice echoing the hs_token in its error: the token is not in the output', async () => {
+    const hsToken = secret('');
+    const server = http.createServer((req, res) => {
+      res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end(`bad request, you sent ${req.headers.authorization}; expected Bearer ${hsToken}`);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const { item, reg } = await addAppservice(w, { id: 'echoes', url });
+      w.hs.unregisterAppservice('echoes');
+      w.hs.registerAppservice({ ...reg, hs_token: hsToken });
+      w.tokens.push(hsToken);
+      // The file holds the token the appservice echoes, so the ping reads and registers it as a secret.
+      await fs.writeFile(path.join(w.dir, 'echoes-registration.yaml'), registrationYaml({ id: 'echoes', url, asToken: reg.as_token, hsToken }));
+      await w.service.ping(item, w.hs.baseUrl);
+      const block = blockOf(w.output, 'echoes');
+      assert.match(block, /appservice answered the homeserver: HTTP 500: bad request, you sent Bearer <redacted>;? expected Bearer <redacted>/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
+  describe('homeservers without the stable ping', () => {
+    let other: TestHomeserver | undefined;
+    afterEach(async () => {
+      await other?.stop();
+      other = undefined;
+    });
+
+    it('no ping support in /versions: says so plainly and sends no ping', async () => {
+      other = await TestHomeserver.start({ pingEndpoint: 'none' });
+      const { item } = await addAppservice(w, { id: 'oldserver', homeserver: other });
+      const report = await w.service.ping(item, other.baseUrl);
+      assert.equal(report.sent, false);
+      const block = blockOf(w.output, 'oldserver');
+      assert.match(block, /outcome: not sent/);
+      assert.ok(block.includes(`explanation: ${other.baseUrl} does not support appservice ping: its /versions lists spec versions up to v1.6 and advertises neither fi.mau.msc2659.stable nor fi.mau.msc2659, so no ping was sent.`), block);
+      assert.match(block, /next step: Appservice ping needs Matrix v1\.7 \(Synapse 1\.84 or later\)/);
+      assert.equal(other.count('POST', /\/ping$/), 0, 'no doomed request');
+      assert.equal(other.count('GET', '/_matrix/client/versions'), 1, '/versions was checked');
+    });
+
+    it('advertises ping but answers 404 M_UNRECOGNIZED: explains the homeserver is too old', async () => {
+      other = await TestHomeserver.start({ pingEndpoint: 'none', unstableFeatures: { 'fi.mau.msc2659.stable': true } });
+      const { item } = await addAppservice(w, { id: 'claims', homeserver: other });
+      await w.service.ping(item, other.baseUrl);
+      const block = blockOf(w.output, 'claims');
+      assert.match(block, /outcome: failed: HTTP 404 M_UNRECOGNIZED/);
+      assert.match(block, /explanation: The homeserver does not support appservice ping \(HTTP 404 M_UNRECOGNIZED\)\./);
+      assert.match(block, /next step: Appservice ping needs Matrix v1\.7/);
+    });
+
+    it('only the unstable MSC2659 endpoint: uses it, and says so', async () => {
+      other = await TestHomeserver.start({ pingEndpoint: 'unstable' });
+      const { item } = await addAppservice(w, { id: 'unstableonly', homeserver: other });
+      const report = await w.service.ping(item, other.baseUrl);
+      assert.equal(report.outcome, 'ok', blockOf(w.output, 'unstableonly'));
+      assert.equal(report.result.endpoint, 'unstable');
+      assert.equal(other.count('POST', '/_matrix/client/unstable/fi.mau.msc2659/appservice/unstableonly/ping'), 1);
+      assert.equal(other.count('POST', '/_matrix/client/v1/'), 0, 'the stable path was not tried');
+      assert.ok(blockOf(w.output, 'unstableonly').includes('endpoint: MSC2659 (unstable) — POST /_matrix/client/unstable/fi.mau.msc2659/appservice/unstableonly/ping'));
+    });
+  });
+
+  describe('Ping All', () => {
+    it('keeps at most `concurrency` pings in flight and sums up "5 ok, 2 failing"', async () => {
+      w.settings.concurrency = 3;
+      w.hs.delay(/\/ping$/, 150, 100);
+      const targets = [];
+      for (let i = 0; i < 5; i++) targets.push({ item: (await addAppservice(w, { id: `ok${i}` })).item, homeserver: w.hs.baseUrl });
+      for (let i = 0; i < 2; i++) targets.push({ item: (await addAppservice(w, { id: `down${i}`, behaviour: 'dead' })).item, homeserver: w.hs.baseUrl });
+      const progress: number[] = [];
+      const summary = await w.service.pingAll(targets, undefined, (done) => progress.push(done));
+      assert.equal(w.http.peak, 3, 'never more than 3 pings at once, and it did use 3');
+      assert.equal(w.http.started, 7);
+      assert.deepEqual(progress, [1, 2, 3, 4, 5, 6, 7]);
+      assert.deepEqual([summary.ok, summary.failing, summary.skipped, summary.cancelled], [5, 2, 0, 0]);
+      const { formatPingAllSummary } = await import('../../src/vscode/appservices/format');
+      assert.equal(formatPingAllSummary(summary), '5 ok, 2 failing — see output');
+      assert.equal(w.output.reveals, 1, 'revealed once, not per failure');
+      for (const id of ['ok0', 'ok4', 'down0', 'down1']) blockOf(w.output, id);
+    });
+
+    it('an appservice without a homeserver is reported, not pinged', async () => {
+      const { item } = await addAppservice(w, { id: 'nohs' });
+      const summary = await w.service.pingAll([{ item, homeserver: undefined }]);
+      assert.equal(summary.skipped, 1);
+      assert.match(blockOf(w.output, 'nohs'), /No homeserver is chosen for this appservice\..*\n.*next step: Run "Choose Homeserver for Appservice"/);
+      assert.equal(w.hs.count('POST', /\/ping$/), 0);
+    });
+
+    it('cancelling stops new pings and abandons running ones without waiting for the homeserver', async () => {
+      w.settings.concurrency = 2;
+      w.hs.setPingTimeoutMs(15_000);
+      const targets = [];
+      for (let i = 0; i < 6; i++) targets.push({ item: (await addAppservice(w, { id: `stuck${i}`, behaviour: 'hang' })).item, homeserver: w.hs.baseUrl });
+      const controller = new AbortController();
+      const waitForCalls = async () => {
+        while (w.fakes.reduce((n, f) => n + f.calls.length, 0) < 2) await new Promise((r) => setTimeout(r, 10));
+        controller.abort();
+      };
+      const started = Date.now();
+      const [summary] = await Promise.all([w.service.pingAll(targets, controller.signal), waitForCalls()]);
+      assert.ok(Date.now() - started < 5_000, 'did not wait for the homeserver');
+      assert.equal(summary.cancelled, 6);
+      assert.equal(w.fakes.reduce((n, f) => n + f.calls.length, 0), 2, 'only the two running pings reached appservices');
+      assert.equal(w.http.started, 2);
+      const block = blockOf(w.output, 'stuck0');
+      assert.match(block, /outcome: cancelled here while waiting \(the homeserver may still finish the ping\)/);
+      assert.match(block, /explanation: The ping was cancelled here before the homeserver answered/);
+      assert.doesNotMatch(block, /Check the homeserver URL/);
+      assert.equal(w.service.lastPing(targets[0].item.key), undefined, 'a cancelled ping is not a result');
+      assert.equal(w.output.reveals, 0);
+    });
+  });
+
+  describe('Check Appservice Directly', () => {
+    it('accepts the hs_token here but the homeserver cannot reach the url: blames the network path', async () => {
+      const deadForHs = `http://127.0.0.1:${await freePort()}`;
+      const { item } = await addAppservice(w, { id: 'split', homeserverUrl: deadForHs });
+      const report = await w.service.checkDirectly(item, w.hs.baseUrl);
+      assert.equal(report.direct?.reachable, true);
+      assert.equal(report.direct?.acceptsHsToken, true);
+      assert.equal(report.ping?.result.errcode, 'M_CONNECTION_FAILED');
+      const block = w.output.text.slice(w.output.text.indexOf('Check appservice "split" directly'));
+      assert.match(block, /reachable from this machine: yes/);
+      assert.match(block, /hs_token accepted: yes/);
+      assert.match(block, /url note: 127\.0\.0\.1 is a loopback address: only a homeserver on the same machine \(and not inside a container\) can reach it\./);
+      assert.match(block, /homeserver ping: failed: HTTP 502 M_CONNECTION_FAILED/);
+      assert.match(block, /verdict: The appservice answers here but the homeserver cannot reach it: the registration's url is not reachable from the homeserver \(container network, firewall or wrong host\)\./);
+      assert.equal(w.output.reveals >= 1, true);
+    });
+
+    it('both reach it: says so', async () => {
+      const { item } = await addAppservice(w, { id: 'allgood' });
+      const report = await w.service.checkDirectly(item, w.hs.baseUrl);
+      assert.equal(report.verdict, 'Both this machine and the homeserver reach the appservice.');
+      assert.match(w.output.text, /hs_token accepted: yes/);
+      assert.doesNotMatch(w.output.text, /wrong hs_token accepted/, 'the fake checks its token');
+    });
+
+    it('rejects the hs_token from here and from the homeserver: says config and file disagree', async () => {
+      const { item } = await addAppservice(w, { id: 'mismatch', appserviceHsToken: secret('') });
+      const report = await w.service.checkDirectly(item, w.hs.baseUrl);
+      assert.equal(report.direct?.acceptsHsToken, false);
+      const block = w.output.text.slice(w.output.text.indexOf('Check appservice "mismatch" directly'));
+      assert.match(block, /reachable from this machine: yes/);
+      assert.match(block, /hs_token accepted: no/);
+      assert.match(block, /explanation: The appservice answers here but rejects the registration's hs_token \(HTTP 403 M_FORBIDDEN\)\./);
+      assert.match(block, /homeserver ping: failed: HTTP 502 M_BAD_STATUS/);
+      assert.match(block, /verdict: The appservice rejects the registration's hs_token from here too: its config and the registration file disagree\./);
+    });
+
+    it('nothing listens: unreachable from here, and without a homeserver no ping is made', async () => {
+      const { item } = await addAppservice(w, { id: 'gone', behaviour: 'dead' });
+      const report = await w.service.checkDirectly(item, undefined);
+      assert.equal(report.direct?.reachable, false);
+      const block = w.output.text.slice(w.output.text.indexOf('Check appservice "gone" directly'));
+      assert.match(block, /reachable from this machine: no/);
+      assert.match(block, /explanation: The appservice cannot be reached from this machine: Nothing is listening at 127\.0\.0\.1:\d+/);
+      assert.match(block, /homeserver ping: not run \(no homeserver chosen for this appservice\)/);
+      assert.equal(w.hs.count('POST', /\/ping$/), 0);
+    });
+
+    it('url: null: nothing to check, and it says why', async () => {
+      const { item } = await addAppservice(w, { id: 'nullurl', url: null });
+      const report = await w.service.checkDirectly(item, w.hs.baseUrl);
+      assert.ok(report.notChecked);
+      assert.match(w.output.text, /url: null\n.*outcome: not checked\n.*explanation: The registration has url: null: the homeserver never contacts this appservice \(receive-only\)/);
+    });
+  });
+});
