@@ -1,0 +1,115 @@
+// A fake appservice that answers the homeserver's `POST /_matrix/app/v1/ping`
+// the way a real one does (hs_token checked), or misbehaves on request, plus
+// `freePort()` for "nothing listens there" scenarios.
+import * as http from 'node:http';
+import * as net from 'node:net';
+
+export type FakeAppserviceBehaviour = 'ok' | 'status500' | 'status404' | 'hang' | 'reject-token';
+
+export interface FakeAppserviceCall {
+  authorization?: string;
+  /** Parsed JSON, or the raw text when the body was not JSON. */
+  body: unknown;
+}
+
+export interface FakeAppservice {
+  readonly url: string;
+  readonly port: number;
+  readonly calls: FakeAppserviceCall[];
+  setBehaviour(behaviour: FakeAppserviceBehaviour): void;
+  stop(): Promise<void>;
+}
+
+const json = (res: http.ServerResponse, status: number, body: unknown) => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+};
+
+function tokenOf(req: http.IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length);
+  // The deprecated query form, which older homeservers still send.
+  return new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('access_token') ?? undefined;
+}
+
+export async function startFakeAppservice(opts: { hsToken: string; behaviour?: FakeAppserviceBehaviour; host?: string }): Promise<FakeAppservice> {
+  let behaviour: FakeAppserviceBehaviour = opts.behaviour ?? 'ok';
+  const calls: FakeAppserviceCall[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path !== '/_matrix/app/v1/ping') {
+        json(res, 404, { errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' });
+        return;
+      }
+      if (req.method !== 'POST') {
+        json(res, 405, { errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' });
+        return;
+      }
+      const text = Buffer.concat(chunks).toString('utf8');
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // keep the raw text so a test can see what was sent
+      }
+      calls.push({ authorization: req.headers.authorization, body });
+      const token = tokenOf(req);
+      switch (behaviour) {
+        case 'hang':
+          return; // accept the connection, never answer
+        case 'status500':
+          json(res, 500, { errcode: 'M_UNKNOWN', error: 'Internal server error' });
+          return;
+        case 'status404':
+          json(res, 404, { errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' });
+          return;
+        case 'reject-token':
+          json(res, 403, { errcode: 'M_FORBIDDEN', error: 'Bad token supplied by homeserver' });
+          return;
+        case 'ok':
+          if (token === undefined) json(res, 401, { errcode: 'M_UNAUTHORIZED', error: 'Missing token' });
+          else if (token !== opts.hsToken) json(res, 403, { errcode: 'M_FORBIDDEN', error: 'Bad token supplied by homeserver' });
+          else json(res, 200, {});
+      }
+    });
+  });
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  let stopped: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    calls,
+    setBehaviour: (b) => {
+      behaviour = b;
+    },
+    stop: () => {
+      stopped ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Hanging pings keep their sockets open; end them so tests finish promptly.
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
+  };
+}
+
+/** A port nothing listens on right now (bound, read, released). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
