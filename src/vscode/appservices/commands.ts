@@ -6,7 +6,7 @@ import { t } from '../../core/l10n';
 import type { AccountsFeature } from '../accounts';
 import type { PromptService } from '../prompts';
 import type { AppserviceCatalog, AppserviceItem } from './catalog';
-import { formatPingAllSummary } from './format';
+import { describeOutcome, formatPingAllSummary } from './format';
 import { describeHomeserver, effectiveHomeserver, homeserverChoices, HomeserverMemory } from './homeservers';
 import type { AppservicePingService } from './pingService';
 import type { AppserviceTreeNode } from './tree';
@@ -123,7 +123,7 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
       }
       const targets = items.map((item) => ({ item, homeserver: effectiveHomeserver(item, c.memory)?.input }));
       const summary = await withCancellableProgress(t('Pinging {0} appservices…', targets.length), (signal, progress) =>
-        c.pings.pingAll(targets, signal, (done, total, report) => progress.report({ increment: 100 / total, message: t('{0}/{1}: "{2}" {3}', done, total, report.appserviceId, report.outcome) })),
+        c.pings.pingAll(targets, signal, (done, total, report) => progress.report({ increment: 100 / total, message: t('{0}/{1}: "{2}" {3}', done, total, report.appserviceId, describeOutcome(report)) })),
       );
       const message = formatPingAllSummary(summary);
       const notify = summary.failing > 0 || summary.skipped > 0 ? c.prompts.warning : c.prompts.info;
