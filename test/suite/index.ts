@@ -11,7 +11,8 @@ export function run(): Promise<void> {
   const grep = process.env.MATRIX_DEVTOOLS_TEST_GREP;
   if (grep) mocha.grep(grep);
 
-  const files = findTestFiles(__dirname);
+  // commandCoverage checks what the other files executed, so it runs last.
+  const files = findTestFiles(__dirname).sort((a, b) => Number(isLast(a)) - Number(isLast(b)));
   if (files.length === 0) return Promise.reject(new Error(`no *.test.js files under ${__dirname}`));
   for (const file of files) mocha.addFile(file);
 
@@ -30,6 +31,10 @@ export function run(): Promise<void> {
       reject(e);
     }
   });
+}
+
+function isLast(file: string): boolean {
+  return path.basename(file) === 'commandCoverage.test.js';
 }
 
 /** Every `*.test.js` below `dir`, sorted so runs are in a stable order. */
