@@ -32,8 +32,8 @@ export type AccountsTestApi = {
   listAccounts(): AccountView[];
   treeItems(): RenderedTreeItem[];
   logLines(): string[];
-  /** Secret keys this feature has entries under right now. */
-  secretKeys(): Promise<string[]>;
+  /** Secret keys this feature has entries under right now, for the listed accounts and for `alsoAccountIds` (e.g. removed ones). */
+  secretKeys(alsoAccountIds?: string[]): Promise<string[]>;
   /** The feature's globalState entries, as JSON text. */
   globalStateText(): string;
   rotateNow(accountId: string): Promise<void>;
@@ -120,8 +120,8 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
       listAccounts: () => manager.accounts(),
       treeItems: () => tree.render(),
       logLines: () => [...log.lines],
-      secretKeys: async () => {
-        const keys = manager.accounts().map((a) => secretKeyFor(a.id));
+      secretKeys: async (alsoAccountIds = []) => {
+        const keys = [...new Set([...manager.accounts().map((a) => a.id), ...alsoAccountIds])].map(secretKeyFor);
         const present = await Promise.all(keys.map(async (k) => ((await context.secrets.get(k)) === undefined ? undefined : k)));
         return present.filter((k): k is string => k !== undefined);
       },
