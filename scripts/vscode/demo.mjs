@@ -1,64 +1,170 @@
 #!/usr/bin/env node
-// npm run demo (skeleton) — packages the extension as a .vsix, installs it into
-// code-server (offline: a .vsix installs without the marketplace) and serves VS Code
-// on http://127.0.0.1:PORT with the local test homeserver beside it, until Ctrl-C.
-// State lives in .demo/ (gitignored) so accounts and settings survive restarts; keep
-// the same port too: the browser keeps SecretStorage per origin.
+// npm run demo — Matrix DevTools as a user gets it, in VS Code in the browser, with
+// a local homeserver to try it on: packages the .vsix, installs it into code-server
+// with a fresh profile (offline: a .vsix installs without the marketplace), starts
+// the dev homeserver (users alice/wonderland and bob/builder, three demo
+// appservices whose registration files land in the demo workspace) and serves
+// VS Code on http://127.0.0.1:PORT until Ctrl-C, which stops everything again.
 //
-//   node scripts/vscode/demo.mjs [--port 8080] [--homeserver auto|required|off] [--check]
+//   node scripts/vscode/demo.mjs [--port 8080] [--homeserver required|off] [--no-build] [--check]
 //
-// --check starts everything, checks the page answers, and stops (for CI).
+// --check starts everything, checks that the page answers, the extension is
+// installed and shows in the workbench (headless chromium, when installed) and the
+// homeserver answers, then stops it all and exits 0 (1 when a check failed).
+// --no-build reuses matrix-devtools.vsix and out/ when they exist.
+// State lives in .demo/ (gitignored) and starts fresh on every run: the dev
+// homeserver keeps its accounts in memory only, so nothing would survive anyway.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from './log.mjs';
+import { buildDevHomeserver, demoAppserviceSettings, ensureDependencies, installedExtensions, packageExtension, startPackagedCodeServer } from './packaged.mjs';
 import { installSignalHandlers, leftoverProcesses, onCleanup, runCleanups } from './processes.mjs';
-import { installVsix, startCodeServer, startHomeserver } from './server.mjs';
-import { ensureTools, REPO_ROOT, run } from './tools.mjs';
+import { DEFAULT_SETTINGS, startHomeserver } from './server.mjs';
+import { ensureTools, REPO_ROOT } from './tools.mjs';
 
 const log = createLogger('demo');
 const { values: opts } = parseArgs({
   options: {
     port: { type: 'string', default: process.env.MATRIX_DEVTOOLS_DEMO_PORT ?? '8080' },
-    homeserver: { type: 'string', default: 'auto' },
+    homeserver: { type: 'string', default: 'required' },
+    'no-build': { type: 'boolean', default: false },
     check: { type: 'boolean', default: false },
   },
 });
+const port = Number(opts.port);
+if (!Number.isInteger(port) || port <= 0 || port > 65535) usage(`--port must be a TCP port, not ${opts.port}`);
+if (!['required', 'off'].includes(opts.homeserver)) usage('--homeserver must be required or off');
+
+const DEMO_DIR = path.join(REPO_ROOT, '.demo');
 
 async function main() {
   installSignalHandlers(log.warn);
-  const tools = await log.step('tools', () => ensureTools({ log, needBrowser: false }));
-  const demoDir = path.join(REPO_ROOT, '.demo');
-  const userDataDir = path.join(demoDir, 'user-data');
-  const extensionsDir = path.join(demoDir, 'extensions');
-  const workspace = path.join(demoDir, 'workspace');
+  await assertPortFree(port);
+  await ensureDependencies({ log });
+  // The browser is only needed for --check's look at the workbench.
+  const tools = await log.step('tools', () => ensureTools({ log, needBrowser: opts.check }));
+  const reuse = opts['no-build'];
+  const vsix = await packageExtension({ log, reuse });
+  if (opts.homeserver !== 'off') await buildDevHomeserver({ log, reuse });
+
+  const userDataDir = path.join(DEMO_DIR, 'user-data');
+  const extensionsDir = path.join(DEMO_DIR, 'extensions');
+  const workspace = path.join(DEMO_DIR, 'workspace');
+  for (const dir of [userDataDir, extensionsDir, workspace]) fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(workspace, { recursive: true });
 
-  const vsix = path.join(REPO_ROOT, 'matrix-devtools.vsix');
-  await log.step('npm run package (production build + vsce)', () => run('npm', ['run', '--silent', 'package'], { cwd: REPO_ROOT, inherit: true }));
-  await installVsix({ tools, vsix, extensionsDir, userDataDir, log });
-
-  const homeserver = await startHomeserver({ registrationsDir: workspace, logFile: path.join(demoDir, 'homeserver.log'), log, mode: /** @type {'auto' | 'required' | 'off'} */ (opts.homeserver) });
+  const homeserver = opts.homeserver === 'off'
+    ? undefined
+    : await startHomeserver({ registrationsDir: workspace, logFile: path.join(DEMO_DIR, 'homeserver.log'), log, mode: 'required' });
   if (homeserver) onCleanup(homeserver.stop);
-  const server = await log.step('start code-server', () =>
-    startCodeServer({ tools, runDir: demoDir, userDataDir, extensionsDir, port: Number(opts.port), log }),
-  );
+  const server = await startPackagedCodeServer({
+    tools,
+    runDir: DEMO_DIR,
+    log,
+    vsix,
+    userDataDir,
+    extensionsDir,
+    port,
+    // With the homeserver each demo appservice is loaded by, pings need no prompt.
+    settings: { ...DEFAULT_SETTINGS, ...(homeserver ? demoAppserviceSettings(homeserver.baseUrl, homeserver.info.appservices) : {}) },
+  });
   onCleanup(server.stop);
 
   const url = `${server.url}/?folder=${encodeURIComponent(workspace)}`;
-  log.info(`VS Code with Matrix DevTools: ${url}`);
-  if (homeserver) log.info(`test homeserver: ${homeserver.baseUrl} (users and appservices: ${homeserver.infoJson})`);
-  if (opts.check) {
-    const res = await fetch(url);
-    const installed = fs.readdirSync(extensionsDir).filter((d) => d.startsWith('matrix-devtools.'));
-    log.info(`check: GET ${res.status}, installed ${installed.join(', ') || 'nothing'}`);
-    await runCleanups(log.warn);
-    const left = leftoverProcesses();
-    if (left.length) log.error(`still running after cleanup:\n  ${left.join('\n  ')}`);
-    return res.ok && installed.length > 0 && left.length === 0 ? 0 : 1;
-  }
-  log.info('Ctrl-C stops it');
+  printWelcome(url, homeserver);
+  if (opts.check) return check({ url, extensionsDir, homeserver, tools });
+  log.info('Ctrl-C stops the demo (code-server and the homeserver)');
   return new Promise(() => {}); // the signal handlers stop everything and exit
+}
+
+/**
+ * @param {string} url
+ * @param {import('./server.mjs').Homeserver | undefined} homeserver
+ */
+function printWelcome(url, homeserver) {
+  const lines = ['', 'Matrix DevTools demo', `  Open in a browser:  ${url}`];
+  if (homeserver) {
+    const users = /** @type {Array<{ localpart: string, password: string }>} */ (homeserver.info.users ?? []);
+    const appservices = /** @type {Array<{ id: string }>} */ (homeserver.info.appservices ?? []);
+    lines.push(
+      `  Homeserver:         ${homeserver.baseUrl}   (Matrix view > Add Account: type this URL)`,
+      `  Sign in as:         ${users.map((u) => `${u.localpart} / ${u.password}`).join('   or   ')}`,
+      `  Appservices:        ${appservices.map((a) => a.id).join(', ')} (registration files in ${path.relative(REPO_ROOT, path.join(DEMO_DIR, 'workspace'))}/;`,
+      '                      Matrix: Ping All Appservices pings them through the homeserver above)',
+    );
+  }
+  lines.push('  Use a fresh browser window (private) if an earlier demo ran on the same port: secrets are kept per origin.', '');
+  for (const line of lines) console.log(line);
+}
+
+/**
+ * @param {{ url: string, extensionsDir: string, homeserver: import('./server.mjs').Homeserver | undefined,
+ *           tools: import('./tools.mjs').Tools }} target
+ * @returns {Promise<number>}
+ */
+async function check({ url, extensionsDir, homeserver, tools }) {
+  const failures = [];
+  const expect = (ok, what) => {
+    log.info(`check: ${ok ? 'ok  ' : 'FAIL'} ${what}`);
+    if (!ok) failures.push(what);
+  };
+  try {
+    const res = await fetch(url);
+    const body = await res.text();
+    expect(res.ok && /workbench/i.test(body), `GET ${url} answers ${res.status} with the workbench page`);
+    const installed = installedExtensions(extensionsDir);
+    expect(installed.length > 0, `the extension is installed in ${path.relative(REPO_ROOT, extensionsDir)} (${installed.join(', ') || 'nothing'})`);
+    if (homeserver) {
+      const versions = await fetch(`${homeserver.baseUrl}/_matrix/client/versions`).catch(() => undefined);
+      expect(!!versions?.ok, `the homeserver answers /_matrix/client/versions (${versions?.status ?? 'no answer'})`);
+    }
+    if (tools.chromium) {
+      expect(await showsMatrixView(url, tools.chromium), 'the workbench shows the Matrix view with its Add Account welcome');
+    } else {
+      log.warn('no chromium: not checking the workbench in a browser');
+    }
+  } catch (e) {
+    expect(false, `check crashed: ${e instanceof Error ? e.message : e}`);
+  }
+  await log.step('stop processes', () => runCleanups(log.warn));
+  const left = leftoverProcesses();
+  expect(left.length === 0, `no process left running${left.length ? `:\n  ${left.join('\n  ')}` : ''}`);
+  log.info(failures.length ? `check FAILED: ${failures.length} problem(s)` : 'check passed');
+  return failures.length ? 1 : 0;
+}
+
+/** Opens the workbench headless and looks for the Matrix view and its welcome text. */
+async function showsMatrixView(url, chromium) {
+  const { launchBrowser, openWorkbench } = await import('./browser.mjs'); // playwright-core: only here
+  const browser = await launchBrowser({ chromium, viewport: { width: 1280, height: 800 } });
+  try {
+    const { page } = await openWorkbench(browser, url, { onLog: () => {} });
+    await page.locator('.activitybar [aria-label^="Matrix"]').first().click({ timeout: 30_000 });
+    await page.getByText('No Matrix accounts yet', { exact: false }).first().waitFor({ state: 'visible', timeout: 30_000 });
+    return true;
+  } catch (e) {
+    log.error(`workbench check: ${e instanceof Error ? e.message.split('\n')[0] : e}`);
+    return false;
+  } finally {
+    await browser.close();
+  }
+}
+
+/** @param {number} p */
+function assertPortFree(p) {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', () => reject(new Error(`port ${p} on 127.0.0.1 is in use (an earlier demo still running?); stop it or pass --port N`)));
+    probe.listen(p, '127.0.0.1', () => probe.close(() => resolve(undefined)));
+  });
+}
+
+/** @param {string} message */
+function usage(message) {
+  log.error(message);
+  process.exit(2);
 }
 
 main().then(

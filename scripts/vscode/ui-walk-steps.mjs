@@ -1,0 +1,272 @@
+// The steps of the UI walk (ui-walk.mjs), in order. Each one does what a person
+// would do and checks the text they would read; `needs` names the steps it builds
+// on (skipped when one of them did not pass). Screenshot names are the README's.
+import {
+  answerInputBox,
+  clearNotifications,
+  expandView,
+  expectText,
+  focusEditor,
+  hoverFor,
+  notificationToasts,
+  pickQuickItem,
+  quickInput,
+  readOutputPanel,
+  resizeSideBar,
+  runFromPalette,
+  treeRows,
+  waitForToastGone,
+  viewPane,
+} from './workbench-ui.mjs';
+
+/**
+ * @typedef {object} WalkContext
+ * @property {import('playwright-core').Page} page
+ * @property {{ baseUrl: string }} homeserver
+ * @property {(name: string) => Promise<void>} screenshot  saves <out>/<name>.png
+ *
+ * @typedef {{ name: string, needs?: string[], run: (c: WalkContext) => Promise<void> }} WalkStep
+ */
+
+const USER = { localpart: 'alice', password: 'wonderland', userId: '@alice:localhost' };
+const APPSERVICES = ['demo-bridge', 'demo-broken', 'demo-down'];
+
+/** @returns {WalkStep[]} */
+export function walkSteps() {
+  return [
+    {
+      name: 'open the Matrix view from the activity bar',
+      run: async ({ page }) => {
+        await showMatrixView(page);
+        await expectText(page.locator('.part.sidebar .composite.title'), /matrix/i, { what: 'side bar title' });
+        await expectText(viewPane(page, 'Accounts').locator('.pane-header'), /accounts/i, { what: 'Accounts view header' });
+        await resizeSideBar(page, 470);
+      },
+    },
+    {
+      name: 'accounts welcome view offers Add Account',
+      needs: ['open the Matrix view from the activity bar'],
+      run: async ({ page, screenshot }) => {
+        const welcome = viewPane(page, 'Accounts').locator('.welcome-view-content');
+        await expectText(welcome, 'No Matrix accounts yet. Add one to get fresh access tokens', { what: 'Accounts welcome view', timeout: 30_000 });
+        await expectText(welcome, 'Sign in with a password or paste an existing access token.', { what: 'Accounts welcome view' });
+        await expectText(welcome.locator('.monaco-button').filter({ hasText: 'Add Account' }), 'Add Account', { what: 'Add Account button' });
+        await expectTheme(page, 'dark');
+        await screenshot('accounts-welcome-dark');
+      },
+    },
+    {
+      name: 'Add Account asks for the homeserver',
+      needs: ['accounts welcome view offers Add Account'],
+      run: async ({ page, homeserver }) => {
+        await viewPane(page, 'Accounts').locator('.welcome-view-content .monaco-button').filter({ hasText: 'Add Account' }).first().click();
+        await expectText(quickInput(page), 'Add Matrix Account', { what: 'quick input title' });
+        await answerInputBox(page, { expect: 'Homeserver name or URL', text: homeserver.baseUrl });
+      },
+    },
+    {
+      name: 'pick "Sign in with a password"',
+      needs: ['Add Account asks for the homeserver'],
+      run: async ({ page, homeserver, screenshot }) => {
+        const widget = quickInput(page);
+        await expectText(widget, `Sign in to ${homeserver.baseUrl}`, { what: 'sign-in method pick', timeout: 20_000 });
+        const row = widget.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Sign in with a password' });
+        await expectText(row, 'gets a refresh token when the server supports it', { what: 'password method row' });
+        await expectText(widget.locator('.quick-input-list'), 'Use an existing access token', { what: 'token method row' });
+        await waitForToastGone(page, 'Contacting');
+        await screenshot('add-account-sign-in-method');
+        await row.first().click();
+      },
+    },
+    {
+      name: 'type the user name',
+      needs: ['pick "Sign in with a password"'],
+      run: ({ page }) => answerInputBox(page, { expect: 'User name or full user ID', text: USER.localpart }),
+    },
+    {
+      name: 'type the password into a masked input',
+      needs: ['type the user name'],
+      run: ({ page }) => answerInputBox(page, { expect: `Password for ${USER.localpart}`, text: USER.password, password: true }),
+    },
+    {
+      name: `the account ${USER.userId} appears, signed in`,
+      needs: ['type the password into a masked input'],
+      run: async ({ page, homeserver, screenshot }) => {
+        const host = new URL(homeserver.baseUrl).host;
+        const row = treeRows(page, 'Accounts').filter({ hasText: USER.userId });
+        await expectText(row, USER.userId, { what: 'account row', timeout: 20_000 });
+        await expectText(row, host, { what: 'account row description' });
+        await expectText(notificationToasts(page).filter({ hasText: 'Signed in as' }), `Signed in as ${USER.userId} on ${homeserver.baseUrl}.`, { what: 'notification' });
+        await waitForToastGone(page, 'Signing in to');
+        await screenshot('accounts-signed-in-dark');
+      },
+    },
+    {
+      name: 'the account tooltip shows user, device and expiry',
+      needs: [`the account ${USER.userId} appears, signed in`],
+      run: async ({ page, homeserver, screenshot }) => {
+        await clearNotifications(page);
+        const row = treeRows(page, 'Accounts').filter({ hasText: USER.userId }).first();
+        const hover = await hoverFor(page, row.locator('.label-name').first(), USER.userId);
+        await expectText(hover, /Device ID: [A-Z0-9]{4,}/, { what: 'account tooltip' });
+        await expectText(hover, `Homeserver: ${homeserver.baseUrl}`, { what: 'account tooltip' });
+        await expectText(hover, /Access token: expires in \d+ (s|min)/, { what: 'account tooltip' });
+        await expectText(hover, 'Signed in', { what: 'account tooltip' });
+        await screenshot('account-tooltip');
+        await page.mouse.move(900, 400);
+      },
+    },
+    {
+      name: 'the Appservices view lists the demo registrations',
+      needs: ['open the Matrix view from the activity bar'],
+      run: async ({ page, homeserver }) => {
+        await expandView(page, 'Appservices');
+        const host = new URL(homeserver.baseUrl).host;
+        for (const id of APPSERVICES) {
+          const row = treeRows(page, 'Appservices').filter({ hasText: id });
+          await expectText(row, id, { what: `appservice row ${id}`, timeout: 20_000 });
+          await expectText(row, `${host} · never pinged`, { what: `appservice row ${id}` });
+        }
+      },
+    },
+    {
+      name: 'Matrix: Ping All Appservices (F1) sums up in a notification',
+      needs: ['the Appservices view lists the demo registrations'],
+      run: async ({ page, screenshot }) => {
+        await runFromPalette(page, 'Matrix: Ping All Appservices');
+        const toast = notificationToasts(page).filter({ hasText: 'see output' });
+        await expectText(toast, '1 ok, 2 failing — see output', { what: 'Ping All notification', timeout: 30_000 });
+        await expectText(toast.locator('.monaco-button'), 'Show Output', { what: 'Ping All notification button' });
+        const row = (/** @type {string} */ id) => treeRows(page, 'Appservices').filter({ hasText: id });
+        await expectText(row('demo-bridge'), /demo-bridge\s*\S+ · ok \d+ ms/, { what: 'demo-bridge row' });
+        await expectText(row('demo-down'), 'M_CONNECTION_FAILED', { what: 'demo-down row' });
+        await expectText(row('demo-broken'), 'M_BAD_STATUS', { what: 'demo-broken row' });
+        await screenshot('appservices-after-ping-all');
+        // Toasts hide themselves after a while: follow the notification's button now.
+        await toast.locator('.monaco-button').filter({ hasText: 'Show Output' }).first().click();
+      },
+    },
+    {
+      name: 'the Matrix Appservices output explains every ping',
+      needs: ['Matrix: Ping All Appservices (F1) sums up in a notification'],
+      run: async ({ page, screenshot }) => {
+        const panel = page.locator('.part.panel');
+        await expectText(panel.locator('.composite.title'), /output/i, { what: 'panel title' });
+        const channel = await panel.locator('select.monaco-select-box, .monaco-select-box').first().evaluate((el) =>
+          el instanceof HTMLSelectElement ? el.selectedOptions[0]?.textContent ?? '' : el.textContent ?? '',
+        );
+        if (!/Matrix Appservices/.test(channel)) throw new Error(`output channel picker shows "${channel}", expected "Matrix Appservices"`);
+        const text = await readOutputPanel(page);
+        const blocks = pingBlocks(text);
+        const need = (/** @type {string} */ id, /** @type {RegExp[]} */ patterns) => {
+          const block = blocks.get(id);
+          if (!block) throw new Error(`no "Ping appservice \\"${id}\\"" block in the output; it reads:\n${text.slice(-1500)}`);
+          for (const p of patterns) if (!p.test(block)) throw new Error(`the output block for ${id} lacks ${p}:\n${block}`);
+        };
+        need('demo-bridge', [/outcome: OK \(HTTP 200\)/, /explanation: The homeserver reached the appservice in \d+ ms\./]);
+        need('demo-down', [
+          /outcome: failed: HTTP \d+ M_CONNECTION_FAILED/,
+          /explanation: The homeserver could not connect to the appservice \(M_CONNECTION_FAILED\)\./,
+          /next step: Check the registration's url: is the appservice running/,
+        ]);
+        need('demo-broken', [
+          /outcome: failed: HTTP \d+ M_BAD_STATUS/,
+          /appservice answered the homeserver: HTTP 500/,
+          /explanation: The appservice answered the homeserver with HTTP 500 \(M_BAD_STATUS\)\./,
+          /next step: Look at the appservice's logs/,
+        ]);
+        if (/\b(as|hs)_[A-Za-z0-9_-]{20,}/.test(text)) throw new Error('the output shows a token');
+        await clearNotifications(page);
+        // The whole width for the shot, wrapped so the explanations can be read.
+        await runFromPalette(page, 'View: Toggle Primary Side Bar Visibility');
+        await runFromPalette(page, 'View: Toggle Maximized Panel');
+        await focusEditor(page, panel.locator('.monaco-editor').first());
+        await focusEditor(page, panel.locator('.monaco-editor').first());
+        await page.keyboard.press('Alt+Z'); // View: Toggle Word Wrap, for the focused editor
+        await page.keyboard.press('Control+Home');
+        await page.mouse.move(640, 790);
+        await page.waitForTimeout(400);
+        await screenshot('output-appservices');
+        await runFromPalette(page, 'View: Toggle Maximized Panel');
+        await showMatrixView(page);
+      },
+    },
+    {
+      name: 'the Matrix view in the light theme',
+      needs: ['open the Matrix view from the activity bar'],
+      run: async ({ page, screenshot }) => {
+        await runFromPalette(page, 'Preferences: Color Theme');
+        await quickInput(page).locator('.quick-input-box input').fill('Light Modern');
+        await pickQuickItem(page, { label: 'Light Modern' });
+        await expectTheme(page, 'light');
+        await runFromPalette(page, 'View: Hide Panel');
+        await showMatrixView(page);
+        await clearNotifications(page);
+        const account = treeRows(page, 'Accounts').filter({ hasText: USER.userId }).first();
+        await expectText(account, USER.userId, { what: 'Accounts view' });
+        if ((await account.getAttribute('aria-expanded')) !== 'true') await account.locator('.monaco-tl-twistie').click();
+        await expectText(treeRows(page, 'Accounts').filter({ hasText: 'Device ID' }), /Device ID\s*[A-Z0-9]{4,}/, { what: 'account detail row' });
+        await expectText(treeRows(page, 'Accounts').filter({ hasText: 'Access token' }), /expires in \d+/, { what: 'account detail row' });
+        await expectText(viewPane(page, 'Appservices'), 'demo-bridge', { what: 'Appservices view' });
+        await page.mouse.move(900, 400);
+        await page.waitForTimeout(300);
+        await screenshot('matrix-view-light');
+      },
+    },
+  ];
+}
+
+/**
+ * Splits the output into ping blocks: a `Ping appservice "id" at …` line and the
+ * indented lines that follow it (request lines of other pings may sit in between).
+ * @param {string} text
+ * @returns {Map<string, string>} appservice id -> block (the last one for that id)
+ */
+export function pingBlocks(text) {
+  /** @type {Map<string, string>} */
+  const blocks = new Map();
+  let current;
+  let lines = [];
+  for (const line of text.split('\n')) {
+    const head = /Ping appservice "([^"]+)" at /.exec(line);
+    if (head) {
+      if (current) blocks.set(current, lines.join('\n'));
+      current = head[1];
+      lines = [line];
+    } else if (current && /\] {2,}\S/.test(line)) {
+      lines.push(line);
+    } else if (current) {
+      blocks.set(current, lines.join('\n'));
+      current = undefined;
+    }
+  }
+  if (current) blocks.set(current, lines.join('\n'));
+  return blocks;
+}
+
+/**
+ * Opens the Matrix view container unless the side bar shows it already (clicking
+ * the active activity-bar entry would close the side bar).
+ * @param {import('playwright-core').Page} page
+ */
+async function showMatrixView(page) {
+  const title = page.locator('.part.sidebar .composite.title');
+  if ((await title.isVisible()) && /matrix/i.test(await title.innerText())) return;
+  await page.locator('.activitybar [aria-label^="Matrix"]').first().click({ timeout: 20_000 });
+}
+
+/**
+ * @param {import('playwright-core').Page} page
+ * @param {'dark' | 'light'} kind
+ */
+async function expectTheme(page, kind) {
+  const workbench = page.locator('.monaco-workbench');
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const classes = (await workbench.getAttribute('class')) ?? '';
+    const dark = /\bvs-dark\b|\bhc-black\b/.test(classes);
+    if ((kind === 'dark') === dark) return;
+    if (Date.now() > deadline) throw new Error(`expected a ${kind} theme, the workbench has classes "${classes}"`);
+    await page.waitForTimeout(200);
+  }
+}
