@@ -12,7 +12,13 @@ import { t } from './l10n';
 import { requestRefresh, SessionTokens } from './session';
 
 export interface TokenStore {
-  get(accountId: string): Promise<SessionTokens | undefined>;
+  /**
+   * `forRotation`: the caller holds the lock and will send the refresh token. A
+   * store that knows its copy is older than one another window wrote throws
+   * StaleTokensError then: refreshing with a superseded token would end the
+   * session for every window.
+   */
+  get(accountId: string, opts?: { forRotation?: boolean }): Promise<SessionTokens | undefined>;
   set(accountId: string, tokens: SessionTokens): Promise<void>;
   /**
    * Optional: records that the server refused the refresh token, so that
@@ -49,6 +55,18 @@ export class SessionEndedError extends Error {
   readonly name = 'SessionEndedError';
   constructor(readonly accountId: string, readonly reason: MatrixApiError) {
     super(t('The session of {0} has ended ({1}: {2}); sign in again.', accountId, reason.errcode, reason.error || String(reason.status)));
+  }
+}
+
+/**
+ * This process cannot see the tokens another process stored (VS Code for the
+ * Web keeps a per-window copy of SecretStorage that never catches up), so it
+ * must not rotate with the copy it has. Nothing was sent; the session is kept.
+ */
+export class StaleTokensError extends Error {
+  readonly name = 'StaleTokensError';
+  constructor(readonly accountId: string) {
+    super(t('Another VS Code window has newer tokens for {0} than this window can see, so this window did not rotate them (that would sign every window out). Reload this window to pick up the new tokens; the session is kept.', accountId));
   }
 }
 
@@ -153,7 +171,7 @@ export class TokenRotator {
     return this.options.lock.run(
       account.id,
       async () => {
-        const current = await this.options.store.get(account.id);
+        const current = await this.options.store.get(account.id, { forRotation: true });
         if (!current) throw new NoSessionError(account.id);
         if (before && current.accessToken !== before.accessToken) return current; // another window got there first
         if (!current.refreshToken) throw new NotRotatableError(account.id);

@@ -169,6 +169,24 @@ describe('accounts against the test homeserver', function () {
       assert.deepEqual(hs.requests.filter((r) => r.status >= 400), []);
     });
 
+    it('a window whose secret store never catches up (VS Code for the Web) refuses to rotate with its old copy, and the session survives', async () => {
+      const a = await world.openWindow();
+      const id = await addAlice(a, hs);
+      // Opened now, B holds a copy of the secrets that never sees A's later writes.
+      const b = await world.openWindow({ propagationDelayMs: Infinity, catchUpTimeoutMs: 300 });
+      await a.manager.rotateNow(id);
+      await a.actions.checkSession(id); // the new tokens are used: the old refresh token is dead now
+      await assert.rejects(b.manager.rotateNow(id), (e: Error) => e.name === 'StaleTokensError' && /Reload this window/.test(e.message));
+      assert.equal(hs.count('POST', REFRESH), 1, 'B sent its superseded refresh token');
+      await b.flows.rotateNow(id);
+      const told = b.prompts.notifications.find((n) => n.kind === 'error');
+      assert.ok(told && told.actions.includes('Reload Window'), `B was not told to reload: ${JSON.stringify(b.prompts.notifications)}`);
+      await a.manager.rotateNow(id);
+      await a.actions.checkSession(id);
+      assert.equal(a.manager.account(id)?.displayState, 'signedIn');
+      assert.deepEqual(hs.requests.filter((r) => r.status >= 400), []);
+    });
+
     it('a window picks up another window’s rotation: session "changed" event, new token, timer re-armed, no extra /refresh', async () => {
       const a = await world.openWindow();
       const b = await world.openWindow({ autoRotate: true });

@@ -52,6 +52,8 @@ export interface WindowOptions {
   clockOffsetMs?: number;
   timers?: Timers;
   timeoutMs?: number;
+  /** How long this window's token store waits for another window's write to arrive. */
+  catchUpTimeoutMs?: number;
 }
 
 export class TestWindow {
@@ -80,6 +82,7 @@ export class TestWindow {
       now: () => Date.now() + this.clockOffsetMs,
       timers: opts.timers,
       retryDelaysMs: [20, 40, 80],
+      catchUpTimeoutMs: opts.catchUpTimeoutMs,
       schedulerBackoffMs: [100, 200],
     });
     this.actions = new AccountActions(this.manager, { deviceDisplayName: 'Matrix DevTools (test)' });

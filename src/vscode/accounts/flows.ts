@@ -5,7 +5,7 @@
 import { describeError, isMatrixError, RequestFailedError } from '../../core/errors';
 import { discoverHomeserver, getLoginFlows, parseServerInput, type DiscoveredHomeserver } from '../../core/homeserver';
 import { t } from '../../core/l10n';
-import { NoSessionError, NotRotatableError, SessionEndedError } from '../../core/rotation';
+import { NoSessionError, NotRotatableError, SessionEndedError, StaleTokensError } from '../../core/rotation';
 import type { Prompts } from '../prompts';
 import { ServerLogoutFailedError, type AccountActions } from './actions';
 import type { AccountManager } from './manager';
@@ -205,6 +205,12 @@ export class AccountFlows {
       if (answer === signIn) await this.signInAgain(accountId);
       return;
     }
+    if (e instanceof StaleTokensError) {
+      const reload = t('Reload Window');
+      const answer = await this.prompts.error(e.message, reload);
+      if (answer === reload) this.onReloadWindow?.();
+      return;
+    }
     const message = e instanceof NotRotatableError ? t('{0} has a non-expiring access token without a refresh token; there is nothing to rotate.', who ?? '') : describeError(e);
     const showLog = t('Show Log');
     const answer = await this.prompts.error(message, showLog);
@@ -213,6 +219,9 @@ export class AccountFlows {
 
   /** Set by the extension: opens the output channel. */
   onShowLog?: () => void;
+
+  /** Set by the extension: reloads the window (a fresh copy of SecretStorage). */
+  onReloadWindow?: () => void;
 
   private async guard<T>(action: string, accountId: string | undefined, run: () => Promise<T>): Promise<T | undefined> {
     try {

@@ -69,6 +69,7 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
   const actions = new AccountActions(manager, { deviceDisplayName: `Matrix DevTools (${vscode.env.appName})` });
   const flows = new AccountFlows(manager, actions, prompts, withProgress, vscode.env.clipboard);
   flows.onShowLog = () => log.show(false);
+  flows.onReloadWindow = () => void vscode.commands.executeCommand('workbench.action.reloadWindow');
   const tree = new AccountsTreeProvider(manager);
   const view = vscode.window.createTreeView('matrixDevtools.accounts', { treeDataProvider: tree, showCollapseAll: true });
 

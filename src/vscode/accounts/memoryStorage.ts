@@ -76,6 +76,8 @@ export class InMemorySecretStorage implements SecretStorageLike {
       }
       this.changed(key);
     };
+    // Infinity: a window whose copy never catches up, as in VS Code for the Web.
+    if (this.propagationDelayMs === Infinity) return;
     if (this.propagationDelayMs > 0) setTimeout(apply, this.propagationDelayMs);
     else queueMicrotask(apply);
   }

@@ -11,7 +11,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { sleep } from '../../core/http';
 import { registerSecret } from '../../core/redact';
-import type { TokenStore } from '../../core/rotation';
+import { StaleTokensError, type TokenStore } from '../../core/rotation';
 import type { SessionTokens } from '../../core/session';
 import type { AccountsLog, SecretStorageLike } from './types';
 
@@ -58,9 +58,13 @@ export class SecretTokenStore implements TokenStore {
     this.markerTrustMs = options.markerTrustMs ?? 20_000;
   }
 
-  /** Usable tokens: undefined when there are none or the session ended. */
-  async get(accountId: string): Promise<SessionTokens | undefined> {
-    const stored = await this.read(accountId);
+  /**
+   * Usable tokens: undefined when there are none or the session ended. With
+   * `forRotation`, a copy that never caught up with another window's write is
+   * an error instead of an answer (see StaleTokensError).
+   */
+  async get(accountId: string, opts: { forRotation?: boolean } = {}): Promise<SessionTokens | undefined> {
+    const stored = await this.read(accountId, opts.forRotation);
     return stored && !stored.ended ? stored.tokens : undefined;
   }
 
@@ -82,7 +86,7 @@ export class SecretTokenStore implements TokenStore {
   }
 
   /** The whole entry, after waiting (bounded) for writes other windows announced. */
-  async read(accountId: string): Promise<StoredSession | undefined> {
+  async read(accountId: string, requireCurrent = false): Promise<StoredSession | undefined> {
     const deadline = Date.now() + this.catchUpTimeoutMs;
     for (let waited = false; ; waited = true) {
       const stored = await this.readRaw(accountId);
@@ -93,7 +97,10 @@ export class SecretTokenStore implements TokenStore {
         return stored;
       }
       if (Date.now() >= deadline) {
-        this.options.log?.warn(`The secret store of this window did not catch up with another window's write for ${accountId} within ${this.catchUpTimeoutMs} ms; using what it has.`);
+        this.options.log?.warn(
+          `The secret store of this window did not catch up with another window's write for ${accountId} within ${this.catchUpTimeoutMs} ms; ${requireCurrent ? 'not rotating with its older copy' : 'using what it has'}.`,
+        );
+        if (requireCurrent) throw new StaleTokensError(accountId);
         return stored;
       }
       await sleep(25);
