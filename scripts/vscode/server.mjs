@@ -167,11 +167,12 @@ export const HOMESERVER_SCRIPT = path.join(REPO_ROOT, 'out', 'test', 'support', 
  * Starts the local test homeserver (test/support/devHomeserver.ts, compiled to out/)
  * on a free port and waits for the one JSON line it prints once listening.
  * @param {{ registrationsDir: string, logFile: string, log: import('./log.mjs').Logger,
- *           mode?: 'auto' | 'required' | 'off', timeoutMs?: number }} options
- *   mode `auto` (default) skips with a warning when the script is not built yet.
+ *           mode?: 'auto' | 'required' | 'off', timeoutMs?: number, extraArgs?: string[] }} options
+ *   mode `auto` (default) skips with a warning when the script is not built yet;
+ *   `extraArgs` go to devHomeserver (e.g. --control, --access-token-lifetime-ms N).
  * @returns {Promise<Homeserver | undefined>}
  */
-export async function startHomeserver({ registrationsDir, logFile, log, mode = 'auto', timeoutMs = 30_000 }) {
+export async function startHomeserver({ registrationsDir, logFile, log, mode = 'auto', timeoutMs = 30_000, extraArgs = [] }) {
   if (mode === 'off') {
     log.info('test homeserver: off (--homeserver=off)');
     return undefined;
@@ -188,7 +189,7 @@ export async function startHomeserver({ registrationsDir, logFile, log, mode = '
   const firstJsonLine = new Promise((resolve) => (gotLine = resolve));
   const proc = spawnGroup(
     process.execPath,
-    [HOMESERVER_SCRIPT, '--port', '0', '--json', '--registrations-dir', registrationsDir],
+    [HOMESERVER_SCRIPT, '--port', '0', '--json', '--registrations-dir', registrationsDir, ...extraArgs],
     {
       name: 'test homeserver',
       cwd: REPO_ROOT,

@@ -5,7 +5,10 @@
 //
 //   node scripts/vscode/test-host.mjs [--timeout 300] [--homeserver auto|required|off]
 //        [--grep PATTERN] [--env KEY=VALUE]... [--no-build] [--strict-types] [--keep] [--verbose]
+//        [--no-scenarios | --only-scenarios]
 //
+// After the suite, the multi-host scenarios (scenarios.mjs: a restart, two
+// windows at once) run unless --grep or --no-scenarios is given.
 // Exit code: the suite's; 124 on timeout; 2 when the harness itself failed.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { startHost } from './host.mjs';
 import { createLogger, formatDuration } from './log.mjs';
 import { installSignalHandlers, leftoverProcesses, onCleanup, runCleanups } from './processes.mjs';
+import { runScenarios } from './scenarios.mjs';
 import { startHomeserver, tail } from './server.mjs';
 import { buildExtension, ensureTools, REPO_ROOT } from './tools.mjs';
 
@@ -30,6 +34,8 @@ const { values: opts } = parseArgs({
     'strict-types': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
+    'no-scenarios': { type: 'boolean', default: false },
+    'only-scenarios': { type: 'boolean', default: false },
   },
 });
 const timeoutMs = Number(opts.timeout) * 1000;
@@ -73,41 +79,32 @@ async function main() {
 
   let code = 2;
   let summary; // the suite's "N passed, N failed" line
+  let scenarioCounts = [0, 0]; // passed, failed in the scenario phases
   try {
-    const homeserver = await startHomeserver({
-      registrationsDir: workspace,
-      logFile: path.join(runDir, 'homeserver.log'),
-      log,
-      mode: /** @type {'auto' | 'required' | 'off'} */ (opts.homeserver),
-    });
-    if (homeserver) onCleanup(homeserver.stop);
-    const host = await startHost({ tools, runDir, log });
-    onCleanup(host.stop);
-
-    const env = extensionEnvironment(homeserver);
-    log.info(`extension host environment: ${Object.keys(env).join(', ')}`);
-    const result = await log.step('extension tests', () =>
-      host.runTests({
-        folder: workspace,
-        extensionTestsPath: path.join(REPO_ROOT, 'out', 'test', 'suite'),
-        extensionEnvironment: env,
-        timeoutMs,
-        onLog: (line, type) => {
-          if (/^\d+ passed, \d+ failed/.test(line)) summary = line;
-          // Offline, the workbench's marketplace look-ups fail with long stacks: one line is enough.
-          if (!opts.verbose && /ENOTFOUND/.test(line)) line = line.split('\n')[0];
-          (type === 'error' ? console.error : console.log)(prefixLines('[vscode] ', line));
-        },
-      }),
-    );
-    code = result.timedOut ? 124 : result.code;
-    if (result.timedOut) log.error(`no result from the extension tests within ${timeoutMs / 1000} s (--timeout)`);
-    if (code !== 0) {
-      for (const line of result.pageErrors.slice(-20)) log.info(`[page] ${line.split('\n')[0]}`);
-      printHostLogs(host.server.userDataDir);
-      log.info(tail(host.server.logFile, 20));
+    if (opts['only-scenarios']) code = 0;
+    else {
+      const outcome = await runMainSuite(tools, runDir, workspace);
+      code = outcome.code;
+      summary = outcome.summary;
     }
-    log.info(`extension tests exited with ${result.timedOut ? 'a timeout' : code}`);
+    if (!opts.grep && (!opts['no-scenarios'] || opts['only-scenarios'])) {
+      const scenarios = await log.step('multi-host scenarios', () =>
+        runScenarios({
+          tools,
+          runDir: path.join(runDir, 'scenarios'),
+          log,
+          timeoutMs: Math.min(timeoutMs, 120_000),
+          onCleanup,
+          onLog: (line, type, label) => {
+            const counts = /^(\d+) passed, (\d+) failed/.exec(line);
+            if (counts) scenarioCounts = [scenarioCounts[0] + Number(counts[1]), scenarioCounts[1] + Number(counts[2])];
+            printHostLine(line, type, `[vscode ${label}] `);
+          },
+        }),
+      );
+      log.info(`scenario phases: ${scenarios.passed} passed, ${scenarios.failed} failed`);
+      if (scenarios.failed > 0) code = code || 1;
+    }
   } catch (e) {
     log.error(e instanceof Error ? e.stack ?? e.message : e);
     code = 2;
@@ -125,8 +122,67 @@ async function main() {
   }
   log.info(`${code === 0 ? 'passed' : 'FAILED'} in ${formatDuration(performance.now() - started)}`);
   // Last and unprefixed, so a reader of the closing line (CI) sees the counts.
-  if (summary) console.log(`vscode: ${summary}`);
+  const [passed, failed] = summary ? summary.match(/\d+/g).map(Number) : [0, 0];
+  if (summary || scenarioCounts[0] + scenarioCounts[1] > 0) {
+    console.log(`vscode: ${passed + scenarioCounts[0]} passed, ${failed + scenarioCounts[1]} failed`);
+  }
   return code;
+}
+
+/**
+ * The main suite (out/test/suite) in one window, with the dev homeserver beside it.
+ * Its host is stopped before the scenarios start, so they get the machine.
+ * @param {import('./tools.mjs').Tools} tools @param {string} runDir @param {string} workspace
+ * @returns {Promise<{ code: number, summary?: string }>}
+ */
+async function runMainSuite(tools, runDir, workspace) {
+  let summary;
+  const homeserver = await startHomeserver({
+    registrationsDir: workspace,
+    logFile: path.join(runDir, 'homeserver.log'),
+    log,
+    mode: /** @type {'auto' | 'required' | 'off'} */ (opts.homeserver),
+  });
+  if (homeserver) onCleanup(homeserver.stop);
+  const host = await startHost({ tools, runDir, log });
+  onCleanup(host.stop);
+
+  const env = extensionEnvironment(homeserver);
+  log.info(`extension host environment: ${Object.keys(env).join(', ')}`);
+  const result = await log.step('extension tests', () =>
+    host.runTests({
+      folder: workspace,
+      extensionTestsPath: path.join(REPO_ROOT, 'out', 'test', 'suite'),
+      extensionEnvironment: env,
+      timeoutMs,
+      onLog: (line, type) => {
+        if (/^\d+ passed, \d+ failed/.test(line)) summary = line;
+        printHostLine(line, type, '[vscode] ');
+      },
+    }),
+  );
+  const code = result.timedOut ? 124 : result.code;
+  if (result.timedOut) log.error(`no result from the extension tests within ${timeoutMs / 1000} s (--timeout)`);
+  if (code !== 0) {
+    for (const line of result.pageErrors.slice(-20)) log.info(`[page] ${line.split('\n')[0]}`);
+    printHostLogs(host.server.userDataDir);
+    log.info(tail(host.server.logFile, 20));
+  }
+  log.info(`extension tests exited with ${result.timedOut ? 'a timeout' : code}`);
+  await host.stop();
+  return { code, summary };
+}
+
+/**
+ * Offline, the workbench's marketplace look-ups fail with long stacks (one line is
+ * enough), and closing a window cancels pending work with "Canceled" stacks that
+ * say nothing about the tests.
+ * @param {string} line @param {string} type @param {string} prefix
+ */
+function printHostLine(line, type, prefix) {
+  if (!opts.verbose && /ENOTFOUND/.test(line)) line = line.split('\n')[0];
+  if (!opts.verbose && /^Canceled(: Canceled)*\n/.test(line)) return;
+  (type === 'error' ? console.error : console.log)(prefixLines(prefix, line));
 }
 
 /** Prints the extension host log files code-server wrote under the user-data-dir. */

@@ -3,13 +3,20 @@
 // or from scripts.
 //
 //   node out/test/support/devHomeserver.js [--port N] [--host H] [--json]
-//        [--access-token-lifetime-ms N] [--registrations-dir DIR]
+//        [--access-token-lifetime-ms N] [--registrations-dir DIR] [--control]
+//
+// --control also serves, on a second loopback port (`controlUrl` in the JSON
+// line), `GET /requests`: the homeserver's request log (method, path, status,
+// errcode, time; never a token), so tests in other processes (several VS Code
+// windows) can count what reached the homeserver.
 //
 // Tokens are random on every start; registration files (with those tokens)
 // are written only when --registrations-dir is given, and stdout never shows
 // a token.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { FakeAppservice, FakeAppserviceBehaviour, freePort, startFakeAppservice } from './appservice';
 import { RegistrationObject, TestHomeserver } from './homeserver';
@@ -20,13 +27,14 @@ interface Args {
   json: boolean;
   accessTokenLifetimeMs: number;
   registrationsDir?: string;
+  control: boolean;
 }
 
-const USAGE = 'usage: devHomeserver [--port N] [--host H] [--json] [--access-token-lifetime-ms N] [--registrations-dir DIR]';
+const USAGE = 'usage: devHomeserver [--port N] [--host H] [--json] [--access-token-lifetime-ms N] [--registrations-dir DIR] [--control]';
 
 function parseArgs(argv: string[]): Args {
   const envPort = process.env.MATRIX_DEV_PORT;
-  const args: Args = { host: '127.0.0.1', port: envPort ? toInt(envPort, 'MATRIX_DEV_PORT') : 8008, json: false, accessTokenLifetimeMs: 300_000 };
+  const args: Args = { host: '127.0.0.1', port: envPort ? toInt(envPort, 'MATRIX_DEV_PORT') : 8008, json: false, accessTokenLifetimeMs: 300_000, control: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -39,6 +47,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--json') args.json = true;
     else if (flag === '--access-token-lifetime-ms') args.accessTokenLifetimeMs = toInt(value(), flag);
     else if (flag === '--registrations-dir') args.registrationsDir = value();
+    else if (flag === '--control') args.control = true;
     else if (flag === '--help' || flag === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -141,10 +150,13 @@ async function main(): Promise<void> {
     }
   }
 
+  const control = args.control ? await startControlServer(hs, args.host) : undefined;
+
   let stopping = false;
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
+    control?.close();
     void Promise.all([hs.stop(), ...appservices.map((a) => a.fake?.stop())]).then(() => process.exit(0));
   };
   process.on('SIGINT', shutdown);
@@ -156,6 +168,7 @@ async function main(): Promise<void> {
       baseUrl: hs.baseUrl,
       serverName,
       accessTokenLifetimeMs: args.accessTokenLifetimeMs,
+      ...(control ? { controlUrl: control.url } : {}),
       users: userList,
       appservices: appservices.map((a) => ({ id: a.reg.id, url: a.reg.url, ...(a.registrationFile ? { registrationFile: a.registrationFile } : {}) })),
     };
@@ -173,6 +186,19 @@ async function main(): Promise<void> {
     'Press Ctrl+C to stop.',
   ];
   process.stdout.write(`${lines.filter((l) => l !== '').join('\n')}\n`);
+}
+
+/** The request log for other processes; RequestRecord holds no token by design. */
+async function startControlServer(hs: TestHomeserver, host: string): Promise<{ url: string; close(): void }> {
+  const server = http.createServer((req, res) => {
+    const known = req.method === 'GET' && (req.url ?? '').split('?')[0] === '/requests';
+    const text = known ? JSON.stringify(hs.requests) : JSON.stringify({ error: 'GET /requests is all there is' });
+    res.writeHead(known ? 200 : 404, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://${host}:${port}`, close: () => server.close() };
 }
 
 main().catch((e: unknown) => {

@@ -1,0 +1,92 @@
+// The host scenarios that need more than one extension host (test/scenarios):
+//   restart      sign in, stop VS Code and the browser, start both again with the
+//                same user-data-dir, browser profile and port: still signed in;
+//   two-windows  two windows of that profile open at once ask for a fresh token
+//                at the same moment: the homeserver sees exactly one /refresh;
+//                a window opened afterwards still has a working session.
+// One dev homeserver (--control, 60 s access tokens) serves every phase.
+import fs from 'node:fs';
+import path from 'node:path';
+import { startHost } from './host.mjs';
+import { freePort } from './processes.mjs';
+import { DEFAULT_SETTINGS, startHomeserver } from './server.mjs';
+import { REPO_ROOT } from './tools.mjs';
+
+const SUITE = path.join(REPO_ROOT, 'out', 'test', 'scenarios');
+
+/**
+ * @param {{ tools: import('./tools.mjs').Tools, runDir: string, log: import('./log.mjs').Logger,
+ *           onLog: (line: string, type: string) => void, timeoutMs: number,
+ *           onCleanup: (fn: () => Promise<void>) => void }} options
+ * @returns {Promise<{ passed: number, failed: number }>}  one count per phase window
+ */
+export async function runScenarios({ tools, runDir, log, onLog, timeoutMs, onCleanup }) {
+  const workspace = path.join(runDir, 'workspace');
+  const barrierDir = path.join(runDir, 'barrier');
+  fs.mkdirSync(workspace, { recursive: true });
+  fs.mkdirSync(barrierDir, { recursive: true });
+  const homeserver = await startHomeserver({
+    registrationsDir: path.join(runDir, 'registrations'),
+    logFile: path.join(runDir, 'homeserver.log'),
+    log,
+    mode: 'required',
+    extraArgs: ['--control', '--access-token-lifetime-ms', '60000'],
+  });
+  onCleanup(homeserver.stop);
+
+  // Same port, user-data-dir and browser profile on every start: the browser keeps
+  // SecretStorage per origin and profile, code-server half of its key.
+  const hostOptions = {
+    tools,
+    runDir,
+    log,
+    port: await freePort(),
+    userDataDir: path.join(runDir, 'user-data'),
+    profileDir: path.join(runDir, 'browser-profile'),
+    // Timers would rotate on their own schedule; the phases ask for tokens themselves.
+    settings: { ...DEFAULT_SETTINGS, 'matrixDevtools.autoRotate': false },
+  };
+  const baseEnv = {
+    MATRIX_DEVTOOLS_TEST_HARNESS: 'code-server',
+    MATRIX_DEVTOOLS_TEST_HOMESERVER: homeserver.baseUrl,
+    MATRIX_DEVTOOLS_TEST_INFO: homeserver.infoJson,
+    MATRIX_DEVTOOLS_TEST_BARRIER_DIR: barrierDir,
+  };
+  const results = { passed: 0, failed: 0 };
+  /** Runs one phase in one new window; `extra` adds to its environment. */
+  const phase = async (host, name, extra = {}) => {
+    const label = extra.MATRIX_DEVTOOLS_TEST_WINDOW ? `${name} (window ${extra.MATRIX_DEVTOOLS_TEST_WINDOW})` : name;
+    const result = await log.step(`scenario phase ${label}`, () =>
+      host.runTests({
+        folder: workspace,
+        extensionTestsPath: SUITE,
+        extensionEnvironment: { ...baseEnv, MATRIX_DEVTOOLS_TEST_PHASE: name, ...extra },
+        timeoutMs,
+        onLog: (line, type) => onLog(line, type, label),
+      }),
+    );
+    const ok = !result.timedOut && result.code === 0;
+    if (ok) results.passed++;
+    else {
+      results.failed++;
+      log.error(`scenario phase ${label} ${result.timedOut ? 'timed out' : `failed (exit ${result.code})`}`);
+    }
+    return ok;
+  };
+
+  let host = await startHost(hostOptions);
+  try {
+    if (!(await phase(host, 'sign-in'))) return results;
+  } finally {
+    await host.stop();
+  }
+  host = await startHost(hostOptions);
+  onCleanup(host.stop);
+  await phase(host, 'after-restart');
+  const windows = ['A', 'B'];
+  await Promise.all(
+    windows.map((w) => phase(host, 'two-windows', { MATRIX_DEVTOOLS_TEST_WINDOW: w, MATRIX_DEVTOOLS_TEST_WINDOWS: windows.join(',') })),
+  );
+  await phase(host, 'after-two-windows');
+  return results;
+}
