@@ -13,7 +13,8 @@ const PATTERNS: Array<[RegExp, string]> = [
   [/(Bearer\s+)[^\s"',]+/gi, '$1<redacted>'],
   [/([?&](?:access_token|refresh_token|token)=)[^&\s"']+/gi, '$1<redacted>'],
   [/("(?:access_token|refresh_token|as_token|hs_token|password|token)"\s*:\s*")(?:[^"\\]|\\.)*"/gi, '$1<redacted>"'],
-  [/\b((?:as_token|hs_token|access_token|refresh_token|password)\s*[:=]\s*)[^\s,}]+/gi, '$1<redacted>'],
+  // `key: value` / `key=value`, but not prose such as "rejected the hs_token: make the hs_token…".
+  [/\b((?:as_token|hs_token|access_token|refresh_token|password)(?:\s*=\s*|\s*:\s*(?![a-z]+\s+[a-z])))[^\s,}]+/gi, '$1<redacted>'],
 ];
 
 export function redact(text: string): string {
