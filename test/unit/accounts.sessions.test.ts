@@ -181,6 +181,8 @@ describe('accounts against the test homeserver', function () {
       await b.flows.rotateNow(id);
       const told = b.prompts.notifications.find((n) => n.kind === 'error');
       assert.ok(told && told.actions.includes('Reload Window'), `B was not told to reload: ${JSON.stringify(b.prompts.notifications)}`);
+      // B waited for A's write once; later reads know it will not come.
+      assert.equal(b.log.lines.filter((l) => l.includes('did not catch up')).length, 1, b.log.lines.join('\n'));
       await a.manager.rotateNow(id);
       await a.actions.checkSession(id);
       assert.equal(a.manager.account(id)?.displayState, 'signedIn');

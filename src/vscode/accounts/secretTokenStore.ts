@@ -85,6 +85,13 @@ export class SecretTokenStore implements TokenStore {
     await this.writeMarker(accountId, null);
   }
 
+  /**
+   * Marker generations this window waited for in vain, per account: its copy of
+   * SecretStorage does not catch up (VS Code for the Web), so later reads do not
+   * wait for the same write again.
+   */
+  private readonly neverArrived = new Map<string, string | null>();
+
   /** The whole entry, after waiting (bounded) for writes other windows announced. */
   async read(accountId: string, requireCurrent = false): Promise<StoredSession | undefined> {
     const deadline = Date.now() + this.catchUpTimeoutMs;
@@ -93,13 +100,18 @@ export class SecretTokenStore implements TokenStore {
       const marker = await this.readMarker(accountId);
       const current = !marker || Date.now() - marker.at > this.markerTrustMs || marker.generation === (stored?.generation ?? null);
       if (current) {
+        this.neverArrived.delete(accountId);
         if (waited) this.options.log?.info(`Picked up the tokens another window stored for ${accountId}.`);
         return stored;
       }
-      if (Date.now() >= deadline) {
-        this.options.log?.warn(
-          `The secret store of this window did not catch up with another window's write for ${accountId} within ${this.catchUpTimeoutMs} ms; ${requireCurrent ? 'not rotating with its older copy' : 'using what it has'}.`,
-        );
+      const knownMissing = this.neverArrived.has(accountId) && this.neverArrived.get(accountId) === marker.generation;
+      if (knownMissing || Date.now() >= deadline) {
+        if (!knownMissing) {
+          this.neverArrived.set(accountId, marker.generation);
+          this.options.log?.warn(
+            `The secret store of this window did not catch up with another window's write for ${accountId} within ${this.catchUpTimeoutMs} ms; ${requireCurrent ? 'not rotating with its older copy' : 'using what it has'}.`,
+          );
+        }
         if (requireCurrent) throw new StaleTokensError(accountId);
         return stored;
       }
