@@ -1,16 +1,14 @@
 // The extension as a user gets it: the packaged .vsix installed into code-server,
-// which runs without the smoke-test driver (code-server-plain.cjs), so the
+// which runs without the smoke-test driver (`smokeTestDriver: false`), so the
 // workbench behaves as it does for a person (notification toasts included). The
 // UI walk and the demo both use this; the test runner keeps the development route
 // (host.mjs), which needs the driver.
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { HOMESERVER_SCRIPT, installVsix, startCodeServer } from './server.mjs';
 import { REPO_ROOT, run } from './tools.mjs';
 
 export const VSIX = path.join(REPO_ROOT, 'matrix-devtools.vsix');
-const PLAIN_ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 'code-server-plain.cjs');
 const MANIFEST = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
 /** The folder name code-server installs the extension under. */
 export const EXTENSION_DIR_NAME = `${MANIFEST.publisher}.${MANIFEST.name}-${MANIFEST.version}`.toLowerCase();
@@ -71,14 +69,14 @@ export async function startPackagedCodeServer({ tools, runDir, log, vsix, userDa
   if (installedExtensions(extensionsDir).length === 0) throw new Error(`${path.basename(vsix)} did not install into ${extensionsDir}`);
   return log.step('start code-server', () =>
     startCodeServer({
-      tools: { ...tools, codeServerEntry: PLAIN_ENTRY },
+      tools,
       runDir,
       log,
       userDataDir,
       extensionsDir,
       port,
       settings,
-      env: { MATRIX_DEVTOOLS_CODE_SERVER_ENTRY: tools.codeServerEntry },
+      smokeTestDriver: false,
     }),
   );
 }

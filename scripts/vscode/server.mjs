@@ -56,8 +56,12 @@ export function writeUserSettings(userDataDir, settings = DEFAULT_SETTINGS) {
  * /healthz. Reusing `userDataDir` keeps the server half of the SecretStorage key.
  * @param {{ tools: import('./tools.mjs').Tools, runDir: string, userDataDir?: string,
  *           extensionsDir?: string, port?: number, settings?: Record<string, unknown>,
- *           env?: Record<string, string>, log: import('./log.mjs').Logger }} options
+ *           env?: Record<string, string>, smokeTestDriver?: boolean,
+ *           log: import('./log.mjs').Logger }} options
  *   `env` reaches the server and so every extension host it starts.
+ *   `smokeTestDriver: false` serves the workbench as a person gets it: the driver,
+ *   needed to load a development extension and its tests, also hides notification
+ *   toasts; without it the extension must be installed (a .vsix).
  * @returns {Promise<CodeServer>}
  */
 export async function startCodeServer(options) {
@@ -84,7 +88,7 @@ export async function startCodeServer(options) {
     '--disable-update-check',
     '--disable-workspace-trust',
     '--ignore-last-opened',
-    '--vscode-option', 'enable-smoke-test-driver',
+    ...(options.smokeTestDriver === false ? [] : ['--vscode-option', 'enable-smoke-test-driver']),
   ];
   const proc = spawnGroup(tools.node, args, {
     name: 'code-server',
