@@ -18,7 +18,6 @@ import {
   setSetting,
   settle,
   testFolder,
-  treeProvider,
   treeText,
   uniqueId,
   usedSecrets,
@@ -27,17 +26,11 @@ import {
 } from './support/appservices';
 import { eventually, extensionApi, runCommand, startHomeserver, workspaceFolder, type Api } from './support/host';
 
-/**
- * workspaceState as the appservices feature holds it. The test API has no
- * accessor for the whole Memento, so read it through HomeserverMemory's store
- * (the same `context.workspaceState` the ping results live in).
- */
+/** workspaceState as the appservices feature holds it, ping results included. */
 function workspaceStateText(api: Api): string {
-  const store = (api.appservices.memory as unknown as { store: vscode.Memento }).store;
-  assert.ok(store && typeof store.keys === 'function', 'HomeserverMemory no longer keeps the Memento in `store`: update this test');
-  const keys = store.keys().filter((k) => k.startsWith('matrixDevtools.'));
-  assert.ok(keys.includes('matrixDevtools.appservices.lastPing'), `no ping results in workspaceState (keys: ${keys.join(', ')})`);
-  return JSON.stringify(Object.fromEntries(keys.map((k) => [k, store.get(k)])));
+  const text = api.appservices.workspaceStateText();
+  assert.ok(text.includes('matrixDevtools.appservices.lastPing'), `no ping results in workspaceState: ${text.slice(0, 200)}`);
+  return text;
 }
 
 function settingsText(): string {
@@ -112,7 +105,7 @@ describe('appservice secrets in the extension host', () => {
         ...p.inputBoxes.flatMap((b) => [b.title ?? '', b.prompt ?? '', b.value ?? '']),
       ]),
       diagnostics: vscode.languages.getDiagnostics().flatMap(([uri, ds]) => ds.map((d) => `${uri.fsPath}: ${d.message} ${String(d.code)} ${d.source ?? ''}`)),
-      'tree items': treeText(await renderTree(treeProvider(api))),
+      'tree items': treeText(await renderTree(api.appservices.tree)),
       workspaceState: [workspaceStateText(api)],
       settings: [settingsText()],
     };

@@ -26,6 +26,10 @@ export interface AppservicesTestApi {
   outputLines(): readonly string[];
   rescan(): Promise<void>;
   diagnosticsFor(file: string): readonly vscode.Diagnostic[];
+  /** The provider behind the Appservices view. */
+  tree: AppservicesTreeProvider;
+  /** This extension's workspaceState entries (remembered homeservers, last pings), as JSON text. */
+  workspaceStateText(): string;
 }
 
 export function pingSettings(): PingSettings {
@@ -87,6 +91,11 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
       outputLines: () => log.lines,
       rescan: () => sources.rescan(),
       diagnosticsFor: (file) => sources.diagnosticsFor(file),
+      tree,
+      workspaceStateText: () => {
+        const keys = context.workspaceState.keys().filter((k) => k.startsWith('matrixDevtools.'));
+        return JSON.stringify(Object.fromEntries(keys.map((k) => [k, context.workspaceState.get(k)])));
+      },
     },
   };
 }

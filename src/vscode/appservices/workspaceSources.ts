@@ -69,6 +69,21 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
     this.watch(glob);
   }
 
+  /**
+   * Runs the events of one file one after the other: a change event's read that
+   * is still under way when the file is deleted must not put it back afterwards.
+   */
+  private inOrder(file: string, task: () => Promise<void>): Promise<void> {
+    const next = (this.pending.get(file) ?? Promise.resolve()).then(task, task);
+    this.pending.set(file, next);
+    void next.finally(() => {
+      if (this.pending.get(file) === next) this.pending.delete(file);
+    });
+    return next;
+  }
+
+  private readonly pending = new Map<string, Promise<void>>();
+
   private async load(file: string): Promise<string | { unreadable: string } | undefined> {
     try {
       return await readTextFile(file);
@@ -81,13 +96,14 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
   private watch(glob: string): void {
     vscode.Disposable.from(...this.watchers).dispose();
     this.watchers = [];
-    const onChange = async (uri: vscode.Uri) => {
-      if (uri.fsPath.split(path.sep).includes('node_modules')) return;
-      const content = await this.load(uri.fsPath);
-      if (content === undefined) this.catalog.removeFile(uri.fsPath);
-      else this.catalog.setFile(uri.fsPath, content);
-    };
-    const onDelete = (uri: vscode.Uri) => this.catalog.removeFile(uri.fsPath);
+    const onChange = (uri: vscode.Uri) =>
+      this.inOrder(uri.fsPath, async () => {
+        if (uri.fsPath.split(path.sep).includes('node_modules')) return;
+        const content = await this.load(uri.fsPath);
+        if (content === undefined) this.catalog.removeFile(uri.fsPath);
+        else this.catalog.setFile(uri.fsPath, content);
+      });
+    const onDelete = (uri: vscode.Uri) => this.inOrder(uri.fsPath, async () => this.catalog.removeFile(uri.fsPath));
     const patterns: vscode.GlobPattern[] = [glob];
     for (const file of this.catalog.settingsFiles()) patterns.push(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
     for (const pattern of patterns) {

@@ -9,7 +9,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { AppserviceItem } from '../../../src/vscode/appservices/catalog';
 import type { AppserviceTreeNode } from '../../../src/vscode/appservices/tree';
-import { AppservicesTreeProvider } from '../../../src/vscode/appservices/tree';
+import type { AppservicesTreeProvider } from '../../../src/vscode/appservices/tree';
 import { type FakeAppservice, startFakeAppservice } from '../../support/appservice';
 import type { RegistrationObject, TestHomeserver } from '../../support/homeserver';
 import type { ScriptedPrompts } from '../../support/scriptedPrompts';
@@ -177,13 +177,6 @@ export function field(block: readonly string[], label: string): string | undefin
 export const pingHead = (id: string) => `Ping appservice "${id}" at `;
 export const directHead = (id: string) => `Check appservice "${id}" directly at `;
 
-/** The same provider class the Appservices view uses, over the extension's live model. */
-export function treeProvider(api: Api): AppservicesTreeProvider {
-  const provider = new AppservicesTreeProvider(api.appservices.catalog, api.appservices.pings, api.appservices.memory);
-  afterThisTest(() => provider.dispose());
-  return provider;
-}
-
 export interface RenderedItem {
   label: string;
   description?: string;
@@ -215,7 +208,7 @@ export async function renderTree(provider: AppservicesTreeProvider, nodeOf?: App
 export async function renderedItemFor(api: Api, item: AppserviceItem): Promise<RenderedItem> {
   const current = api.appservices.catalog.get(item.key);
   assert.ok(current, `${item.key} is not in the catalog`);
-  const provider = treeProvider(api);
+  const provider = api.appservices.tree;
   const top = provider.getTreeItem(node(current));
   const text = (v: unknown) => (v === undefined ? undefined : typeof v === 'string' ? v : JSON.stringify(v));
   return {
