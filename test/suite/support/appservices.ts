@@ -12,6 +12,8 @@ import type { AppserviceTreeNode } from '../../../src/vscode/appservices/tree';
 import type { AppservicesTreeProvider } from '../../../src/vscode/appservices/tree';
 import { type FakeAppservice, startFakeAppservice } from '../../support/appservice';
 import type { RegistrationObject, TestHomeserver } from '../../support/homeserver';
+export { registrationYaml } from '../../support/registrationYaml';
+import { registrationYaml } from '../../support/registrationYaml';
 import type { ScriptedPrompts } from '../../support/scriptedPrompts';
 import { afterThisTest, type Api, scriptPrompts, workspaceFolder } from './host';
 
@@ -42,21 +44,6 @@ export function registration(label: string, url: string | null, overrides: Parti
 }
 
 /** Written by hand, the way bridges generate them. */
-export function registrationYaml(r: RegistrationObject): string {
-  const ns = r.namespaces ?? {};
-  const list = (entries: { exclusive?: boolean; regex: string }[] | undefined) =>
-    !entries || entries.length === 0 ? ' []\n' : `\n${entries.map((e) => `    - exclusive: ${e.exclusive ?? false}\n      regex: '${e.regex.replace(/'/g, "''")}'\n`).join('')}`;
-  return [
-    `id: ${r.id}`,
-    `url: ${r.url === null ? 'null' : `"${r.url}"`}`,
-    `as_token: "${r.as_token}"`,
-    `hs_token: "${r.hs_token}"`,
-    `sender_localpart: ${r.sender_localpart}`,
-    `rate_limited: ${r.rate_limited ?? false}`,
-    'namespaces:',
-    `  users:${list(ns.users)}  aliases:${list(ns.aliases)}  rooms:${list(ns.rooms)}`,
-  ].join('\n');
-}
 
 /**
  * A fresh folder in the workspace for this test's registration files. After
