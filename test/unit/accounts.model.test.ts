@@ -172,6 +172,29 @@ describe('accounts: secret token store', () => {
     assert.deepEqual(await windowB.get('a'), tokens(1));
   });
 
+  it('still refuses to rotate with a copy that missed another window’s write long after it happened', async () => {
+    const backend = new InMemorySecretBackend();
+    const windowA = new SecretTokenStore(backend.openWindow(), { coherenceDir: dir });
+    await windowA.set('a', tokens(1));
+    const windowB = new SecretTokenStore(backend.openWindow(Infinity), { coherenceDir: dir, catchUpTimeoutMs: 50, markerTrustMs: 20 });
+    await windowA.set('a', tokens(2));
+    await new Promise((r) => setTimeout(r, 60)); // older than markerTrustMs: age alone proves nothing
+    await assert.rejects(windowB.get('a', { forRotation: true }), { name: 'StaleTokensError' });
+    assert.deepEqual(await windowB.get('a'), tokens(1), 'a plain read still answers with what the window has');
+  });
+
+  it('trusts an entry written after the marker (its writer stopped before updating the marker)', async () => {
+    const secrets = InMemorySecretStorage.standalone();
+    const store = new SecretTokenStore(secrets, { coherenceDir: dir, catchUpTimeoutMs: 2_000 });
+    await store.set('a', tokens(1));
+    // What a writer that died between its two writes leaves: the new entry, the old marker.
+    const entry = JSON.parse((await secrets.get(secretKeyFor('a')))!);
+    await secrets.store(secretKeyFor('a'), JSON.stringify({ ...entry, tokens: tokens(2), generation: 'newer', writtenAt: Date.now() + 1 }));
+    const started = Date.now();
+    assert.deepEqual(await store.get('a', { forRotation: true }), tokens(2));
+    assert.ok(Date.now() - started < 1_000, 'it did not wait for a marker that will never change');
+  });
+
   it('stops waiting after the catch-up timeout when the write never arrives', async () => {
     const backend = new InMemorySecretBackend();
     const windowA = new SecretTokenStore(backend.openWindow(10_000), { coherenceDir: dir });

@@ -32,6 +32,8 @@ export interface StoredSession {
   ended?: { at: number; errcode: string };
   /** Changes with every write; matched against the marker file. */
   generation: string;
+  /** When this entry was written (Date.now()); absent in entries from before 0.1.0. */
+  writtenAt?: number;
 }
 
 export interface SecretTokenStoreOptions {
@@ -39,7 +41,10 @@ export interface SecretTokenStoreOptions {
   coherenceDir?: string;
   /** How long a reader waits for its window's SecretStorage to catch up. */
   catchUpTimeoutMs?: number;
-  /** Markers older than this are ignored (a writer that crashed between the two writes). */
+  /**
+   * For entries without `writtenAt` only: markers older than this are ignored
+   * (a writer that crashed between the two writes).
+   */
   markerTrustMs?: number;
   log?: AccountsLog;
 }
@@ -70,14 +75,14 @@ export class SecretTokenStore implements TokenStore {
 
   /** Stores fresh tokens (a sign-in or a rotation); clears an ended mark. */
   async set(accountId: string, tokens: SessionTokens): Promise<void> {
-    await this.write(accountId, { tokens: stripExtras(tokens), generation: randomUUID() });
+    await this.write(accountId, { tokens: stripExtras(tokens), generation: randomUUID(), writtenAt: Date.now() });
   }
 
   /** Marks the session as ended, keeping its tokens (TokenStore.markEnded: called under the lock). */
   async markEnded(accountId: string, reason: { errcode: string }, at = Date.now()): Promise<void> {
     const stored = await this.read(accountId);
     if (!stored || stored.ended) return;
-    await this.write(accountId, { tokens: stored.tokens, ended: { at, errcode: reason.errcode }, generation: randomUUID() });
+    await this.write(accountId, { tokens: stored.tokens, ended: { at, errcode: reason.errcode }, generation: randomUUID(), writtenAt: Date.now() });
   }
 
   async delete(accountId: string): Promise<void> {
@@ -98,7 +103,7 @@ export class SecretTokenStore implements TokenStore {
     for (let waited = false; ; waited = true) {
       const stored = await this.readRaw(accountId);
       const marker = await this.readMarker(accountId);
-      const current = !marker || Date.now() - marker.at > this.markerTrustMs || marker.generation === (stored?.generation ?? null);
+      const current = !marker || marker.generation === (stored?.generation ?? null) || this.newerThanMarker(stored, marker);
       if (current) {
         this.neverArrived.delete(accountId);
         if (waited) this.options.log?.info(`Picked up the tokens another window stored for ${accountId}.`);
@@ -117,6 +122,16 @@ export class SecretTokenStore implements TokenStore {
       }
       await sleep(25);
     }
+  }
+
+  /**
+   * The entry was written after the marker: its writer stopped before it could
+   * update the marker (both live on this machine's clock). An entry older than
+   * the marker is a copy that missed another window's write, however long ago.
+   */
+  private newerThanMarker(stored: StoredSession | undefined, marker: Marker): boolean {
+    if (stored?.writtenAt !== undefined) return stored.writtenAt >= marker.at;
+    return Date.now() - marker.at > this.markerTrustMs;
   }
 
   private async readRaw(accountId: string): Promise<StoredSession | undefined> {
@@ -192,5 +207,6 @@ function parseStored(text: string): StoredSession | undefined {
     tokens: stripExtras(tk as SessionTokens),
     ended: v.ended && typeof v.ended.at === 'number' ? { at: v.ended.at, errcode: String(v.ended.errcode) } : undefined,
     generation: typeof v.generation === 'string' ? v.generation : '',
+    ...(typeof v.writtenAt === 'number' ? { writtenAt: v.writtenAt } : {}),
   };
 }
