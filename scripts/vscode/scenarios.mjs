@@ -4,7 +4,7 @@
 //   two-windows  two windows of that profile open at once ask for a fresh token
 //                at the same moment: the homeserver sees exactly one /refresh;
 //                a window opened afterwards still has a working session.
-// One dev homeserver (--control, 60 s access tokens) serves every phase.
+// One dev homeserver (--control: a request log without tokens) serves every phase.
 import fs from 'node:fs';
 import path from 'node:path';
 import { startHost } from './host.mjs';
@@ -30,7 +30,7 @@ export async function runScenarios({ tools, runDir, log, onLog, timeoutMs, onCle
     logFile: path.join(runDir, 'homeserver.log'),
     log,
     mode: 'required',
-    extraArgs: ['--control', '--access-token-lifetime-ms', '60000'],
+    extraArgs: ['--control'],
   });
   onCleanup(homeserver.stop);
 

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as vscode from 'vscode';
 import type { RegistrationObject } from '../support/homeserver';
 import { eventually, extensionApi, type Api } from './support/host';
-import { loadedItem, registration, registrationYaml, renderedItemFor, testFolder, writeFile } from './support/appservices';
+import { itemForFile, loadedItem, registration, registrationYaml, renderedItemFor, testFolder, writeFile } from './support/appservices';
 
 interface Expected {
   severity: vscode.DiagnosticSeverity;
@@ -115,7 +115,10 @@ describe('registration diagnostics in the extension host', () => {
     const reg = registration('diag-deleted', 'http://127.0.0.1:9');
     const file = writeFile(dir, 'registration.yaml', registrationYaml({ ...reg, hs_token: reg.as_token }));
     const uri = vscode.Uri.file(file);
-    await loadedItem(api, file, (i) => i.problems.some((p) => p.code === 'tokens-equal'));
+    // Through the watcher alone (no rescan): a rescan could find the file before the
+    // watcher reports it, and the watcher merges a create and a delete that arrive
+    // in one batch into no event at all, so the delete would never be seen.
+    await eventually(() => itemForFile(api, file)?.problems.some((p) => p.code === 'tokens-equal') === true, 'the watcher reports the new file', 10_000);
     await eventually(() => vscode.languages.getDiagnostics(uri).some((d) => d.code === 'tokens-equal'), 'a tokens-equal diagnostic');
 
     fs.rmSync(file);
