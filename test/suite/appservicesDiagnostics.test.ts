@@ -5,7 +5,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as vscode from 'vscode';
 import type { RegistrationObject } from '../support/homeserver';
-import { eventually, extensionApi, type Api } from './support/host';
+import { afterThisTest, eventually, extensionApi, workspaceFolder, type Api } from './support/host';
 import { itemForFile, loadedItem, registration, registrationYaml, renderedItemFor, testFolder, writeFile } from './support/appservices';
 
 interface Expected {
@@ -111,9 +111,11 @@ describe('registration diagnostics in the extension host', () => {
   }
 
   it('removes the diagnostics of a registration file that is deleted', async () => {
-    const dir = testFolder(api, 'diagnostics-deleted');
+    // In the workspace folder itself, watched since the window opened: the
+    // watcher can miss a file created right after its new folder was.
     const reg = registration('diag-deleted', 'http://127.0.0.1:9');
-    const file = writeFile(dir, 'registration.yaml', registrationYaml({ ...reg, hs_token: reg.as_token }));
+    const file = writeFile(workspaceFolder(), `diag-deleted-${reg.id}-registration.yaml`, registrationYaml({ ...reg, hs_token: reg.as_token }));
+    afterThisTest(() => fs.rmSync(file, { force: true }));
     const uri = vscode.Uri.file(file);
     // Through the watcher alone (no rescan): a rescan could find the file before the
     // watcher reports it, and the watcher merges a create and a delete that arrive
@@ -124,5 +126,6 @@ describe('registration diagnostics in the extension host', () => {
     fs.rmSync(file);
 
     await eventually(() => vscode.languages.getDiagnostics(uri).filter(ours).length === 0, 'no diagnostics left on the deleted file', 10_000);
+    assert.strictEqual(itemForFile(api, file), undefined, 'the deleted file is still in the Appservices view');
   });
 });
