@@ -189,7 +189,7 @@ describe('accounts: secret token store', () => {
     await store.set('a', tokens(1));
     // What a writer that died between its two writes leaves: the new entry, the old marker.
     const entry = JSON.parse((await secrets.get(secretKeyFor('a')))!);
-    await secrets.store(secretKeyFor('a'), JSON.stringify({ ...entry, tokens: tokens(2), generation: 'newer', writtenAt: Date.now() + 1 }));
+    await secrets.store(secretKeyFor('a'), JSON.stringify({ ...entry, tokens: tokens(2), generation: 'newer', writtenAt: entry.writtenAt + 1 }));
     const started = Date.now();
     assert.deepEqual(await store.get('a', { forRotation: true }), tokens(2));
     assert.ok(Date.now() - started < 1_000, 'it did not wait for a marker that will never change');

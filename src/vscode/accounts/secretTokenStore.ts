@@ -52,6 +52,8 @@ export interface SecretTokenStoreOptions {
 interface Marker {
   generation: string | null;
   at: number;
+  /** `writtenAt` of the entry it announces (absent for a deletion and in old markers). */
+  writtenAt?: number;
 }
 
 export class SecretTokenStore implements TokenStore {
@@ -75,19 +77,19 @@ export class SecretTokenStore implements TokenStore {
 
   /** Stores fresh tokens (a sign-in or a rotation); clears an ended mark. */
   async set(accountId: string, tokens: SessionTokens): Promise<void> {
-    await this.write(accountId, { tokens: stripExtras(tokens), generation: randomUUID(), writtenAt: Date.now() });
+    await this.write(accountId, { tokens: stripExtras(tokens), generation: randomUUID(), writtenAt: this.nextWriteTime() });
   }
 
   /** Marks the session as ended, keeping its tokens (TokenStore.markEnded: called under the lock). */
   async markEnded(accountId: string, reason: { errcode: string }, at = Date.now()): Promise<void> {
     const stored = await this.read(accountId);
     if (!stored || stored.ended) return;
-    await this.write(accountId, { tokens: stored.tokens, ended: { at, errcode: reason.errcode }, generation: randomUUID(), writtenAt: Date.now() });
+    await this.write(accountId, { tokens: stored.tokens, ended: { at, errcode: reason.errcode }, generation: randomUUID(), writtenAt: this.nextWriteTime() });
   }
 
   async delete(accountId: string): Promise<void> {
     await this.secrets.delete(secretKeyFor(accountId));
-    await this.writeMarker(accountId, null);
+    await this.writeMarker(accountId, null, this.nextWriteTime());
   }
 
   /**
@@ -130,8 +132,17 @@ export class SecretTokenStore implements TokenStore {
    * the marker is a copy that missed another window's write, however long ago.
    */
   private newerThanMarker(stored: StoredSession | undefined, marker: Marker): boolean {
-    if (stored?.writtenAt !== undefined) return stored.writtenAt >= marker.at;
+    const announced = marker.writtenAt ?? marker.at;
+    if (stored?.writtenAt !== undefined && stored.writtenAt !== announced) return stored.writtenAt > announced;
     return Date.now() - marker.at > this.markerTrustMs;
+  }
+
+  private lastWriteTime = 0;
+
+  /** Date.now(), but strictly increasing in this window, so two writes never share a time. */
+  private nextWriteTime(): number {
+    this.lastWriteTime = Math.max(Date.now(), this.lastWriteTime + 1);
+    return this.lastWriteTime;
   }
 
   private async readRaw(accountId: string): Promise<StoredSession | undefined> {
@@ -151,7 +162,7 @@ export class SecretTokenStore implements TokenStore {
     registerSecret(stored.tokens.accessToken);
     registerSecret(stored.tokens.refreshToken);
     await this.secrets.store(secretKeyFor(accountId), JSON.stringify(stored));
-    await this.writeMarker(accountId, stored.generation);
+    await this.writeMarker(accountId, stored.generation, stored.writtenAt);
   }
 
   private markerFile(accountId: string): string | undefined {
@@ -163,20 +174,25 @@ export class SecretTokenStore implements TokenStore {
     const file = this.markerFile(accountId);
     if (!file) return undefined;
     try {
-      const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as Marker;
-      return typeof parsed.at === 'number' ? parsed : undefined;
+      const parsed = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<Marker>;
+      if (typeof parsed.at !== 'number') return undefined;
+      return {
+        generation: typeof parsed.generation === 'string' ? parsed.generation : null,
+        at: parsed.at,
+        ...(typeof parsed.writtenAt === 'number' ? { writtenAt: parsed.writtenAt } : {}),
+      };
     } catch {
       return undefined;
     }
   }
 
-  private async writeMarker(accountId: string, generation: string | null): Promise<void> {
+  private async writeMarker(accountId: string, generation: string | null, writtenAt: number | undefined): Promise<void> {
     const file = this.markerFile(accountId);
     if (!file) return;
     try {
       await fs.mkdir(path.dirname(file), { recursive: true });
       const temp = `${file}.${randomUUID()}.tmp`;
-      await fs.writeFile(temp, JSON.stringify({ generation, at: Date.now() } satisfies Marker), { mode: 0o600 });
+      await fs.writeFile(temp, JSON.stringify({ generation, at: Date.now(), writtenAt } satisfies Marker), { mode: 0o600 });
       await fs.rename(temp, file);
     } catch (e) {
       // Only the cross-window catch-up suffers; the tokens themselves are stored.
