@@ -10,7 +10,7 @@ import {
   grantedSession,
   lastIssued,
   loginElsewhere,
-  recordNotifications,
+  
   removeAfterTest,
   startRecordedHomeserver,
   whoami,
@@ -33,7 +33,6 @@ function detail(item: { children: Array<{ label: string; description: string }> 
 describe('accounts: commands', () => {
   it('Add Account with a password signs in with a refresh token and shows the account in the tree', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     const { hs, proxy, url } = await startRecordedHomeserver();
     const api = await extensionApi();
 
@@ -69,7 +68,6 @@ describe('accounts: commands', () => {
 
   it('Add Account with an existing access token and refresh token checks it with whoami and keeps its device', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     const { hs, proxy, url } = await startRecordedHomeserver();
     const other = await loginElsewhere(url, true);
     assert.ok(other.refreshToken);
@@ -100,7 +98,6 @@ describe('accounts: commands', () => {
 
   it('Add Account with an existing non-expiring token works, and Rotate says there is nothing to rotate', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     const { hs, url } = await startRecordedHomeserver();
     const other = await loginElsewhere(url, false);
 
@@ -126,7 +123,6 @@ describe('accounts: commands', () => {
 
   it('Add Account with an access token the homeserver does not know adds nothing and says why', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     const { url } = await startRecordedHomeserver();
     prompts.inputs.push(url, 'syt_YWxpY2U_notARealTokenAtAll_0abcde', '');
     prompts.picks.push('Use an existing access token');
@@ -139,7 +135,6 @@ describe('accounts: commands', () => {
 
   it('Remove Account asks first, then logs the session out on the server and deletes its tokens', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     const { hs, proxy, url } = await startRecordedHomeserver();
     const api = await extensionApi();
     const account = await addPasswordAccount(prompts, url);
@@ -171,7 +166,6 @@ describe('accounts: commands', () => {
 
   it('Sign Out keeps the entry but ends the session on the server, and Sign In Again keeps the device', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     const { hs, proxy, url } = await startRecordedHomeserver();
     const api = await extensionApi();
     const account = await addPasswordAccount(prompts, url);
@@ -210,7 +204,6 @@ describe('accounts: commands', () => {
 
   it('Set Refresh-Token Lifetime sends com.famedly.refresh_token_lifetime_ms on the next /refresh, and clearing it stops that', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     const { hs, proxy, url } = await startRecordedHomeserver({ honourCustomRefreshLifetime: true });
     const account = await addPasswordAccount(prompts, url);
     assert.ok(!('com.famedly.refresh_token_lifetime_ms' in proxy.bodies('POST', '/login')[0]), 'sent a lifetime nobody asked for');
@@ -244,7 +237,6 @@ describe('accounts: commands', () => {
 
   it('Refresh Accounts re-checks every signed-in account and shows the spec versions it finds', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     const { hs, url } = await startRecordedHomeserver();
     const account = await addPasswordAccount(prompts, url);
     assert.strictEqual(detail(await treeItemOf(account.id), 'Spec versions'), 'up to v1.6 (14 versions)');
@@ -266,7 +258,6 @@ describe('accounts: commands', () => {
 
   it('Show Log opens the Matrix output channel with what the extension did', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     const { url } = await startRecordedHomeserver();
     await addPasswordAccount(prompts, url);
     await runCommand('matrixDevtools.showLog');

@@ -9,7 +9,7 @@ import {
   currentAccessToken,
   grantedSession,
   lastIssued,
-  recordNotifications,
+  
   startRecordedHomeserver,
   watchMatrixSessions,
   whoami,
@@ -25,7 +25,6 @@ async function setAutoRotate(enabled: boolean | undefined): Promise<void> {
 describe('accounts: sessions', () => {
   it('Rotate Token makes exactly one /refresh, and the new access token works', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     const { hs, proxy, url } = await startRecordedHomeserver();
     const account = await addPasswordAccount(prompts, url);
     const before = await currentAccessToken(account.id);
@@ -50,7 +49,6 @@ describe('accounts: sessions', () => {
 
   it('Check Session asks whoami and says who is signed in on which device; a session ended elsewhere shows up', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     const { hs, proxy, url } = await startRecordedHomeserver();
     const account = await addPasswordAccount(prompts, url);
     const token = await currentAccessToken(account.id);
@@ -76,7 +74,6 @@ describe('accounts: sessions', () => {
 
   it('Copy Access Token puts a working token on the clipboard and never shows it', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     const { hs, url } = await startRecordedHomeserver();
     const account = await addPasswordAccount(prompts, url);
     await vscode.env.clipboard.writeText('not a token');
@@ -94,7 +91,6 @@ describe('accounts: sessions', () => {
 
   it('Copy Access Token rotates first when the token would expire within a minute', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     await setAutoRotate(false);
     afterThisTest(() => setAutoRotate(undefined));
     const { hs, proxy, url } = await startRecordedHomeserver({ accessTokenLifetimeMs: 20_000 });
@@ -111,7 +107,6 @@ describe('accounts: sessions', () => {
 
   it('hands other extensions a working session through vscode.authentication and tells them when it changes', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     const { hs, url } = await startRecordedHomeserver();
     const account = await addPasswordAccount(prompts, url);
     const events = watchMatrixSessions();
@@ -140,7 +135,6 @@ describe('accounts: sessions', () => {
 
   it('100 concurrent token requests after the tokens expired cause exactly one /refresh', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     await setAutoRotate(false); // only the 100 callers may rotate
     afterThisTest(() => setAutoRotate(undefined));
     // 20 s tokens are due at once (a token is renewed when it has less than a minute left).
@@ -163,7 +157,6 @@ describe('accounts: sessions', () => {
 
   it('a /refresh answered with 403 marks the account needs-sign-in but keeps it, and Sign In Again restores it', async () => {
     const prompts = await scriptPrompts();
-    recordNotifications(prompts);
     const { hs, proxy, url } = await startRecordedHomeserver();
     const api = await extensionApi();
     const account = await addPasswordAccount(prompts, url);

@@ -15,7 +15,6 @@ import {
   loadedItem,
   node,
   pingHead,
-  recordedPrompts,
   registration,
   renderedItemFor,
   setSetting,
@@ -24,7 +23,7 @@ import {
   typeHomeserverWhenAsked,
   useHomeserver,
 } from './support/appservices';
-import { type Api, extensionApi, runCommand, startHomeserver } from './support/host';
+import { type Api, extensionApi, runCommand, scriptPrompts, startHomeserver } from './support/host';
 
 const PING_TIMEOUT_MS = 300;
 
@@ -49,7 +48,7 @@ describe('Ping Appservice in the extension host', () => {
     reg.url = fake.url;
     hs.registerAppservice(reg);
     const item = await addRegistration(api, testFolder(api, 'healthy'), reg);
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
     typeHomeserverWhenAsked(prompts);
     // Other registrations may be in the workspace: then the user picks this one first.
     prompts.picks.push(reg.id);
@@ -159,7 +158,7 @@ describe('Ping Appservice in the extension host', () => {
       hs.registerAppservice(reg);
       const item = await addRegistration(api, testFolder(api, 'failing'), reg);
       await useHomeserver(api, item, hs);
-      const prompts = await recordedPrompts();
+      const prompts = await scriptPrompts();
 
       const from = api.appservices.outputLines().length;
       const started = Date.now();
@@ -189,7 +188,7 @@ describe('Ping Appservice in the extension host', () => {
     hs.registerAppservice(reg);
     const item = await addRegistration(api, testFolder(api, 'url-null'), reg);
     await useHomeserver(api, item, hs);
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
     const from = api.appservices.outputLines().length;
 
     await runCommand('matrixDevtools.pingAppservice', node(item));
@@ -210,7 +209,7 @@ describe('Ping Appservice in the extension host', () => {
     // The file is in the workspace, but this homeserver never loaded it.
     const item = await addRegistration(api, testFolder(api, 'unknown-token'), reg);
     await useHomeserver(api, item, hs);
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
     const from = api.appservices.outputLines().length;
 
     await runCommand('matrixDevtools.pingAppservice', node(item));
@@ -231,7 +230,7 @@ describe('Ping Appservice in the extension host', () => {
     hs.registerAppservice(reg);
     const item = await addRegistration(api, testFolder(api, 'old-hs'), reg);
     await useHomeserver(api, item, hs);
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
     const from = api.appservices.outputLines().length;
 
     const report = await runCommand<PingReport>('matrixDevtools.pingAppservice', node(item));
@@ -257,7 +256,7 @@ describe('Ping Appservice in the extension host', () => {
     hs.registerAppservice(reg);
     const item = await addRegistration(api, testFolder(api, 'no-route'), reg);
     await useHomeserver(api, item, hs);
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
     const from = api.appservices.outputLines().length;
 
     await runCommand('matrixDevtools.pingAppservice', node(item));
@@ -276,7 +275,7 @@ describe('Ping Appservice in the extension host', () => {
     hs.registerAppservice(reg);
     const item = await addRegistration(api, testFolder(api, 'unstable'), reg);
     await useHomeserver(api, item, hs);
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
     const from = api.appservices.outputLines().length;
 
     const report = await runCommand<PingReport>('matrixDevtools.pingAppservice', node(item));
@@ -299,7 +298,7 @@ describe('Ping Appservice in the extension host', () => {
     // Without a parsable id the item is named after its file.
     const broken = await loadedItem(api, item.file ?? '', (i) => !i.registration);
     assert.strictEqual(broken.id, name);
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
 
     const report = await runCommand<PingReport>('matrixDevtools.pingAppservice', node(broken));
 
@@ -336,7 +335,7 @@ describe('Ping All Appservices in the extension host', () => {
     for (const item of items.slice(0, 4)) await useHomeserver(api, item, hs);
     await settle(api, () => api.appservices.catalog.items().length === 5, 'the catalog lists exactly the five files of this test');
 
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
     const from = api.appservices.outputLines().length;
     const summary = await runCommand<PingAllSummary>('matrixDevtools.pingAllAppservices');
 
@@ -378,7 +377,7 @@ describe('Ping All Appservices in the extension host', () => {
       items.push(item);
     }
     await settle(api, () => api.appservices.catalog.items().length === 2, 'the catalog lists exactly the two files of this test');
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
 
     await runCommand('matrixDevtools.pingAllAppservices');
 

@@ -15,7 +15,6 @@ import {
   lastBlock,
   node,
   pingHead,
-  recordedPrompts,
   registration,
   renderedItemFor,
   setSetting,
@@ -26,7 +25,7 @@ import {
   usedSecrets,
   useHomeserver,
 } from './support/appservices';
-import { afterThisTest, type Api, eventually, extensionApi, runCommand, startHomeserver } from './support/host';
+import { afterThisTest, type Api, eventually, extensionApi, runCommand, scriptPrompts, startHomeserver } from './support/host';
 
 /** Lists a settings-only appservice (no registration file) and waits for the catalog to show it. */
 async function settingsEntry(api: Api, entry: { id: string; homeserver?: string }, target: vscode.ConfigurationTarget): Promise<AppserviceItem> {
@@ -55,7 +54,7 @@ describe('Set Appservice Token in the extension host', () => {
     assert.strictEqual((await asTokenNode())?.description, 'not set: run Set Appservice Token');
 
     // Without a token the ping is not sent, and the user is told what to run.
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
     const before = await runCommand<PingReport>('matrixDevtools.pingAppservice', node(item));
     assert.strictEqual(before.sent, false);
     assert.deepStrictEqual(prompts.notifications.map((n) => [n.kind, n.message]), [['warning', `"${reg.id}": No as_token is set for "${reg.id}" (it has no registration file).`]]);
@@ -83,7 +82,7 @@ describe('Set Appservice Token in the extension host', () => {
   it('sends the user to the registration file for an appservice that has one', async () => {
     const reg = registration('token-in-file', 'http://127.0.0.1:9');
     const item = await addRegistration(api, testFolder(api, 'token-in-file'), reg);
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
     prompts.answers.push('Open Registration File');
 
     const result = await runCommand('matrixDevtools.setAppserviceToken', node(item));
@@ -110,7 +109,7 @@ describe('Choose Homeserver for Appservice in the extension host', () => {
     hs.registerAppservice(reg);
     const item = await addRegistration(api, testFolder(api, 'choose-hs'), reg);
     assert.strictEqual((await renderedItemFor(api, item)).description, 'no homeserver chosen · never pinged');
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
     typeHomeserverWhenAsked(prompts);
     prompts.inputs.push(`  ${hs.baseUrl}  `);
     const chosen = await runCommand('matrixDevtools.chooseAppserviceHomeserver', node(item));
@@ -133,7 +132,7 @@ describe('Choose Homeserver for Appservice in the extension host', () => {
   it('points to the setting when the homeserver comes from matrixDevtools.appservices', async () => {
     const id = uniqueId('configured-hs');
     const item = await settingsEntry(api, { id, homeserver: 'matrix.example.org' }, vscode.ConfigurationTarget.Global);
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
 
     const result = await runCommand('matrixDevtools.chooseAppserviceHomeserver', node(item));
 
@@ -156,7 +155,7 @@ describe('Open Registration File in the extension host', () => {
   it('opens the file picked from the list of appservices in the editor', async () => {
     const reg = registration('open-file', 'http://127.0.0.1:9');
     const item = await addRegistration(api, testFolder(api, 'open-file'), reg);
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
     // With other registrations in the workspace the user picks this one; alone, it opens directly.
     prompts.picks.push(reg.id);
 
@@ -177,7 +176,7 @@ describe('Check Appservice Directly in the extension host', () => {
   });
 
   async function run(item: AppserviceItem) {
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
     const from = api.appservices.outputLines().length;
     const report = await runCommand<DirectReport>('matrixDevtools.checkAppserviceDirectly', node(item));
     return { prompts, report, block: lastBlock(api, directHead(item.id), from) };
@@ -316,7 +315,7 @@ describe('Show Appservice Log in the extension host', () => {
   it('brings the "Matrix Appservices" output channel, with the latest report, to the front', async () => {
     // Something to read: a direct check of a receive-only registration writes a block.
     const item = await addRegistration(api, testFolder(api, 'show-log'), registration('show-log', null));
-    await recordedPrompts();
+    await scriptPrompts();
     await runCommand('matrixDevtools.checkAppserviceDirectly', node(item));
     const last = api.appservices.outputLines().at(-1) ?? '';
     assert.match(last, /^ {4}explanation: The registration has url: null/);

@@ -8,10 +8,8 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import {
   addRegistration,
-  allPrompts,
   fakeAppservice,
   node,
-  recordedPrompts,
   registration,
   registrationYaml,
   renderTree,
@@ -24,7 +22,7 @@ import {
   useHomeserver,
   writeFile,
 } from './support/appservices';
-import { eventually, extensionApi, runCommand, startHomeserver, workspaceFolder, type Api } from './support/host';
+import { allScriptedPrompts, eventually, extensionApi, runCommand, scriptPrompts, startHomeserver, workspaceFolder, type Api } from './support/host';
 
 /** workspaceState as the appservices feature holds it, ping results included. */
 function workspaceStateText(api: Api): string {
@@ -50,7 +48,7 @@ describe('appservice secrets in the extension host', () => {
     const hs = await startHomeserver();
     hs.setPingTimeoutMs(300);
     const dir = testFolder(api, 'secrets');
-    const prompts = await recordedPrompts();
+    const prompts = await scriptPrompts();
 
     // A healthy ping and a token the appservice rejects (its answer goes to the output).
     const healthy = registration('secret-ok', null);
@@ -99,8 +97,8 @@ describe('appservice secrets in the extension host', () => {
 
     const places: Record<string, string[]> = {
       'output lines': [...api.appservices.outputLines()],
-      notifications: allPrompts.flatMap((p) => p.notifications.flatMap((n) => [n.message, ...n.actions])),
-      'prompts (quick picks, input boxes)': allPrompts.flatMap((p) => [
+      notifications: allScriptedPrompts.flatMap((p) => p.notifications.flatMap((n) => [n.message, ...n.actions])),
+      'prompts (quick picks, input boxes)': allScriptedPrompts.flatMap((p) => [
         ...p.quickPicks.flatMap((q) => [...q.labels, q.placeHolder ?? '']),
         ...p.inputBoxes.flatMap((b) => [b.title ?? '', b.prompt ?? '', b.value ?? '']),
       ]),

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { AccountView } from '../../../src/vscode/accounts/types';
 import type { TestHomeserver, TestHomeserverOptions } from '../../support/homeserver';
 import type { Notification, ScriptedPrompts } from '../../support/scriptedPrompts';
-import { afterThisTest, extensionApi, extensionId, runCommand, startHomeserver } from './host';
+import { afterThisTest, allScriptedPrompts, extensionApi, extensionId, runCommand, startHomeserver } from './host';
 
 /** One request as it passed the proxy. */
 export interface Exchange {
@@ -26,7 +26,6 @@ export interface Exchange {
 /** Every access and refresh token any homeserver of these tests handed out, across tests. */
 export const issuedTokens = new Set<string>();
 /** Every notification the account tests' scripted prompts recorded, across tests. */
-export const seenNotifications: Notification[] = [];
 
 /**
  * A loopback HTTP proxy that forwards to the homeserver and records each
@@ -141,13 +140,6 @@ export async function startRecordedHomeserver(options: TestHomeserverOptions = {
   return { hs, proxy, url: proxy.url };
 }
 
-/** Remembers the test's notifications for the leak check at the end of the suite. */
-export function recordNotifications(prompts: ScriptedPrompts): void {
-  afterThisTest(() => {
-    seenNotifications.push(...prompts.notifications);
-  });
-}
-
 export async function accountFor(url: string, userId = '@alice:localhost'): Promise<AccountView | undefined> {
   const api = await extensionApi();
   return api.accounts.listAccounts().find((a) => a.homeserverUrl === url && a.userId === userId);
@@ -231,7 +223,7 @@ export async function userVisibleTexts(extra: Notification[] = []): Promise<Reco
     globalState: api.accounts.globalStateText(),
     log: api.accounts.logLines().join('\n'),
     tree: JSON.stringify(api.accounts.treeItems()),
-    notifications: JSON.stringify([...seenNotifications, ...extra]),
+    notifications: JSON.stringify([...allScriptedPrompts.flatMap((p) => p.notifications), ...extra]),
     settings: JSON.stringify(config) + JSON.stringify(inspected),
     // The Output view's documents, when Show Log opened one.
     output: vscode.workspace.textDocuments.filter((d) => d.uri.scheme === 'output').map((d) => d.getText()).join('\n'),

@@ -15,7 +15,7 @@ import type { RegistrationObject, TestHomeserver } from '../../support/homeserve
 export { registrationYaml } from '../../support/registrationYaml';
 import { registrationYaml } from '../../support/registrationYaml';
 import type { ScriptedPrompts } from '../../support/scriptedPrompts';
-import { afterThisTest, type Api, scriptPrompts, workspaceFolder } from './host';
+import { afterThisTest, type Api, workspaceFolder } from './host';
 
 /** Distinct, recognisable secrets: a leak check looks for exactly these strings. */
 export const secret = (kind: 'as' | 'hs') => `${kind}tok-${randomBytes(12).toString('hex')}`;
@@ -220,11 +220,3 @@ export async function fakeAppservice(opts: Parameters<typeof startFakeAppservice
   return fake;
 }
 
-/** Every ScriptedPrompts of this run, so the leak check can read what the user was shown. */
-export const allPrompts: ScriptedPrompts[] = [];
-
-export async function recordedPrompts(): Promise<ScriptedPrompts> {
-  const prompts = await scriptPrompts();
-  allPrompts.push(prompts);
-  return prompts;
-}

@@ -53,6 +53,9 @@ export async function runCommand<T = unknown>(command: string, ...args: unknown[
   return vscode.commands.executeCommand<T>(command, ...args);
 }
 
+/** Every ScriptedPrompts of this run, so leak checks can read all the user was shown. */
+export const allScriptedPrompts: ScriptedPrompts[] = [];
+
 /**
  * Answers the extension's prompts from a script for the rest of the current
  * test; the window's own prompts come back afterwards (call in beforeEach).
@@ -60,6 +63,7 @@ export async function runCommand<T = unknown>(command: string, ...args: unknown[
 export async function scriptPrompts(): Promise<ScriptedPrompts> {
   const api = await extensionApi();
   const scripted = new ScriptedPrompts();
+  allScriptedPrompts.push(scripted);
   const previous = api.prompts.current;
   api.prompts.current = scripted;
   cleanups.push(() => {
