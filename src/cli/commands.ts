@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
-import { checkAppserviceDirectly, compareDirectAndPing } from '../core/appserviceDirect';
-import { pingAppservice, PingResult } from '../core/appservicePing';
+import { AsToken, checkDirectlyAndCompare, directRunFailed, PingRun, prepareAndPing } from '../core/appserviceChecks';
 import { discoverHomeserver } from '../core/homeserver';
 import { HttpClient } from '../core/http';
-import { parseRegistration, RegistrationProblem } from '../core/registration';
+import { AppserviceRegistration, RegistrationProblem } from '../core/registration';
+import { LoadedRegistration, loadRegistrationForPing } from '../core/registrationFile';
 import { TokenRotator } from '../core/rotation';
 import { loginWithPassword, logout, whoami } from '../core/session';
 import { CliAccount, CliStore } from './store';
@@ -144,14 +144,20 @@ const logoutCommand: Command = async (ctx) => {
   return 0;
 };
 
-async function loadRegistration(file: string) {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+/** A registration the CLI can use, or a usage error that says why (with the file's problems). */
+async function loadRegistration(file: string): Promise<LoadedRegistration> {
+  const loaded = await loadRegistrationForPing((f) => fs.readFile(f, 'utf8'), file);
+  if ('unreadable' in loaded) throw new UsageError(loaded.problem);
+  return loaded;
+}
+
+async function usableRegistration(ctx: CliContext, file: string): Promise<AppserviceRegistration> {
+  const loaded = await loadRegistration(file);
+  if ('problem' in loaded) {
+    printProblems(ctx, file, loaded.problems);
+    throw new UsageError(`${file} is not a usable registration`);
   }
-  return parseRegistration(text, file);
+  return loaded.registration;
 }
 
 function printProblems(ctx: CliContext, file: string, problems: RegistrationProblem[]): void {
@@ -162,77 +168,76 @@ const checkRegistration: Command = async (ctx) => {
   const file = ctx.positionals[0] ?? (ctx.options.registration as string | undefined);
   if (!file) throw new UsageError('check-registration needs a file');
   const parsed = await loadRegistration(file);
+  const registration = 'registration' in parsed ? parsed.registration : undefined;
   const errors = parsed.problems.filter((p) => p.severity === 'error');
   if (ctx.json) {
-    ctx.out(JSON.stringify({ ok: errors.length === 0, id: parsed.registration?.id ?? parsed.id?.value ?? null, problems: parsed.problems.map(({ severity, code, message, line, column, key }) => ({ severity, code, message, line, column, key })) }));
+    const id = registration?.id ?? ('id' in parsed ? parsed.id : undefined);
+    ctx.out(JSON.stringify({ ok: errors.length === 0, id: id ?? null, problems: parsed.problems.map(({ severity, code, message, line, column, key }) => ({ severity, code, message, line, column, key })) }));
   } else {
     printProblems(ctx, file, parsed.problems);
-    if (errors.length === 0) ctx.out(`${file}: registration "${parsed.registration?.id}" is valid${parsed.problems.length ? ` (${parsed.problems.length} warning(s))` : ''}.`);
+    if (errors.length === 0) ctx.out(`${file}: registration "${registration?.id}" is valid${parsed.problems.length ? ` (${parsed.problems.length} warning(s))` : ''}.`);
   }
   return errors.length === 0 ? 0 : 1;
 };
 
-function printPing(ctx: CliContext, r: PingResult): void {
+function printPing(ctx: CliContext, run: PingRun): void {
+  const r = run.result;
   if (ctx.json) {
-    ctx.out(JSON.stringify(r));
+    ctx.out(JSON.stringify({ ...r, sent: run.sent }));
     return;
   }
-  const line = `${r.ok ? 'OK  ' : 'FAIL'} ${r.appserviceId} via ${r.homeserverUrl} (${r.endpoint ?? 'no endpoint'}, txn ${r.transactionId}): ${r.summary}`;
+  const how = run.sent ? `${r.endpoint ?? 'no endpoint'}, txn ${r.transactionId}` : 'not sent';
+  const line = `${r.ok ? 'OK  ' : 'FAIL'} ${r.appserviceId} via ${r.homeserverUrl} (${how}): ${r.summary}`;
   if (r.ok) ctx.out(`${line} Round trip here: ${r.roundTripMs} ms.`);
   else ctx.err(`${line}${r.nextStep ? `\n     Next: ${r.nextStep}` : ''}`);
+}
+
+function pingTimeoutMs(ctx: CliContext): number | undefined {
+  return ctx.options['timeout-ms'] ? Number(ctx.options['timeout-ms']) : undefined;
 }
 
 const ping: Command = async (ctx) => {
   const homeserver = need(ctx, 'homeserver');
   let id: string;
-  let asToken: string;
+  let token: AsToken;
   if (ctx.options.registration) {
-    const file = ctx.options.registration as string;
-    const parsed = await loadRegistration(file);
-    if (!parsed.registration) {
-      printProblems(ctx, file, parsed.problems);
-      throw new UsageError(`${file} is not a usable registration`);
-    }
-    id = parsed.registration.id;
-    asToken = parsed.registration.asToken;
+    const registration = await usableRegistration(ctx, ctx.options.registration as string);
+    id = registration.id;
+    token = { asToken: registration.asToken, registrationId: registration.id };
   } else {
     id = need(ctx, 'id');
     const envName = need(ctx, 'as-token-env');
     const fromEnv = process.env[envName];
     if (!fromEnv) throw new UsageError(`environment variable ${envName} is empty or not set`);
-    asToken = fromEnv;
+    token = { asToken: fromEnv };
   }
-  const server = await discoverHomeserver(ctx.http, homeserver);
-  const result = await pingAppservice(ctx.http, { homeserverUrl: server.baseUrl, appserviceId: id, asToken, versions: server.versions, timeoutMs: ctx.options['timeout-ms'] ? Number(ctx.options['timeout-ms']) : undefined });
-  printPing(ctx, result);
-  return result.ok ? 0 : 1;
+  const run = await prepareAndPing(ctx.http, { appserviceId: id, homeserver, asToken: async () => token, timeoutMs: pingTimeoutMs(ctx) });
+  printPing(ctx, run);
+  return run.result.ok ? 0 : 1;
 };
 
 const checkAppservice: Command = async (ctx) => {
-  const file = need(ctx, 'registration');
-  const parsed = await loadRegistration(file);
-  const reg = parsed.registration;
-  if (!reg) {
-    printProblems(ctx, file, parsed.problems);
-    throw new UsageError(`${file} is not a usable registration`);
-  }
-  if (!reg.url) throw new UsageError(`${file} has url: null; there is nothing to call`);
-  const direct = await checkAppserviceDirectly(ctx.http, { url: reg.url, hsToken: reg.hsToken });
-  let homeserverPing: PingResult | undefined;
-  if (typeof ctx.options.homeserver === 'string') {
-    const server = await discoverHomeserver(ctx.http, ctx.options.homeserver);
-    homeserverPing = await pingAppservice(ctx.http, { homeserverUrl: server.baseUrl, appserviceId: reg.id, asToken: reg.asToken, versions: server.versions });
-  }
-  const verdict = compareDirectAndPing(direct, homeserverPing);
+  const registration = await usableRegistration(ctx, need(ctx, 'registration'));
+  const homeserver = typeof ctx.options.homeserver === 'string' ? ctx.options.homeserver : undefined;
+  const run = await checkDirectlyAndCompare(ctx.http, {
+    registration: { registration },
+    ping: homeserver
+      ? () => prepareAndPing(ctx.http, { appserviceId: registration.id, homeserver, asToken: async () => ({ asToken: registration.asToken, registrationId: registration.id }), timeoutMs: pingTimeoutMs(ctx) })
+      : undefined,
+  });
+  const ok = !directRunFailed(run);
+  const { direct, ping: homeserverPing, verdict } = run;
   if (ctx.json) {
-    ctx.out(JSON.stringify({ ok: direct.acceptsHsToken === true && (homeserverPing?.ok ?? true), direct, homeserverPing: homeserverPing ?? null, verdict: verdict ?? null }));
+    ctx.out(JSON.stringify({ ok, notChecked: run.notChecked ?? null, direct: direct ?? null, homeserverPing: homeserverPing?.result ?? null, verdict: verdict ?? null }));
+  } else if (run.notChecked || !direct) {
+    ctx.err(`Not checked: ${run.notChecked}`);
   } else {
     ctx.out(`Direct: ${direct.summary}${direct.nextStep ? ` ${direct.nextStep}` : ''}`);
     if (direct.urlNote) ctx.out(`Note: ${direct.urlNote}`);
     if (homeserverPing) printPing(ctx, homeserverPing);
     if (verdict) ctx.out(`Verdict: ${verdict}`);
   }
-  return direct.acceptsHsToken === true && (homeserverPing?.ok ?? true) ? 0 : 1;
+  return ok ? 0 : 1;
 };
 
 export const commands: Record<string, Command> = {

@@ -120,6 +120,16 @@ export function supportsSpecVersion(versions: ServerVersions, wanted: string): b
   });
 }
 
+/** The newest `vX.Y` spec version in a /versions list. */
+export function newestSpecVersion(versions: readonly string[]): string | undefined {
+  let newest: { text: string; parsed: [number, number] } | undefined;
+  for (const text of versions) {
+    const parsed = parseVersion(text);
+    if (parsed && (!newest || parsed[0] > newest.parsed[0] || (parsed[0] === newest.parsed[0] && parsed[1] > newest.parsed[1]))) newest = { text, parsed };
+  }
+  return newest?.text;
+}
+
 function parseVersion(v: string): [number, number] | undefined {
   const m = /^v(\d+)\.(\d+)$/.exec(v);
   return m ? [Number(m[1]), Number(m[2])] : undefined;

@@ -196,6 +196,24 @@ describe('matrix-devtools CLI', function () {
       assert.match(run.stderr, /Next: Check the registration's url/);
     });
 
+    it('sends no ping to a homeserver without ping support, and says so up front', async () => {
+      const old = await TestHomeserver.start({ pingEndpoint: 'none' });
+      stops.push(() => old.stop());
+      const reg = { id: 'legacy', url: 'http://127.0.0.1:9', as_token: 'as-legacy-secret', hs_token: 'hs-legacy-secret', sender_localpart: 'legacy_bot', namespaces: { users: [] } };
+      old.registerAppservice(reg);
+      const file = path.join(dir, 'legacy-registration.yaml');
+      await fs.writeFile(file, stringify(reg));
+      const run = await cli(['ping', '--registration', file, '--homeserver', old.baseUrl]);
+      assert.equal(run.code, 1);
+      assert.equal(old.requests.filter((r) => /\/ping$/.test(r.path)).length, 0, 'no doomed ping request');
+      assert.match(run.stderr, /does not support appservice ping: its \/versions lists spec versions up to v1\.6 .*so no ping was sent/);
+      assert.match(run.stderr, /Next: Appservice ping needs Matrix v1\.7/);
+      const json = await cli(['check-appservice', '--registration', file, '--homeserver', old.baseUrl, '--json']);
+      assert.equal(json.code, 1);
+      assert.equal(old.requests.filter((r) => /\/ping$/.test(r.path)).length, 0, 'check-appservice sends none either');
+      assert.match(String((lastJson(json).homeserverPing as { summary: string }).summary), /so no ping was sent/);
+    });
+
     it('pings with the as_token from an environment variable', async () => {
       const as = await startFakeAppservice({ hsToken: 'hs-env-secret' });
       stops.push(() => as.stop());

@@ -3,7 +3,7 @@
 // codes and explanations: the callers never pass tokens in.
 import { pingPath } from '../../core/appservicePing';
 import { t } from '../../core/l10n';
-import type { DirectReport, LastPing, PingAllSummary, PingReport } from './pingService';
+import type { DirectReport, LastPing, PingAllSummary, PingReport } from './reports';
 
 const INDENT = '    ';
 

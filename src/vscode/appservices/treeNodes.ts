@@ -5,7 +5,7 @@ import { describeNamespaces } from '../../core/registration';
 import type { AppserviceItem } from './catalog';
 import { describeLastPing } from './format';
 import { describeHomeserver, EffectiveHomeserver } from './homeservers';
-import type { LastPing } from './pingService';
+import type { LastPing } from './reports';
 
 export interface NodeIcon {
   /** A codicon id. */

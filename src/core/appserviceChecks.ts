@@ -1,0 +1,156 @@
+// "Prepare and ping an appservice" and "check it directly", the way both the
+// CLI and the extension do it: discover the homeserver → read /versions →
+// choose the ping endpoint → ping → explain. Every way it can stop before a
+// request is sent has its sentence here; what the homeserver's answer means
+// is explained in appservicePing.ts. A change to ping behaviour is made here.
+import { checkAppserviceDirectly, compareDirectAndPing, DirectCheckResult } from './appserviceDirect';
+import { choosePingEndpoint, pingAppservice, PingResult } from './appservicePing';
+import { describeError } from './errors';
+import { discoverHomeserver, DiscoveredHomeserver, newestSpecVersion } from './homeserver';
+import type { HttpClient } from './http';
+import { t } from './l10n';
+import type { AppserviceRegistration } from './registration';
+
+export type PingOutcome = 'ok' | 'failed' | 'cancelled' | 'skipped';
+
+/** Why something cannot go ahead: one sentence, and what to do about it. */
+export interface NotUsable {
+  problem: string;
+  nextStep?: string;
+}
+
+export interface AsToken {
+  asToken: string;
+  /** The id the token belongs to, when known (a registration file's `id`). */
+  registrationId?: string;
+}
+
+export interface PingRun {
+  appserviceId: string;
+  /** When the ping started (ms since epoch). */
+  at: number;
+  /** What the user gave: a server name or URL. */
+  homeserverInput?: string;
+  outcome: PingOutcome;
+  /** False when it stopped before the ping request (no token, no ping support, homeserver unreachable…). */
+  sent: boolean;
+  result: PingResult;
+}
+
+export interface PreparePingRequest {
+  /** The id shown to the user. */
+  appserviceId: string;
+  /** The registration's id when already known; used in results that were not sent. */
+  registrationId?: string;
+  /** Undefined = none chosen: reported, not sent. */
+  homeserver: string | undefined;
+  /** Read at the moment it is needed. */
+  asToken: () => Promise<AsToken | NotUsable>;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+/** One ping through the homeserver, from "which homeserver" to the explained answer. Never throws. */
+export async function prepareAndPing(http: HttpClient, req: PreparePingRequest): Promise<PingRun> {
+  const now = req.now ?? Date.now;
+  const notSent = (outcome: PingOutcome, summary: string, nextStep?: string, homeserverUrl?: string): PingRun =>
+    notSentRun({ appserviceId: req.appserviceId, registrationId: req.registrationId, homeserver: req.homeserver, at: now() }, outcome, summary, nextStep, homeserverUrl);
+  const homeserver = req.homeserver;
+  if (!homeserver) {
+    return notSent('skipped', t('No homeserver is chosen for this appservice.'), t('Run "Choose Homeserver for Appservice", or set homeserver in the matrixDevtools.appservices setting.'));
+  }
+  const { signal } = req;
+  try {
+    const token = await req.asToken();
+    if ('problem' in token) return notSent('failed', token.problem, token.nextStep);
+    let server: DiscoveredHomeserver;
+    try {
+      server = await discoverHomeserver(http, homeserver, signal);
+    } catch (e) {
+      if (signal?.aborted) return notSent('cancelled', t('Cancelled before the ping was sent.'));
+      return notSent('failed', t('Could not reach the homeserver {0}: {1}', homeserver, describeError(e)), t('Check the homeserver name or URL and that the homeserver is running.'));
+    }
+    if (!choosePingEndpoint(server.versions)) {
+      return notSent('failed',
+        t('{0} does not support appservice ping: its /versions lists spec versions up to {1} and advertises neither fi.mau.msc2659.stable nor fi.mau.msc2659, so no ping was sent.', server.baseUrl, newestSpecVersion(server.versions.versions) ?? '?'),
+        t('Appservice ping needs Matrix v1.7 (Synapse 1.84 or later); upgrade the homeserver, or use "Check Appservice Directly" to test the appservice from this machine.'),
+        server.baseUrl);
+    }
+    const at = now();
+    const result = await pingAppservice(http, {
+      homeserverUrl: server.baseUrl,
+      appserviceId: token.registrationId ?? req.appserviceId,
+      asToken: token.asToken,
+      versions: server.versions,
+      timeoutMs: req.timeoutMs,
+      signal,
+    });
+    const outcome: PingOutcome = result.ok ? 'ok' : signal?.aborted ? 'cancelled' : 'failed';
+    return { appserviceId: req.appserviceId, at, homeserverInput: homeserver, outcome, sent: true, result };
+  } catch (e) {
+    // pingAppservice never throws; this is for the unexpected (a file system error, a bug).
+    return notSent('failed', t('The ping could not be prepared: {0}', describeError(e)));
+  }
+}
+
+/** A ping that was not sent, in the same shape as one that was. */
+export function notSentRun(
+  target: { appserviceId: string; registrationId?: string; homeserver: string | undefined; at: number },
+  outcome: PingOutcome,
+  summary: string,
+  nextStep?: string,
+  homeserverUrl?: string,
+): PingRun {
+  return {
+    appserviceId: target.appserviceId,
+    at: target.at,
+    homeserverInput: target.homeserver,
+    outcome,
+    sent: false,
+    result: { ok: false, appserviceId: target.registrationId ?? target.appserviceId, homeserverUrl: homeserverUrl ?? target.homeserver ?? '', transactionId: '', summary, nextStep },
+  };
+}
+
+export interface DirectRun {
+  at: number;
+  url?: string | null;
+  /** Set when the check could not start (no file, url: null, no hs_token). */
+  notChecked?: string;
+  direct?: DirectCheckResult;
+  ping?: PingRun;
+  verdict?: string;
+}
+
+export interface DirectCheckPlan {
+  registration: { registration: AppserviceRegistration } | NotUsable;
+  /** Pings through the homeserver after the direct check; absent = no homeserver to compare with. */
+  ping?: () => Promise<PingRun>;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+/**
+ * Sends the homeserver's request (`POST {url}/_matrix/app/v1/ping` with the
+ * hs_token) from here and, when a homeserver is known, pings through it too,
+ * then says what the two together mean. Never throws for a registration that
+ * cannot be checked: `notChecked` says why.
+ */
+export async function checkDirectlyAndCompare(http: HttpClient, plan: DirectCheckPlan): Promise<DirectRun> {
+  const at = (plan.now ?? Date.now)();
+  const loaded = plan.registration;
+  if ('problem' in loaded) return { at, notChecked: loaded.problem };
+  const { url, hsToken } = loaded.registration;
+  if (url === null) return { at, url: null, notChecked: t('The registration has url: null: the homeserver never contacts this appservice (receive-only), so there is nothing to check.') };
+  if (!url) return { at, notChecked: t('The registration has no url.') };
+  if (!hsToken) return { at, url, notChecked: t('The registration has no hs_token, so the homeserver\'s request cannot be reproduced.') };
+  const direct = await checkAppserviceDirectly(http, { url, hsToken, signal: plan.signal });
+  const ping = plan.ping && !plan.signal?.aborted ? await plan.ping() : undefined;
+  const verdict = ping?.sent ? compareDirectAndPing(direct, ping.result) : undefined;
+  return { at, url, direct, ping, verdict };
+}
+
+/** Whether a direct check found something to fix. */
+export function directRunFailed(run: DirectRun): boolean {
+  return !!run.notChecked || !run.direct?.reachable || run.direct.acceptsHsToken !== true || run.ping?.outcome === 'failed';
+}
