@@ -32,7 +32,7 @@ function rotatorFor(ctx: CliContext): TokenRotator {
   return new TokenRotator({ http: ctx.http, store: ctx.store, lock: ctx.store.lock });
 }
 
-async function pickAccount(ctx: CliContext): Promise<CliAccount> {
+async function pickStoredAccount(ctx: CliContext): Promise<CliAccount> {
   const data = await ctx.store.read();
   const wanted = ctx.options.account as string | undefined;
   const ids = Object.keys(data.accounts);
@@ -45,6 +45,15 @@ async function pickAccount(ctx: CliContext): Promise<CliAccount> {
   const chosen = data.defaultAccount && data.accounts[data.defaultAccount] ? data.defaultAccount : ids.length === 1 ? ids[0] : undefined;
   if (!chosen) throw new UsageError(`several sessions are stored; choose one with --account (${ids.join(', ')})`);
   return data.accounts[chosen];
+}
+
+/** The account to act for; an ended session stops here, before any request. */
+async function pickAccount(ctx: CliContext): Promise<CliAccount> {
+  const account = await pickStoredAccount(ctx);
+  if (account.ended) {
+    throw new Error(`the session of ${account.userId} ended on ${new Date(account.ended.at).toISOString()} (${account.ended.errcode}: the server refused its refresh token); sign in again with "matrix-devtools login".`);
+  }
+  return account;
 }
 
 const rotatable = (a: CliAccount) => ({ id: a.userId, homeserverUrl: a.homeserverUrl, refreshTokenLifetimeMs: a.refreshTokenLifetimeMs });
@@ -99,10 +108,11 @@ const accounts: Command = async (ctx) => {
     expiresAt: a.tokens.expiresAt ?? null,
     refreshable: !!a.tokens.refreshToken,
     default: a.userId === data.defaultAccount,
+    ended: a.ended ?? null,
   }));
   if (ctx.json) ctx.out(JSON.stringify({ ok: true, accounts: list }));
   else if (list.length === 0) ctx.out('No stored sessions.');
-  else for (const a of list) ctx.out(`${a.default ? '*' : ' '} ${a.userId}  ${a.homeserver}  device ${a.deviceId}  ${expiryText(a.expiresAt ?? undefined)}`);
+  else for (const a of list) ctx.out(`${a.default ? '*' : ' '} ${a.userId}  ${a.homeserver}  device ${a.deviceId}  ${a.ended ? `session ended (${a.ended.errcode}); sign in again` : expiryText(a.expiresAt ?? undefined)}`);
   return 0;
 };
 
@@ -128,13 +138,17 @@ const refresh: Command = async (ctx) => {
 };
 
 const logoutCommand: Command = async (ctx) => {
-  const account = await pickAccount(ctx);
+  const account = await pickStoredAccount(ctx);
   let serverNote = 'signed out on the server';
-  try {
-    await rotatorFor(ctx).withAccessToken(rotatable(account), (t) => logout(ctx.http, account.homeserverUrl, t));
-  } catch (e) {
-    // The session may already be gone on the server; forgetting it locally is still what was asked.
-    serverNote = `the server did not confirm (${(e as Error).message})`;
+  if (account.ended) {
+    serverNote = 'the server had already ended it';
+  } else {
+    try {
+      await rotatorFor(ctx).withAccessToken(rotatable(account), (t) => logout(ctx.http, account.homeserverUrl, t));
+    } catch (e) {
+      // The session may already be gone on the server; forgetting it locally is still what was asked.
+      serverNote = `the server did not confirm (${(e as Error).message})`;
+    }
   }
   await ctx.store.update((data) => {
     delete data.accounts[account.userId];

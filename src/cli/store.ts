@@ -16,6 +16,8 @@ export interface CliAccount {
   homeserverUrl: string;
   refreshTokenLifetimeMs?: number;
   tokens: SessionTokens;
+  /** The server refused the refresh token: kept for the record, never sent again; `login` replaces the account. */
+  ended?: { at: number; errcode: string };
 }
 
 interface StoreFile {
@@ -68,8 +70,10 @@ export class CliStore implements TokenStore {
   }
 
   // TokenStore: rotation re-reads and writes only the tokens of one account.
+  /** Undefined for an ended session, so that its dead refresh token is never sent again. */
   async get(accountId: string): Promise<SessionTokens | undefined> {
-    return (await this.account(accountId))?.tokens;
+    const account = await this.account(accountId);
+    return account && !account.ended ? account.tokens : undefined;
   }
 
   async set(accountId: string, tokens: SessionTokens): Promise<void> {
@@ -77,6 +81,15 @@ export class CliStore implements TokenStore {
       const account = data.accounts[accountId];
       if (!account) throw new Error(t('Account {0} was removed from {1} while its tokens were being rotated.', accountId, this.file));
       account.tokens = tokens;
+      delete account.ended;
+    });
+  }
+
+  /** Called by the rotator, under the lock, when /refresh answers 401/403. Keeps the tokens. */
+  async markEnded(accountId: string, reason: { errcode: string }, at = Date.now()): Promise<void> {
+    await this.update((data) => {
+      const account = data.accounts[accountId];
+      if (account && !account.ended) account.ended = { at, errcode: reason.errcode };
     });
   }
 

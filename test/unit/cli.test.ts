@@ -126,6 +126,34 @@ describe('matrix-devtools CLI', function () {
     assert.equal(hs.count('POST', '/_matrix/client/v3/refresh'), 1);
   });
 
+  it('marks a session the server ended, never resends its dead refresh token, and lets login replace it', async () => {
+    assert.equal((await login()).code, 0);
+    hs.logoutAllDevices('@alice:localhost');
+    const first = await cli(['refresh', ...s()]);
+    assert.equal(first.code, 1);
+    assert.equal(first.stderr.match(/sign in again/gi)?.length, 1, first.stderr);
+    assert.equal(hs.count('POST', '/_matrix/client/v3/refresh'), 1);
+    const kept = JSON.parse(await fs.readFile(store, 'utf8')).accounts['@alice:localhost'];
+    assert.equal(kept.ended.errcode, 'M_UNKNOWN_TOKEN', 'kept, with the reason');
+    assert.equal(typeof kept.tokens.refreshToken, 'string', 'the tokens are kept');
+
+    for (const command of ['refresh', 'whoami', 'token']) {
+      const later = await cli([command, ...s()]);
+      assert.equal(later.code, 1, `${command}: ${later.stderr}`);
+      assert.match(later.stderr, /session of @alice:localhost ended .*M_UNKNOWN_TOKEN.*matrix-devtools login/);
+      assert.equal(later.stderr.match(/sign in again/gi)?.length, 1, later.stderr);
+      assert.equal(later.stdout, '', 'no token printed');
+    }
+    assert.equal(hs.count('POST', '/_matrix/client/v3/refresh'), 1, 'the dead refresh token is not sent again');
+    const listed = lastJson(await cli(['accounts', '--json', ...s()])) as { accounts: Array<{ ended: unknown }> };
+    assert.deepEqual(listed.accounts[0].ended, { at: kept.ended.at, errcode: 'M_UNKNOWN_TOKEN' });
+
+    assert.equal((await login()).code, 0);
+    const who = await cli(['whoami', '--json', ...s()]);
+    assert.equal(who.code, 0, who.stderr);
+    assert.equal(JSON.parse(await fs.readFile(store, 'utf8')).accounts['@alice:localhost'].ended, undefined);
+  });
+
   it('exits 1 with one explaining sentence on a wrong password, and keeps no session', async () => {
     const run = await cli(['login', '--homeserver', hs.baseUrl, '--user', 'alice', '--password-stdin', ...s()], { input: 'wrong' });
     assert.equal(run.code, 1);
