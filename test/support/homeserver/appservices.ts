@@ -90,14 +90,28 @@ export interface PendingPings {
  * `POST {url}/_matrix/app/v1/ping` with the hs_token, mapped to the outcomes
  * of Synapse's AppservicePingRestServlet. Returns the round trip in ms.
  */
-export function pingAppservice(reg: RegistrationObject, transactionId: unknown, timeoutMs: number, pending: PendingPings): Promise<number> {
+export async function pingAppservice(reg: RegistrationObject, transactionId: unknown, timeoutMs: number, pending: PendingPings): Promise<number> {
   const started = performance.now();
-  const body = JSON.stringify({ transaction_id: transactionId ?? null });
-  return new Promise<number>((resolve, reject) => {
+  await callAppservice(reg, 'POST', '/_matrix/app/v1/ping', { transaction_id: transactionId ?? null }, timeoutMs, pending);
+  return Math.floor(performance.now() - started);
+}
+
+/**
+ * Synapse's `ApplicationServiceApi.push_bulk`: `PUT {url}/_matrix/app/v1/transactions/{txnId}`
+ * with the hs_token both as a header and (deprecated) in the query. Rejects with
+ * the same errors as a ping, so a caller can record what Synapse would log.
+ */
+export async function pushTransaction(reg: RegistrationObject, txnId: string, events: unknown[], timeoutMs: number, pending: PendingPings): Promise<void> {
+  await callAppservice(reg, 'PUT', `/_matrix/app/v1/transactions/${encodeURIComponent(txnId)}?access_token=${encodeURIComponent(reg.hs_token)}`, { events }, timeoutMs, pending);
+}
+
+function callAppservice(reg: RegistrationObject, method: string, path: string, payload: unknown, timeoutMs: number, pending: PendingPings): Promise<void> {
+  const body = JSON.stringify(payload);
+  return new Promise<void>((resolve, reject) => {
     let target: URL;
     try {
       // Synapse concatenates, so a trailing slash in `url` gives `//_matrix`.
-      target = new URL(`${reg.url}/_matrix/app/v1/ping`);
+      target = new URL(`${reg.url}${path}`);
     } catch (e) {
       reject(connectionFailed(`ValueError: ${(e as Error).message}`));
       return;
@@ -112,7 +126,7 @@ export function pingAppservice(reg: RegistrationObject, transactionId: unknown, 
       fn();
     };
     const req = client.request(target, {
-      method: 'POST',
+      method,
       headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Authorization: `Bearer ${reg.hs_token}`, 'User-Agent': 'Synapse/1.84.0 (test homeserver)' },
       agent: false,
     });
@@ -141,7 +155,7 @@ export function pingAppservice(reg: RegistrationObject, transactionId: unknown, 
             reject(connectionFailed(`JSONDecodeError: ${(e as Error).message}`));
             return;
           }
-          resolve(Math.floor(performance.now() - started));
+          resolve();
         }),
       );
     });

@@ -20,6 +20,7 @@ export interface LiveConfig {
   wellKnown: { kind: 'default' } | { kind: 'absent' } | { kind: 'value'; value: unknown };
   loginFlows: Array<{ type: string; [k: string]: unknown }>;
   publicBaseUrl?: string;
+  authMetadata?: Record<string, unknown>;
 }
 
 export interface ServerState {

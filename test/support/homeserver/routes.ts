@@ -39,11 +39,17 @@ const postPing: Handler = async (state, ctx) => {
   return { status: 200, body: { duration_ms: durationMs } };
 };
 
+const getAuthMetadata: Handler = (state) => {
+  if (!state.config.authMetadata) throw unrecognized(404);
+  return { status: 200, body: state.config.authMetadata };
+};
+
 const pingMode = (...modes: string[]) => (s: ServerState) => modes.includes(s.config.pingEndpoint);
 
 const ROUTES: Route[] = [
   { pattern: /^\/\.well-known\/matrix\/client$/, methods: { GET: getWellKnown } },
   { pattern: /^\/_matrix\/client\/versions$/, methods: { GET: getVersions } },
+  { pattern: /^\/_matrix\/client\/(?:v1|unstable\/org\.matrix\.msc2965)\/auth_metadata$/, methods: { GET: getAuthMetadata } },
   { pattern: /^\/_matrix\/client\/(?:api\/v1|r0|v3|unstable)\/login$/, methods: { GET: getLoginFlows, POST: postLogin } },
   {
     pattern: /^\/_matrix\/client\/(?:r0|v3|unstable)\/refresh$/,

@@ -3,13 +3,14 @@
 // with knobs to break it the ways real deployments break.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AppserviceRegistry } from './appservices';
+import { AppserviceRegistry, pushTransaction } from './appservices';
 import { Device, SessionStore } from './auth';
 import type { LiveConfig, ServerState } from './context';
 import { FaultPlan } from './faults';
 import { CORS_HEADERS, NGINX_502, Reply, readBody, send } from './http';
 import { dispatch } from './routes';
-import type { PingEndpointMode, RegistrationObject, RequestRecord, TestHomeserverOptions } from './types';
+import { MatrixError } from './http';
+import type { PingEndpointMode, RegistrationObject, RequestRecord, TestHomeserverOptions, TransactionRecord } from './types';
 
 /** What Synapse 1.84 lists in /versions. */
 export const SYNAPSE_1_84_VERSIONS = ['r0.0.1', 'r0.1.0', 'r0.2.0', 'r0.3.0', 'r0.4.0', 'r0.5.0', 'r0.6.0', 'r0.6.1', 'v1.1', 'v1.2', 'v1.3', 'v1.4', 'v1.5', 'v1.6'];
@@ -24,6 +25,8 @@ function defaultUnstableFeatures(mode: PingEndpointMode): Record<string, boolean
 
 export class TestHomeserver {
   readonly requests: RequestRecord[] = [];
+  /** Transactions pushed to appservices (sendTransaction), oldest first. */
+  readonly transactions: TransactionRecord[] = [];
   readonly baseUrl: string;
   readonly port: number;
   readonly serverName: string;
@@ -64,6 +67,7 @@ export class TestHomeserver {
       wellKnown: !('wellKnown' in opts) ? { kind: 'default' } : opts.wellKnown == null ? { kind: 'absent' } : { kind: 'value', value: opts.wellKnown },
       loginFlows: opts.loginFlows ?? DEFAULT_FLOWS,
       publicBaseUrl: opts.publicBaseUrl,
+      authMetadata: opts.authMetadata,
     };
     const sessions = new SessionStore(serverName, opts.now ?? Date.now);
     for (const u of opts.users ?? [{ localpart: 'alice', password: 'wonderland' }]) sessions.addUser(u.localpart, u.password);
@@ -181,7 +185,37 @@ export class TestHomeserver {
     return this.state.appservices.remove(id);
   }
 
+  /**
+   * Push a transaction to a loaded appservice as Synapse does when events
+   * arrive, and record how it went (never throws for the appservice's failures).
+   */
+  async sendTransaction(appserviceId: string, events: unknown[] = []): Promise<TransactionRecord> {
+    const reg = this.state.appservices.get(appserviceId);
+    if (!reg) throw new Error(`no appservice '${appserviceId}' is loaded`);
+    const txnId = String(++this.txnCounter);
+    const record: TransactionRecord = { appserviceId, txnId, events, ok: false, at: Date.now() };
+    try {
+      if (!reg.url) throw new MatrixError(400, 'M_URL_NOT_SET', 'The application service does not have a URL set');
+      await pushTransaction(reg, txnId, events, this.state.config.pingTimeoutMs, this.pendingPings);
+      record.ok = true;
+    } catch (e) {
+      if (!(e instanceof MatrixError)) throw e;
+      record.errcode = e.errcode;
+      const status = (e.extra as { status?: unknown } | undefined)?.status;
+      if (typeof status === 'number') record.appserviceStatus = status;
+    }
+    this.transactions.push(record);
+    return record;
+  }
+
+  private txnCounter = 0;
+
   // --- live settings -------------------------------------------------------
+
+  /** Serve auth_metadata (next-generation auth) with this body; undefined = none (404). */
+  setAuthMetadata(body: Record<string, unknown> | undefined): void {
+    this.state.config.authMetadata = body;
+  }
 
   setPingEndpoint(mode: PingEndpointMode, unstableFeatures: Record<string, boolean> = defaultUnstableFeatures(mode)): void {
     this.state.config.pingEndpoint = mode;

@@ -68,6 +68,23 @@ export interface TestHomeserverOptions {
   publicBaseUrl?: string;
   /** Clock for token expiry. Default Date.now. */
   now?: () => number;
+  /**
+   * Body of GET /_matrix/client/v1/auth_metadata (and MSC2965's unstable path):
+   * the server uses next-generation auth. Default: absent (404 M_UNRECOGNIZED, as Synapse without MAS).
+   */
+  authMetadata?: Record<string, unknown>;
+}
+
+/** A transaction the homeserver pushed to an appservice, and how it went. */
+export interface TransactionRecord {
+  appserviceId: string;
+  txnId: string;
+  events: unknown[];
+  ok: boolean;
+  /** For a failure: M_CONNECTION_FAILED, M_BAD_STATUS (with the appservice's status), M_CONNECTION_TIMEOUT. */
+  errcode?: string;
+  appserviceStatus?: number;
+  at: number;
 }
 
 export interface RequestRecord {
