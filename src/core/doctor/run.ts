@@ -1,0 +1,130 @@
+// The appservice doctor: every check in order, each chain stopped only where
+// a later check cannot mean anything. One function for the CLI and the
+// extension; it reads nothing from disk and never throws.
+import { choosePingEndpoint, pingAppservice, PingResult } from '../appservicePing';
+import { describeError } from '../errors';
+import { discoverHomeserver, DiscoveredHomeserver } from '../homeserver';
+import type { HttpClient } from '../http';
+import { t } from '../l10n';
+import type { AppserviceRegistration, ParsedRegistration, RegistrationProblem } from '../registration/types';
+import { directPingCheck, transactionsCheck } from './appserviceChecks';
+import { appserviceIdCheck, checkAsToken, homeserverPingCheck, serverFeaturesCheck } from './homeserverChecks';
+import { namespacesCheck } from './namespaceCheck';
+import { CheckId, DoctorCheck, DoctorReport } from './types';
+
+export interface DoctorInput {
+  /** Where the registration comes from (a path as the user knows it). */
+  source: string;
+  parsed: ParsedRegistration;
+  /** Problems with other files (findConflicts), shown with the registration check. */
+  conflicts?: readonly RegistrationProblem[];
+  /** The other registrations it is compared with. */
+  others?: ReadonlyArray<{ source: string; registration: AppserviceRegistration }>;
+  /** Server name or URL; undefined = no homeserver chosen (its checks are skipped). */
+  homeserver?: string;
+  pingTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called as each check finishes (progress). */
+  onCheck?: (check: DoctorCheck) => void;
+}
+
+const skipped = (id: CheckId, message: string): DoctorCheck => ({ id, status: 'skipped', message });
+
+export async function runDoctor(http: HttpClient, input: DoctorInput): Promise<DoctorReport> {
+  const checks: DoctorCheck[] = [];
+  const add = (c: DoctorCheck) => {
+    checks.push(c);
+    input.onCheck?.(c);
+  };
+  const reg = input.parsed.registration;
+  const report = (homeserver: string): DoctorReport => ({ appservice: reg?.id ?? input.parsed.id?.value ?? input.source, homeserver, checks });
+  add(registrationCheck(input));
+  if (!reg) {
+    const why = t('Not checked: the registration file cannot be used.');
+    for (const id of ['as-token', 'appservice-id', 'homeserver-ping', 'direct-ping', 'transactions', 'namespaces', 'server-features'] as const) add(skipped(id, why));
+    return report(input.homeserver ?? '');
+  }
+  try {
+    return report(await runUsable(http, input, reg, add));
+  } catch (e) {
+    // The checks do not throw; this is for the unexpected, which must not lose the checks done so far.
+    add({ id: checks.length ? checks[checks.length - 1].id : 'registration', status: 'fail', message: t('The diagnosis stopped because of an internal error: {0}', describeError(e)), next: t('Please report it.') });
+    return report(input.homeserver ?? '');
+  }
+}
+
+async function runUsable(http: HttpClient, input: DoctorInput, reg: AppserviceRegistration, add: (c: DoctorCheck) => void): Promise<string> {
+  const { signal } = input;
+  let server: DiscoveredHomeserver | undefined;
+  let serverProblem: DoctorCheck | undefined;
+  if (!input.homeserver) {
+    serverProblem = skipped('as-token', t('No homeserver chosen, so the homeserver checks are skipped.'));
+  } else {
+    try {
+      server = await discoverHomeserver(http, input.homeserver, signal);
+    } catch (e) {
+      serverProblem = { id: 'as-token', status: 'fail', message: t('Could not reach the homeserver {0}: {1}', input.homeserver, describeError(e)), next: t('Check the homeserver name or URL and that the homeserver is running.') };
+    }
+  }
+
+  let ping: PingResult | undefined;
+  let serverName: string | undefined;
+  if (!server) {
+    add(serverProblem as DoctorCheck);
+    const why = input.homeserver ? t('Not checked: the homeserver could not be reached.') : t('Not checked: no homeserver chosen.');
+    add(skipped('appservice-id', why));
+    add(skipped('homeserver-ping', why));
+  } else {
+    const asToken = await checkAsToken(http, server.baseUrl, reg, signal);
+    serverName = asToken.serverName;
+    add(asToken.check);
+    if (!asToken.tokenKnown) {
+      const why = t('Not checked: the homeserver does not know the as_token.');
+      add(skipped('appservice-id', why));
+      add(skipped('homeserver-ping', why));
+    } else if (!choosePingEndpoint(server.versions)) {
+      const why = t('Not checked: the homeserver does not support appservice ping (see server-features).');
+      add(skipped('appservice-id', why));
+      add(skipped('homeserver-ping', why));
+    } else {
+      ping = await pingAppservice(http, { homeserverUrl: server.baseUrl, appserviceId: reg.id, asToken: reg.asToken, versions: server.versions, timeoutMs: input.pingTimeoutMs, signal });
+      const sameToken = (input.others ?? []).filter((o) => o.registration.asToken === reg.asToken && o.registration.id !== reg.id).map((o) => o.registration.id);
+      const idCheck = appserviceIdCheck(ping, reg, sameToken);
+      add(idCheck);
+      add(idCheck.status === 'fail' ? skipped('homeserver-ping', t('Not checked: the homeserver refuses to ping under this id.')) : homeserverPingCheck(ping));
+    }
+  }
+
+  if (reg.url === null) {
+    const why = t('Skipped: the registration has url: null (receive-only), so the homeserver never calls it.');
+    add(skipped('direct-ping', why));
+    add(skipped('transactions', why));
+  } else {
+    const withUrl = { ...reg, url: reg.url };
+    add(await directPingCheck(http, withUrl, ping?.errcode === 'M_FORBIDDEN' ? undefined : ping, signal));
+    add(await transactionsCheck(http, withUrl, signal));
+  }
+
+  add(namespacesCheck(reg, input.others ?? [], serverName));
+  add(server ? await serverFeaturesCheck(http, server.baseUrl, server.versions, reg, signal) : skipped('server-features', input.homeserver ? t('Not checked: the homeserver could not be reached.') : t('Not checked: no homeserver chosen.')));
+  return server?.baseUrl ?? input.homeserver ?? '';
+}
+
+function registrationCheck(input: DoctorInput): DoctorCheck {
+  // Errors first; among warnings, clashes with other files before this file's own.
+  const by = (list: readonly RegistrationProblem[] | undefined, severity: RegistrationProblem['severity']) => (list ?? []).filter((p) => p.severity === severity);
+  const errors = [...by(input.parsed.problems, 'error'), ...by(input.conflicts, 'error')];
+  const all = [...errors, ...by(input.conflicts, 'warning'), ...by(input.parsed.problems, 'warning')];
+  const first = all[0];
+  if (!input.parsed.registration) {
+    return { id: 'registration', status: 'fail', message: t('The registration cannot be used: line {0}: {1}', first?.line ?? 1, first?.message ?? t('it is not valid.')), next: t('Fix the problems shown for the file (Problems panel, or matrix-devtools check-registration), then run the diagnosis again.') };
+  }
+  if (!first) return { id: 'registration', status: 'ok', message: t('The registration file is valid.') };
+  const more = all.length > 1 ? t(' ({0} more)', all.length - 1) : '';
+  return {
+    id: 'registration',
+    status: errors.length ? 'fail' : 'warn',
+    message: t('Line {0}: {1}{2}', first.line, first.message, more),
+    next: t('Fix the problems shown for the file (Problems panel, or matrix-devtools check-registration).'),
+  };
+}
