@@ -6,8 +6,9 @@
 import { t } from './l10n';
 import { checkFields } from './registration/fields';
 import { isPlainMapping, describeType } from './registration/checker';
+import { rememberLocations } from './registration/conflicts';
 import { problem, RegistrationSource } from './registration/source';
-import { AppserviceRegistration, ParsedRegistration, RegistrationProblem, SourceRange } from './registration/types';
+import { AppserviceRegistration, NAMESPACE_KINDS, ParsedRegistration, SourceRange } from './registration/types';
 
 export type {
   AppserviceRegistration,
@@ -19,9 +20,8 @@ export type {
   SourceRange,
 } from './registration/types';
 
-// Where each parsed file's as_token is written, for findDuplicateIds; kept
-// off the public result so that it does not invite copying tokens around.
-const asTokenLocations = new WeakMap<ParsedRegistration, SourceRange & { value: string }>();
+export { findConflicts, findDuplicateIds } from './registration/conflicts';
+export type { RegistrationFile } from './registration/conflicts';
 
 /**
  * Parses and validates a registration. `registration` is present exactly when
@@ -61,46 +61,12 @@ function parse(text: string): ParsedRegistration {
   const parsed: ParsedRegistration = { problems };
   if (checked.registration && !problems.some((p) => p.severity === 'error')) parsed.registration = checked.registration;
   if (checked.id) parsed.id = checked.id;
-  if (checked.asToken) asTokenLocations.set(parsed, checked.asToken);
+  const regexes = new Map<string, SourceRange>();
+  if (checked.registration) {
+    for (const kind of NAMESPACE_KINDS) checked.registration.namespaces[kind].forEach((_, i) => regexes.set(`${kind}.${i}`, source.locate(['namespaces', kind, i, 'regex'])));
+  }
+  rememberLocations(parsed, { asToken: checked.asToken, hsToken: checked.hsToken, regexes });
   return parsed;
-}
-
-/**
- * Problems for files that share an `id` or an `as_token` with another file:
- * Synapse refuses to start with either. Keyed by file; files without such a
- * clash are absent.
- */
-export function findDuplicateIds(files: Array<{ file: string; parsed: ParsedRegistration }>): Map<string, RegistrationProblem[]> {
-  const result = new Map<string, RegistrationProblem[]>();
-  const add = (file: string, p: RegistrationProblem): void => {
-    const list = result.get(file) ?? [];
-    list.push(p);
-    result.set(file, list);
-  };
-  const clashes = (pick: (parsed: ParsedRegistration) => (SourceRange & { value: string }) | undefined, report: (at: SourceRange, others: string) => RegistrationProblem): void => {
-    const byValue = new Map<string, Array<{ file: string; at: SourceRange }>>();
-    for (const { file, parsed } of files) {
-      const located = pick(parsed);
-      if (!located) continue;
-      const { value, ...at } = located;
-      const group = byValue.get(value) ?? [];
-      if (!group.some((g) => g.file === file)) group.push({ file, at });
-      byValue.set(value, group);
-    }
-    for (const group of byValue.values()) {
-      if (group.length < 2) continue;
-      for (const { file, at } of group) add(file, report(at, group.filter((g) => g.file !== file).map((g) => g.file).join(', ')));
-    }
-  };
-  clashes(
-    (parsed) => parsed.id,
-    (at, others) => problem('error', 'duplicate-id', t('Another registration file ({0}) uses the same id: give each appservice its own id, or the homeserver refuses to start.', others), at, ['id']),
-  );
-  clashes(
-    (parsed) => asTokenLocations.get(parsed),
-    (at, others) => problem('error', 'duplicate-as-token', t('Another registration file ({0}) uses the same as_token: give each appservice its own secret, or the homeserver refuses to start.', others), at, ['as_token']),
-  );
-  return result;
 }
 
 /** Short lines for a tree view, e.g. "users (exclusive): @_bridge_.*:example.org". Empty when there are no namespaces. */

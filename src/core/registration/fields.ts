@@ -14,6 +14,7 @@ export interface CheckedFields {
   registration?: AppserviceRegistration;
   id?: SourceRange & { value: string };
   asToken?: SourceRange & { value: string };
+  hsToken?: SourceRange & { value: string };
 }
 
 const LOOPBACK_HOST = /^(localhost|.+\.localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[::1?\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\])$/i;
@@ -166,7 +167,7 @@ export function checkFields(source: RegistrationSource, map: Record_): CheckedFi
   const namespaces = checkNamespaces(c, map);
   const optional = checkOptional(c, map);
 
-  const result: CheckedFields = { problems: c.problems, id: located('id'), asToken: located('as_token') };
+  const result: CheckedFields = { problems: c.problems, id: located('id'), asToken: located('as_token'), hsToken: located('hs_token') };
   if (id !== undefined && url !== undefined && asToken !== undefined && hsToken !== undefined && senderLocalpart !== undefined && namespaces) {
     result.registration = { id, url, asToken, hsToken, senderLocalpart, namespaces, ...optional, raw: map };
   }

@@ -65,6 +65,8 @@ export type RegistrationProblemCode =
   | 'unknown-namespace'
   | 'duplicate-id'
   | 'duplicate-as-token'
+  | 'duplicate-hs-token'
+  | 'namespace-overlap'
   | 'internal-error';
 
 export interface ParsedRegistration {
@@ -73,7 +75,7 @@ export interface ParsedRegistration {
   problems: RegistrationProblem[];
   /**
    * The file's `id` and where it is written, whenever `id` is a string, even if
-   * other errors make the file unusable: tree labels and `findDuplicateIds` need it.
+   * other errors make the file unusable: tree labels and `findConflicts` need it.
    */
   id?: SourceRange & { value: string };
 }
