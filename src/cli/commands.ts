@@ -12,6 +12,8 @@ export class UsageError extends Error {}
 
 export interface CliContext {
   options: Record<string, string | boolean | undefined>;
+  /** Every value of options that may repeat (`--registration a --registration b`). */
+  lists: Record<string, string[] | undefined>;
   positionals: string[];
   http: HttpClient;
   store: CliStore;

@@ -2,7 +2,8 @@
 // matrix-devtools: the extension's core for scripts and CI pipelines.
 // Exit codes: 0 success, 1 Matrix or network failure (explained on stderr), 2 usage error.
 import { parseArgs } from 'node:util';
-import { commands, UsageError, type CliContext } from './commands';
+import { commands as coreCommands, UsageError, type CliContext } from './commands';
+import { doctor, match } from './doctorCommands';
 import { HttpClient } from '../core/http';
 import { redact } from '../core/redact';
 import { describeError } from '../core/errors';
@@ -22,6 +23,10 @@ Commands:
   check-registration <file>         validate an appservice registration file
   check-appservice --registration <file> [--homeserver <name|url>]
                                     call the appservice directly with its hs_token (and compare with a homeserver ping)
+  doctor --registration <file>... --homeserver <name|url>
+                                    diagnose appservices check by check (exit 1 when a check fails)
+  match <id> --registration <file>...
+                                    which registrations claim a user id, room alias or room id
 
 Options:
   --json                 machine-readable output on stdout
@@ -31,6 +36,8 @@ Options:
   --verbose              log each HTTP request to stderr (tokens redacted)
   -h, --help             this text
 `;
+
+const commands: Record<string, (ctx: CliContext) => Promise<number>> = { ...coreCommands, doctor, match };
 
 export async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -45,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
         'refresh-lifetime-ms': { type: 'string' },
         'device-name': { type: 'string' },
         account: { type: 'string' },
-        registration: { type: 'string' },
+        registration: { type: 'string', multiple: true },
         id: { type: 'string' },
         'as-token-env': { type: 'string' },
         json: { type: 'boolean' },
@@ -76,8 +83,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('matrix-devtools: --timeout-ms takes a positive number of milliseconds\n');
     return 2;
   }
+  const { registration, ...single } = values;
   const ctx: CliContext = {
-    options: values,
+    // Commands that take one registration get the last one given.
+    options: { ...single, registration: registration?.[registration.length - 1] },
+    lists: { registration },
     positionals: rest,
     http: new HttpClient({
       timeoutMs,

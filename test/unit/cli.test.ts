@@ -1,34 +1,16 @@
 // The CLI as users run it (the bundled dist/cli.js in its own process) against
 // the test homeserver and real appservices on loopback.
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { promises as fs, existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { startFakeAppservice, freePort } from '../support/appservice';
+import { CLI, CliRun, runCli } from '../support/cliProcess';
 import { TestHomeserver } from '../support/homeserver';
 
-const CLI = path.resolve(__dirname, '../../../dist/cli.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(opts.input ?? '');
-  });
-}
+const cli = runCli;
+type Run = CliRun;
 
 const lastJson = (run: Run) => JSON.parse(run.stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>;
 
