@@ -161,7 +161,7 @@ const logoutCommand: Command = async (ctx) => {
 };
 
 /** A registration the CLI can use, or a usage error that says why (with the file's problems). */
-async function loadRegistration(file: string): Promise<LoadedRegistration> {
+export async function loadRegistration(file: string): Promise<LoadedRegistration> {
   const loaded = await loadRegistrationForPing((f) => fs.readFile(f, 'utf8'), file);
   if ('unreadable' in loaded) throw new UsageError(loaded.problem);
   return loaded;

@@ -1,10 +1,9 @@
 // `doctor` and `match`: the appservice doctor and the namespace matcher for
 // scripts and CI, over the same core as the extension's commands.
-import { promises as fs } from 'node:fs';
 import { claimsOf, formatCheckLine, formatDoctorSummary, hasFailure, namespaceKindOf, runDoctor } from '../core/doctor';
-import { findConflicts, parseRegistration, ParsedRegistration } from '../core/registration';
-import { redact, registerSecret } from '../core/redact';
-import { UsageError, type CliContext } from './commands';
+import { findConflicts, ParsedRegistration } from '../core/registration';
+import { redact } from '../core/redact';
+import { loadRegistration, UsageError, type CliContext } from './commands';
 
 interface LoadedFile {
   file: string;
@@ -13,20 +12,7 @@ interface LoadedFile {
 
 async function loadAll(files: readonly string[]): Promise<LoadedFile[]> {
   if (files.length === 0) throw new UsageError('--registration <file> is required (repeat it to check several)');
-  return Promise.all(
-    files.map(async (file) => {
-      let text: string;
-      try {
-        text = await fs.readFile(file, 'utf8');
-      } catch (e) {
-        throw new UsageError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-      const parsed = parseRegistration(text, file);
-      registerSecret(parsed.registration?.asToken);
-      registerSecret(parsed.registration?.hsToken);
-      return { file, parsed };
-    }),
-  );
+  return Promise.all(files.map(async (file) => ({ file, parsed: (await loadRegistration(file)).parsed })));
 }
 
 const usable = (files: readonly LoadedFile[]) =>

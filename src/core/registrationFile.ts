@@ -5,11 +5,12 @@ import type { AsToken, NotUsable } from './appserviceChecks';
 import { describeError } from './errors';
 import { t } from './l10n';
 import { registerSecret } from './redact';
-import { AppserviceRegistration, parseRegistration, RegistrationProblem } from './registration';
+import { AppserviceRegistration, parseRegistration, ParsedRegistration, RegistrationProblem } from './registration';
 
+/** `parsed` is the whole parse result (for findConflicts and the doctor); empty for an unreadable file. */
 export type LoadedRegistration =
-  | { registration: AppserviceRegistration; problems: RegistrationProblem[] }
-  | { problem: string; nextStep?: string; problems: RegistrationProblem[]; unreadable?: true; /** The file's id, when it has one. */ id?: string };
+  | { registration: AppserviceRegistration; problems: RegistrationProblem[]; parsed: ParsedRegistration }
+  | { problem: string; nextStep?: string; problems: RegistrationProblem[]; parsed: ParsedRegistration; unreadable?: true; /** The file's id, when it has one. */ id?: string };
 
 /** Never throws. Registers the file's tokens with the redactor before anyone can log them. */
 export async function loadRegistrationForPing(readText: (file: string) => Promise<string>, file: string): Promise<LoadedRegistration> {
@@ -17,19 +18,21 @@ export async function loadRegistrationForPing(readText: (file: string) => Promis
   try {
     text = await readText(file);
   } catch (e) {
-    return { problem: t('Could not read the registration file {0}: {1}', file, describeError(e)), nextStep: t('Check that the file exists and is readable.'), problems: [], unreadable: true };
+    return { problem: t('Could not read the registration file {0}: {1}', file, describeError(e)), nextStep: t('Check that the file exists and is readable.'), problems: [], parsed: { problems: [] }, unreadable: true };
   }
-  const { registration, problems, id } = parseRegistration(text, file);
+  const parsed = parseRegistration(text, file);
+  const { registration, problems, id } = parsed;
   if (registration) {
     registerSecret(registration.asToken);
     registerSecret(registration.hsToken);
-    return { registration, problems };
+    return { registration, problems, parsed };
   }
   const first = problems.find((p) => p.severity === 'error') ?? problems[0];
   return {
     problem: first ? t('The registration file cannot be used: {0} (line {1}).', first.message, first.line) : t('The registration file cannot be used.'),
     nextStep: t('Fix the problems shown for the file in the Problems panel.'),
     problems,
+    parsed,
     id: id?.value,
   };
 }

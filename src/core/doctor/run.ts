@@ -1,13 +1,13 @@
 // The appservice doctor: every check in order, each chain stopped only where
 // a later check cannot mean anything. One function for the CLI and the
 // extension; it reads nothing from disk and never throws.
-import { choosePingEndpoint, pingAppservice, PingResult } from '../appservicePing';
+import { PingRun, prepareAndPing } from '../appserviceChecks';
 import { describeError } from '../errors';
 import { discoverHomeserver, DiscoveredHomeserver } from '../homeserver';
 import type { HttpClient } from '../http';
 import { t } from '../l10n';
 import type { AppserviceRegistration, ParsedRegistration, RegistrationProblem } from '../registration/types';
-import { directPingCheck, transactionsCheck } from './appserviceChecks';
+import { directPingCheck, transactionsCheck } from './appserviceSide';
 import { appserviceIdCheck, checkAsToken, homeserverPingCheck, serverFeaturesCheck } from './homeserverChecks';
 import { namespacesCheck } from './namespaceCheck';
 import { CheckId, DoctorCheck, DoctorReport } from './types';
@@ -67,7 +67,7 @@ async function runUsable(http: HttpClient, input: DoctorInput, reg: AppserviceRe
     }
   }
 
-  let ping: PingResult | undefined;
+  let ping: PingRun | undefined;
   let serverName: string | undefined;
   if (!server) {
     add(serverProblem as DoctorCheck);
@@ -82,16 +82,26 @@ async function runUsable(http: HttpClient, input: DoctorInput, reg: AppserviceRe
       const why = t('Not checked: the homeserver does not know the as_token.');
       add(skipped('appservice-id', why));
       add(skipped('homeserver-ping', why));
-    } else if (!choosePingEndpoint(server.versions)) {
-      const why = t('Not checked: the homeserver does not support appservice ping (see server-features).');
-      add(skipped('appservice-id', why));
-      add(skipped('homeserver-ping', why));
     } else {
-      ping = await pingAppservice(http, { homeserverUrl: server.baseUrl, appserviceId: reg.id, asToken: reg.asToken, versions: server.versions, timeoutMs: input.pingTimeoutMs, signal });
-      const sameToken = (input.others ?? []).filter((o) => o.registration.asToken === reg.asToken && o.registration.id !== reg.id).map((o) => o.registration.id);
-      const idCheck = appserviceIdCheck(ping, reg, sameToken);
-      add(idCheck);
-      add(idCheck.status === 'fail' ? skipped('homeserver-ping', t('Not checked: the homeserver refuses to ping under this id.')) : homeserverPingCheck(ping));
+      // The one ping pipeline (discovery, endpoint choice, every not-sent sentence) the Ping command uses.
+      const run = await prepareAndPing(http, {
+        appserviceId: reg.id,
+        registrationId: reg.id,
+        homeserver: server.baseUrl,
+        asToken: async () => ({ asToken: reg.asToken, registrationId: reg.id }),
+        timeoutMs: input.pingTimeoutMs,
+        signal,
+      });
+      if (!run.sent) {
+        add(skipped('appservice-id', t('Not checked: no ping was sent ({0})', run.result.summary)));
+        add(run.outcome === 'cancelled' ? skipped('homeserver-ping', run.result.summary) : { id: 'homeserver-ping', status: 'warn', message: run.result.summary, next: run.result.nextStep ?? t("Check the homeserver's logs.") });
+      } else {
+        ping = run;
+        const sameToken = (input.others ?? []).filter((o) => o.registration.asToken === reg.asToken && o.registration.id !== reg.id).map((o) => o.registration.id);
+        const idCheck = appserviceIdCheck(run.result, reg, sameToken);
+        add(idCheck);
+        add(idCheck.status === 'fail' ? skipped('homeserver-ping', t('Not checked: the homeserver refuses to ping under this id.')) : homeserverPingCheck(run.result));
+      }
     }
   }
 
@@ -101,7 +111,7 @@ async function runUsable(http: HttpClient, input: DoctorInput, reg: AppserviceRe
     add(skipped('transactions', why));
   } else {
     const withUrl = { ...reg, url: reg.url };
-    add(await directPingCheck(http, withUrl, ping?.errcode === 'M_FORBIDDEN' ? undefined : ping, signal));
+    add(await directPingCheck(http, withUrl, ping?.result.errcode === 'M_FORBIDDEN' ? undefined : ping, signal));
     add(await transactionsCheck(http, withUrl, signal));
   }
 

@@ -1,8 +1,8 @@
 // The checks that call the appservice from this machine, as the homeserver
 // would: the direct ping (compared with the homeserver's) and an empty
 // transaction, the request every event the bridge ever gets arrives in.
-import { checkAppserviceDirectly, compareDirectAndPing } from '../appserviceDirect';
-import { newTransactionId, PingResult } from '../appservicePing';
+import { checkDirectlyAndCompare, PingRun } from '../appserviceChecks';
+import { newTransactionId } from '../appservicePing';
 import { describeError, MatrixApiError, RequestFailedError } from '../errors';
 import type { HttpClient } from '../http';
 import { t } from '../l10n';
@@ -11,11 +11,14 @@ import type { DoctorCheck } from './types';
 
 const APPSERVICE_TIMEOUT_MS = 15_000;
 
-export async function directPingCheck(http: HttpClient, reg: AppserviceRegistration & { url: string }, ping: PingResult | undefined, signal?: AbortSignal): Promise<DoctorCheck> {
-  const direct = await checkAppserviceDirectly(http, { url: reg.url, hsToken: reg.hsToken, timeoutMs: APPSERVICE_TIMEOUT_MS, signal });
-  const verdict = compareDirectAndPing(direct, ping);
+/** The Check Appservice Directly pipeline, compared with the homeserver's ping the doctor already sent. */
+export async function directPingCheck(http: HttpClient, reg: AppserviceRegistration & { url: string }, ping: PingRun | undefined, signal?: AbortSignal): Promise<DoctorCheck> {
+  const run = await checkDirectlyAndCompare(http, { registration: { registration: reg }, ping: ping && (async () => ping), signal });
+  const direct = run.direct;
+  if (!direct) return { id: 'direct-ping', status: 'skipped', message: run.notChecked ?? t('Not checked.') };
+  const verdict = run.verdict;
   const note = direct.urlNote ? ` ${direct.urlNote}` : '';
-  const homeserverCannotReach = direct.acceptsHsToken === true && (ping?.errcode === 'M_CONNECTION_FAILED' || ping?.errcode === 'M_CONNECTION_TIMEOUT');
+  const homeserverCannotReach = direct.acceptsHsToken === true && (ping?.result.errcode === 'M_CONNECTION_FAILED' || ping?.result.errcode === 'M_CONNECTION_TIMEOUT');
   if (homeserverCannotReach) {
     return {
       id: 'direct-ping',
