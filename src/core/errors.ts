@@ -77,6 +77,15 @@ export function describeError(e: unknown): string {
         return t('{0} refused the request (M_FORBIDDEN): {1}', host, e.error || t('no reason given'));
       case 'M_LIMIT_EXCEEDED':
         return t('{0} is rate-limiting requests (M_LIMIT_EXCEEDED); try again in {1} s.', host, Math.ceil((e.retryAfterMs ?? 1000) / 1000));
+      // OAuth 2.0 error codes (RFC 6749 §5.2, RFC 8628 §3.5), as src/core/oauth reports them.
+      case 'access_denied':
+        return t('The sign-in was declined on {0} (access_denied); nothing was changed.', host);
+      case 'expired_token':
+        return t('The sign-in code expired before it was confirmed on {0} (expired_token); start the sign-in again.', host);
+      case 'invalid_grant':
+        return t('{0} no longer accepts this session (invalid_grant: {1}); sign in again.', host, e.error || t('no reason given'));
+      case 'invalid_client':
+        return t('{0} no longer knows this app\'s registration (invalid_client); sign in again to register it anew.', host);
       case 'M_UNRECOGNIZED':
         return t('{0} does not support this request (M_UNRECOGNIZED, HTTP {1}); the homeserver may be too old.', host, e.status);
       default:

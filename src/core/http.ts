@@ -11,12 +11,16 @@ export interface RequestOptions {
   /** Sent as `Authorization: Bearer`, and only to the origin it was meant for. */
   accessToken?: string;
   body?: unknown;
+  /** Sent as `application/x-www-form-urlencoded` instead of a JSON `body` (OAuth endpoints, RFC 6749 §4.1.3). */
+  form?: Record<string, string | undefined>;
   query?: Record<string, string | number | boolean | undefined>;
   /** Default: the client's timeout (30 s). */
   timeoutMs?: number;
   signal?: AbortSignal;
   /** How many 429 answers to wait out before giving up (default 2; the ping uses 0). */
   rateLimitRetries?: number;
+  /** An empty 2xx answer is a success (`{}`), not a broken one (RFC 7009 revocation answers 200 with no body). */
+  allowEmptyBody?: boolean;
   /** Allow plain http:// off loopback for this request (appservice URLs inside private networks). */
   allowInsecureHttp?: boolean;
 }
@@ -107,7 +111,7 @@ export class HttpClient {
   }
 
   private async send<T>(startUrl: string, opts: RequestOptions): Promise<HttpResponse<T>> {
-    const method = opts.method ?? (opts.body === undefined ? 'GET' : 'POST');
+    const method = opts.method ?? (opts.body === undefined && opts.form === undefined ? 'GET' : 'POST');
     const tokenOrigin = new URL(startUrl).origin;
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const controller = new AbortController();
@@ -121,14 +125,15 @@ export class HttpClient {
     const started = Date.now();
     let url = startUrl;
     let currentMethod: HttpMethod = method;
-    let body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const form = opts.form && new URLSearchParams(Object.entries(opts.form).filter((e): e is [string, string] => e[1] !== undefined));
+    let body = form ? form.toString() : opts.body === undefined ? undefined : JSON.stringify(opts.body);
     const entry = (extra: Partial<HttpLogEntry>) => this.options.log?.({ method: currentMethod, url: stripQuery(url), durationMs: Date.now() - started, ...extra });
     try {
       if (opts.signal?.aborted) throw cancelled(url);
       for (let redirects = 0; ; redirects++) {
         this.checkUrlAllowed(url, opts.allowInsecureHttp);
         const headers: Record<string, string> = { Accept: 'application/json' };
-        if (body !== undefined) headers['Content-Type'] = 'application/json';
+        if (body !== undefined) headers['Content-Type'] = form ? 'application/x-www-form-urlencoded' : 'application/json';
         if (this.options.userAgent) headers['User-Agent'] = this.options.userAgent;
         // A redirect to another origin must not carry our token there.
         if (opts.accessToken && new URL(url).origin === tokenOrigin) headers.Authorization = `Bearer ${opts.accessToken}`;
@@ -156,7 +161,7 @@ export class HttpClient {
         } catch (e) {
           throw translateFetchFailure(e, url, timedOut, timeoutMs, opts.signal);
         }
-        const parsed = parseBody(text, res.headers.get('content-type'), url, res.status);
+        const parsed = opts.allowEmptyBody && text.trim() === '' ? {} : parseBody(text, res.headers.get('content-type'), url, res.status);
         if (res.status >= 400) {
           const error = toMatrixError(parsed, res.status, url, res.headers.get('retry-after'));
           entry({ status: res.status, errcode: error.errcode });

@@ -3,6 +3,7 @@
 import { RequestFailedError } from './errors';
 import { HttpClient } from './http';
 import { t } from './l10n';
+import type { OAuthGrant } from './oauth/types';
 
 /** What SecretStorage (or the CLI's store file) keeps for one account. */
 export interface SessionTokens {
@@ -13,6 +14,8 @@ export interface SessionTokens {
   expiresAt?: number;
   /** Epoch ms at which these tokens were received. */
   issuedAt: number;
+  /** OAuth 2.0 sessions: where and as whom to refresh and revoke (rotation uses the token endpoint, never /refresh). */
+  oauth?: OAuthGrant;
 }
 
 export interface LoginResult {

@@ -68,6 +68,19 @@ export class SessionStore {
     return matches.length === 1 ? matches[0] : undefined;
   }
 
+  /** Delegated auth: the user exists once the authorization server says so. */
+  ensureUser(localpart: string): string {
+    const userId = `@${localpart}:${this.serverName}`;
+    if (!this.passwords.has(userId)) this.passwords.set(userId, `\u0000no password: ${localpart}`);
+    return userId;
+  }
+
+  /** Delegated auth: the device of the device scope, created on first use. */
+  ensureDevice(userId: string, deviceId: string): void {
+    const key = deviceKey(userId, deviceId);
+    if (!this.devices.has(key)) this.devices.set(key, { userId, deviceId });
+  }
+
   userExists(userId: string): boolean {
     return this.passwords.has(userId);
   }

@@ -3,6 +3,7 @@
 import type * as http from 'node:http';
 import type { AppserviceRegistry, PendingPings } from './appservices';
 import type { SessionStore } from './auth';
+import type { DelegatedAuth, IntrospectedUser } from './delegated';
 import { MatrixError, Reply } from './http';
 import type { PingEndpointMode, RegistrationObject } from './types';
 
@@ -29,6 +30,7 @@ export interface ServerState {
   appservices: AppserviceRegistry;
   pendingPings: PendingPings;
   baseUrl: string;
+  delegated?: DelegatedAuth;
 }
 
 export interface RequestContext {
@@ -39,6 +41,8 @@ export interface RequestContext {
   rawBody: string;
   /** Capture groups of the route's pattern, URL-decoded. */
   params: string[];
+  /** With delegated auth: what introspection said about the bearer token (done before dispatch: it is async). */
+  introspected?: IntrospectedUser | 'inactive' | 'no-api-scope' | 'unavailable';
 }
 
 export type Handler = (state: ServerState, ctx: RequestContext) => Reply | Promise<Reply>;
@@ -83,6 +87,18 @@ export function requireRequester(state: ServerState, ctx: RequestContext, opts: 
     }
     return { kind: 'appservice', reg, userId: masquerade ?? sender, accessToken };
   }
+  if (state.delegated) return delegatedRequester(state, ctx, accessToken);
   const row = state.sessions.authenticate(accessToken, opts.allowExpired);
   return { kind: 'user', userId: row.userId, deviceId: row.deviceId, accessToken };
+}
+
+/** Synapse's MSC3861DelegatedAuth.get_user_by_access_token, on the introspection answer. */
+function delegatedRequester(state: ServerState, ctx: RequestContext, accessToken: string): Requester {
+  const result = ctx.introspected;
+  if (result === 'unavailable' || result === undefined) throw new MatrixError(503, 'M_UNKNOWN', 'Could not introspect the access token');
+  if (result === 'inactive') throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Token is not active', { soft_logout: false });
+  if (result === 'no-api-scope') throw new MatrixError(401, 'M_UNKNOWN_TOKEN', "Token doesn't grant access to the Matrix C-S API", { soft_logout: false });
+  const userId = state.sessions.ensureUser(result.localpart);
+  state.sessions.ensureDevice(userId, result.deviceId);
+  return { kind: 'user', userId, deviceId: result.deviceId, accessToken };
 }

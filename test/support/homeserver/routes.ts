@@ -39,27 +39,45 @@ const postPing: Handler = async (state, ctx) => {
   return { status: 200, body: { duration_ms: durationMs } };
 };
 
-const getAuthMetadata: Handler = (state) => {
-  if (!state.config.authMetadata) throw unrecognized(404);
-  return { status: 200, body: state.config.authMetadata };
+/** A fixed body (`authMetadata` option), or the delegated authorization server's metadata. */
+const getAuthMetadata: Handler = async (state) => {
+  if (!state.delegated) {
+    if (!state.config.authMetadata) throw unrecognized(404);
+    return { status: 200, body: state.config.authMetadata };
+  }
+  try {
+    return { status: 200, body: await state.delegated!.metadata() };
+  } catch {
+    // Synapse cannot build the answer without its authorization server.
+    return { status: 503, body: { errcode: 'M_UNKNOWN', error: 'The authorization server is unreachable' } };
+  }
 };
+
+const metadataAt = (which: 'stable' | 'unstable') => (s: ServerState) => {
+  if (!s.delegated) return true;
+  const paths = s.delegated.options.metadataPaths ?? 'stable';
+  return paths === which || paths === 'both';
+};
+/** Synapse with delegated auth has no /login, /refresh or /logout (MAS's compatibility layer serves them when passwords are allowed). */
+const legacyAuth = (s: ServerState) => s.delegated === undefined || s.delegated.options.passwordLogin === true;
 
 const pingMode = (...modes: string[]) => (s: ServerState) => modes.includes(s.config.pingEndpoint);
 
 const ROUTES: Route[] = [
   { pattern: /^\/\.well-known\/matrix\/client$/, methods: { GET: getWellKnown } },
   { pattern: /^\/_matrix\/client\/versions$/, methods: { GET: getVersions } },
-  { pattern: /^\/_matrix\/client\/(?:v1|unstable\/org\.matrix\.msc2965)\/auth_metadata$/, methods: { GET: getAuthMetadata } },
-  { pattern: /^\/_matrix\/client\/(?:api\/v1|r0|v3|unstable)\/login$/, methods: { GET: getLoginFlows, POST: postLogin } },
+  { pattern: /^\/_matrix\/client\/v1\/auth_metadata$/, methods: { GET: getAuthMetadata }, enabled: metadataAt('stable') },
+  { pattern: /^\/_matrix\/client\/unstable\/org\.matrix\.msc2965\/auth_metadata$/, methods: { GET: getAuthMetadata }, enabled: metadataAt('unstable') },
+  { pattern: /^\/_matrix\/client\/(?:api\/v1|r0|v3|unstable)\/login$/, methods: { GET: getLoginFlows, POST: postLogin }, enabled: legacyAuth },
   {
     pattern: /^\/_matrix\/client\/(?:r0|v3|unstable)\/refresh$/,
     methods: { POST: postRefresh },
     // Synapse registers /refresh only when refreshable access tokens are configured.
-    enabled: (s) => s.config.accessTokenLifetimeMs != null,
+    enabled: (s) => s.config.accessTokenLifetimeMs != null && legacyAuth(s),
   },
   { pattern: /^\/_matrix\/client\/(?:r0|v3|unstable)\/account\/whoami$/, methods: { GET: getWhoami } },
-  { pattern: /^\/_matrix\/client\/(?:api\/v1|r0|v3|unstable)\/logout$/, methods: { POST: postLogout } },
-  { pattern: /^\/_matrix\/client\/(?:api\/v1|r0|v3|unstable)\/logout\/all$/, methods: { POST: postLogoutAll } },
+  { pattern: /^\/_matrix\/client\/(?:api\/v1|r0|v3|unstable)\/logout$/, methods: { POST: postLogout }, enabled: legacyAuth },
+  { pattern: /^\/_matrix\/client\/(?:api\/v1|r0|v3|unstable)\/logout\/all$/, methods: { POST: postLogoutAll }, enabled: legacyAuth },
   {
     // `client_patterns(..., releases=("v1",))` also registers the bare `unstable` prefix.
     pattern: /^\/_matrix\/client\/(?:v1|unstable)\/appservice\/([^/]*)\/ping$/,

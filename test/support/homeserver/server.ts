@@ -5,12 +5,15 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppserviceRegistry, pushTransaction } from './appservices';
 import { Device, SessionStore } from './auth';
-import type { LiveConfig, ServerState } from './context';
+import { DelegatedAuth } from './delegated';
+import type { LiveConfig, RequestContext, ServerState } from './context';
 import { FaultPlan } from './faults';
 import { CORS_HEADERS, NGINX_502, Reply, readBody, send } from './http';
 import { dispatch } from './routes';
 import { MatrixError } from './http';
 import type { PingEndpointMode, RegistrationObject, RequestRecord, TestHomeserverOptions, TransactionRecord } from './types';
+
+type RequestContextIntrospection = RequestContext['introspected'];
 
 /** What Synapse 1.84 lists in /versions. */
 export const SYNAPSE_1_84_VERSIONS = ['r0.0.1', 'r0.1.0', 'r0.2.0', 'r0.3.0', 'r0.4.0', 'r0.5.0', 'r0.6.0', 'r0.6.1', 'v1.1', 'v1.2', 'v1.3', 'v1.4', 'v1.5', 'v1.6'];
@@ -42,13 +45,14 @@ export class TestHomeserver {
     config: LiveConfig,
     sessions: SessionStore,
     appservices: AppserviceRegistry,
+    delegated: TestHomeserverOptions['delegatedAuth'],
   ) {
     const addr = server.address() as AddressInfo;
     this.port = addr.port;
     const host = addr.family === 'IPv6' || addr.address.includes(':') ? `[${addr.address}]` : addr.address;
     this.baseUrl = `http://${host}:${addr.port}`;
     this.serverName = config.serverName;
-    this.state = { config, sessions, appservices, pendingPings: this.pendingPings, baseUrl: this.baseUrl };
+    this.state = { config, sessions, appservices, pendingPings: this.pendingPings, baseUrl: this.baseUrl, delegated: delegated && new DelegatedAuth(delegated) };
   }
 
   static async start(opts: TestHomeserverOptions = {}): Promise<TestHomeserver> {
@@ -82,7 +86,7 @@ export class TestHomeserver {
         resolve();
       });
     });
-    const hs = new TestHomeserver(server, config, sessions, appservices);
+    const hs = new TestHomeserver(server, config, sessions, appservices, opts.delegatedAuth);
     server.on('request', (req, res) => {
       hs.handle(req, res).catch((e: unknown) => {
         console.error('test homeserver: request failed', e);
@@ -276,7 +280,8 @@ export class TestHomeserver {
     } else if (plan.early?.kind === 'html') {
       reply = { status: plan.early.status, raw: { contentType: 'text/html', text: NGINX_502.replace(/502 Bad Gateway/g, `${plan.early.status} ${http.STATUS_CODES[plan.early.status] ?? 'Error'}`) } };
     } else {
-      reply = await dispatch(this.state, { method, path, query, headers: req.headers, rawBody });
+      const introspected = await this.introspect(req.headers.authorization);
+      reply = await dispatch(this.state, { method, path, query, headers: req.headers, rawBody, introspected });
     }
     if (this.stopped) return;
 
@@ -291,6 +296,18 @@ export class TestHomeserver {
     }
     this.requests.push(record);
     send(res, reply);
+  }
+
+  /** Delegated auth: introspection is async, so it runs before the (synchronous) requester lookup. */
+  private async introspect(authorization: string | undefined): Promise<RequestContextIntrospection> {
+    const delegated = this.state.delegated;
+    const token = authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined;
+    if (!delegated || !token || this.state.appservices.byToken(token)) return undefined;
+    try {
+      return await delegated.introspect(token);
+    } catch {
+      return 'unavailable';
+    }
   }
 
   private sleep(ms: number): Promise<void> {

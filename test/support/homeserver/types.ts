@@ -19,6 +19,8 @@ export interface RegistrationObject {
   [extra: string]: unknown;
 }
 
+import type { DelegatedAuthOptions } from './delegated';
+
 export type PingEndpointMode = 'stable' | 'unstable' | 'both' | 'none';
 
 export interface TestHomeserverOptions {
@@ -68,6 +70,8 @@ export interface TestHomeserverOptions {
   publicBaseUrl?: string;
   /** Clock for token expiry. Default Date.now. */
   now?: () => number;
+  /** OAuth 2.0 (next-generation auth): tokens come from this authorization server and are checked by introspection. */
+  delegatedAuth?: DelegatedAuthOptions;
   /**
    * Body of GET /_matrix/client/v1/auth_metadata (and MSC2965's unstable path):
    * the server uses next-generation auth. Default: absent (404 M_UNRECOGNIZED, as Synapse without MAS).
