@@ -29,11 +29,12 @@ export class MemoryAdapterStore {
 
   /** An adapter class bound to this store, as oidc-provider's `adapter` option wants it. */
   adapterClass(): new (name: string) => object {
-    const store = this;
+    const rowsOf = (name: string) => this.model(name);
+    const models = this.models;
     return class MemoryAdapter {
       private readonly rows: Map<string, Row>;
       constructor(readonly name: string) {
-        this.rows = store.model(name);
+        this.rows = rowsOf(name);
       }
       async upsert(id: string, payload: AdapterPayload): Promise<void> {
         this.rows.set(id, { payload: { ...payload } });
@@ -60,7 +61,7 @@ export class MemoryAdapterStore {
         this.rows.delete(id);
       }
       async revokeByGrantId(grantId: string): Promise<void> {
-        for (const model of store.models.values()) {
+        for (const model of models.values()) {
           for (const [id, row] of model) if (row.payload.grantId === grantId) model.delete(id);
         }
       }
