@@ -31,11 +31,16 @@ export class ScriptedPrompts implements Prompts {
     return answer;
   }
 
-  readonly quickPicks: Array<{ labels: string[]; placeHolder?: string }> = [];
+  readonly quickPicks: Array<{ labels: string[]; placeHolder?: string; title?: string; items: Array<{ label: string; description?: string; detail?: string }> }> = [];
 
-  async quickPick<T extends { label: string }>(items: readonly T[] | Thenable<readonly T[]>, options?: { placeHolder?: string }): Promise<T | undefined> {
+  async quickPick<T extends { label: string; description?: string; detail?: string }>(items: readonly T[] | Thenable<readonly T[]>, options?: { placeHolder?: string; title?: string }): Promise<T | undefined> {
     const list = await items;
-    this.quickPicks.push({ labels: list.map((i) => i.label), placeHolder: options?.placeHolder });
+    this.quickPicks.push({
+      labels: list.map((i) => i.label),
+      placeHolder: options?.placeHolder,
+      title: options?.title,
+      items: list.map(({ label, description, detail }) => ({ label, description, detail })),
+    });
     if (this.picks.length === 0) throw new Error(`Unexpected quick pick: ${list.map((i) => i.label).join(' | ')}`);
     const want = this.picks.shift();
     if (want === undefined) return undefined;

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { FileLock } from '../../core/fileLock';
 import { t } from '../../core/l10n';
 import { MatrixAuthenticationProvider } from '../auth/provider';
+import { ContextKeys } from '../contextKeys';
 import type { FeatureDeps } from '../deps';
 import { Log } from '../log';
 import { config, createHttpClient, rotationPolicy } from '../settings';
@@ -15,6 +16,8 @@ import { AccountManager } from './manager';
 import { METADATA_KEY } from './metadataStore';
 import { secretKeyFor } from './secretTokenStore';
 import { SwitchableHttpClient } from './switchableHttp';
+import { accountContextKeys, accountIdOf } from './palette';
+import { pickAccount, type AccountNeed, type AccountPickerDeps } from './picker';
 import { AccountsTreeProvider, type AccountNode, type RenderedTreeItem } from './treeProvider';
 import type { AccountView } from './types';
 
@@ -41,6 +44,8 @@ export type AccountsTestApi = {
   reload(): Promise<void>;
   /** Internal: the current access token (rotated first when near expiry). Never for UI. */
   internalGetAccessTokenForTest(accountId: string): Promise<string>;
+  /** The palette's context keys as this feature last set them. */
+  contextKeys(): Record<string, boolean>;
 };
 
 export interface AccountsFeature {
@@ -74,10 +79,21 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
   const view = vscode.window.createTreeView('matrixDevtools.accounts', { treeDataProvider: tree, showCollapseAll: true });
 
   const signInAgain = t('Sign In Again');
-  const byItem = (run: (id: string) => Promise<unknown>) => async (arg?: AccountNode | string) => {
-    const id = await pickAccountId(manager, prompts, arg);
+  const picker: AccountPickerDeps = {
+    accounts: () => manager.accounts(),
+    prompts,
+    now: Date.now,
+    addAccount: () => flows.addAccount(),
+    signInAgain: (id) => flows.signInAgain(id),
+  };
+  // From a tree item, an id (tests, other commands, keybindings with args), or asked.
+  const byItem = (need: AccountNeed, title: string, run: (id: string) => Promise<unknown>) => async (arg?: AccountNode | string) => {
+    const id = await accountIdOf(arg, (known) => manager.account(known) !== undefined, () => pickAccount(picker, { need, title }));
     if (id) await run(id);
   };
+  const contextKeys = new ContextKeys((key, value) => vscode.commands.executeCommand('setContext', key, value));
+  const updateContextKeys = () => contextKeys.update(accountContextKeys(manager.accounts()));
+  updateContextKeys();
 
   context.subscriptions.push(
     log,
@@ -86,13 +102,13 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
     view,
     MatrixAuthenticationProvider.register(manager, flows),
     vscode.commands.registerCommand('matrixDevtools.addAccount', (server?: string) => flows.addAccount(typeof server === 'string' ? server : undefined)),
-    vscode.commands.registerCommand('matrixDevtools.removeAccount', byItem((id) => flows.removeAccount(id))),
-    vscode.commands.registerCommand('matrixDevtools.signOut', byItem((id) => flows.signOut(id))),
-    vscode.commands.registerCommand('matrixDevtools.signInAgain', byItem((id) => flows.signInAgain(id))),
-    vscode.commands.registerCommand('matrixDevtools.rotateToken', byItem((id) => flows.rotateNow(id))),
-    vscode.commands.registerCommand('matrixDevtools.checkSession', byItem((id) => flows.checkSession(id))),
-    vscode.commands.registerCommand('matrixDevtools.copyAccessToken', byItem((id) => flows.copyAccessToken(id))),
-    vscode.commands.registerCommand('matrixDevtools.setRefreshTokenLifetime', byItem((id) => flows.setRefreshTokenLifetime(id))),
+    vscode.commands.registerCommand('matrixDevtools.removeAccount', byItem('any', t('Remove Account'), (id) => flows.removeAccount(id))),
+    vscode.commands.registerCommand('matrixDevtools.signOut', byItem('signedIn', t('Sign Out'), (id) => flows.signOut(id))),
+    vscode.commands.registerCommand('matrixDevtools.signInAgain', byItem('any', signInAgain, (id) => flows.signInAgain(id))),
+    vscode.commands.registerCommand('matrixDevtools.rotateToken', byItem('rotatable', t('Rotate Refresh Token Now'), (id) => flows.rotateNow(id))),
+    vscode.commands.registerCommand('matrixDevtools.checkSession', byItem('signedIn', t('Check Session'), (id) => flows.checkSession(id))),
+    vscode.commands.registerCommand('matrixDevtools.copyAccessToken', byItem('signedIn', t('Copy Access Token'), (id) => flows.copyAccessToken(id))),
+    vscode.commands.registerCommand('matrixDevtools.setRefreshTokenLifetime', byItem('any', t('Set Refresh-Token Lifetime'), (id) => flows.setRefreshTokenLifetime(id))),
     vscode.commands.registerCommand('matrixDevtools.refreshAccounts', () => flows.refresh()),
     vscode.commands.registerCommand('matrixDevtools.showLog', () => log.show(false)),
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -107,7 +123,8 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
     const answer = await prompts.warning(e.message, signInAgain);
     if (answer === signInAgain) await flows.signInAgain(e.accountId);
   });
-  context.subscriptions.push({ dispose: () => ended.dispose() });
+  const changed = manager.onDidChange(updateContextKeys);
+  context.subscriptions.push({ dispose: () => ended.dispose() }, { dispose: () => changed.dispose() });
   void manager.load();
 
   return {
@@ -132,6 +149,7 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
       },
       reload: () => manager.load(),
       internalGetAccessTokenForTest: (id) => manager.getAccessToken(id),
+      contextKeys: () => contextKeys.snapshot(),
     },
   };
 }
@@ -146,20 +164,3 @@ const withProgress: ProgressRunner = {
       }),
     ),
 };
-
-/** The account of a tree item, an id passed by a test or another command, or one the user picks. */
-async function pickAccountId(manager: AccountManager, prompts: FeatureDeps['prompts'], arg?: AccountNode | string): Promise<string | undefined> {
-  if (typeof arg === 'string') return manager.account(arg) ? arg : undefined;
-  if (arg && typeof arg === 'object' && 'accountId' in arg) return arg.accountId;
-  const accounts = manager.accounts();
-  if (accounts.length === 0) {
-    void prompts.info(t('No Matrix accounts yet; add one first.'));
-    return undefined;
-  }
-  if (accounts.length === 1) return accounts[0].id;
-  const picked = await prompts.quickPick(
-    accounts.map((a) => ({ label: a.userId, description: new URL(a.homeserverUrl).host, id: a.id })),
-    { title: t('Matrix account'), placeHolder: t('Which account?') },
-  );
-  return picked?.id;
-}

@@ -10,6 +10,7 @@ import { describeOutcome, formatPingAllSummary } from './format';
 import { describeHomeserver, effectiveHomeserver, homeserverChoices, HomeserverMemory } from './homeservers';
 import type { AppservicePingService } from './pingService';
 import type { AppserviceTreeNode } from './tree';
+import { noAppservicesMessage, pickAppservice, type AppservicePickerDeps } from './picker';
 import { displayPath } from './workspaceSources';
 
 export interface AppserviceCommandContext {
@@ -31,22 +32,21 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
     if (choice === showOutput) c.showLog();
   };
 
-  const pickItem = async (arg: Arg, placeHolder: string, filter: (i: AppserviceItem) => boolean = () => true): Promise<AppserviceItem | undefined> => {
+  const picker: AppservicePickerDeps = {
+    items: () => c.catalog.items(),
+    prompts: c.prompts,
+    homeserverOf: (item) => {
+      const hs = effectiveHomeserver(item, c.memory);
+      return hs ? describeHomeserver(hs.input) : undefined;
+    },
+    lastPing: (item) => c.pings.lastPing(item.key),
+    origin: (item) => (item.file ? displayPath(item.file) : t('from settings')),
+    openSettings: () => vscode.commands.executeCommand('workbench.action.openSettings', 'matrixDevtools.appservices'),
+  };
+  /** A tree item's appservice, or (palette, keybinding) the one the user settles on. */
+  const pickItem = async (arg: Arg, placeHolder: string, filter?: (i: AppserviceItem) => boolean, noneFitting?: string): Promise<AppserviceItem | undefined> => {
     if (arg?.type === 'appservice') return c.catalog.get(arg.item.key) ?? arg.item;
-    const items = c.catalog.items().filter(filter);
-    if (items.length === 0) {
-      void c.prompts.info(t('No appservices found. Add registration files to the workspace or list them in the matrixDevtools.appservices setting.'));
-      return undefined;
-    }
-    if (items.length === 1) return items[0];
-    const picked = await c.prompts.quickPick(
-      items.map((item) => {
-        const hs = effectiveHomeserver(item, c.memory);
-        return { label: item.id, description: hs ? describeHomeserver(hs.input) : undefined, detail: item.file ? displayPath(item.file) : t('from settings'), item };
-      }),
-      { placeHolder, matchOnDescription: true, matchOnDetail: true },
-    );
-    return picked?.item;
+    return pickAppservice(picker, { placeHolder, filter, noneFitting });
   };
 
   /** The homeserver to ping through; asks (and remembers) when none is known yet. */
@@ -118,7 +118,8 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
     ['matrixDevtools.pingAllAppservices', async () => {
       const items = c.catalog.items();
       if (items.length === 0) {
-        void c.prompts.info(t('No appservices found. Add registration files to the workspace or list them in the matrixDevtools.appservices setting.'));
+        const openSettings = t('Open Settings');
+        void c.prompts.info(noAppservicesMessage(), openSettings).then((choice) => choice === openSettings && picker.openSettings());
         return undefined;
       }
       const targets = items.map((item) => ({ item, homeserver: effectiveHomeserver(item, c.memory)?.input }));
@@ -131,7 +132,12 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
       return summary;
     }],
     ['matrixDevtools.setAppserviceToken', async (arg) => {
-      const item = await pickItem(arg, t('Appservice whose as_token to set'), (i) => i.source === 'settings');
+      const item = await pickItem(
+        arg,
+        t('Appservice whose as_token to set'),
+        (i) => i.source === 'settings',
+        t('Every appservice here takes its as_token from its registration file; Set Appservice Token is for appservices listed in the matrixDevtools.appservices setting without a file.'),
+      );
       if (!item) return undefined;
       if (item.source !== 'settings') {
         const open = t('Open Registration File');
@@ -168,13 +174,18 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
       return picked;
     }],
     ['matrixDevtools.openRegistrationFile', async (arg) => {
-      const item = await pickItem(arg, t('Registration file to open'), (i) => !!i.file);
+      const item = await pickItem(arg, t('Registration file to open'), (i) => !!i.file, t('No appservice here has a registration file; they all come from the matrixDevtools.appservices setting.'));
       if (!item?.file) return undefined;
       await vscode.window.showTextDocument(vscode.Uri.file(item.file));
       return item.file;
     }],
     ['matrixDevtools.checkAppserviceDirectly', async (arg) => {
-      const item = await pickItem(arg, t('Appservice to check directly'), (i) => !!i.file);
+      const item = await pickItem(
+        arg,
+        t('Appservice to check directly'),
+        (i) => !!i.file,
+        t('Check Appservice Directly needs the hs_token from a registration file, and no appservice here has one.'),
+      );
       if (!item) return undefined;
       const homeserver = await homeserverFor(item, false);
       const report = await withCancellableProgress(t('Checking "{0}" directly…', item.id), (signal) => c.pings.checkDirectly(item, homeserver, signal));

@@ -3,12 +3,14 @@
 // "Matrix Appservices" output channel. This file only wires the parts.
 import * as vscode from 'vscode';
 import type { AccountsFeature } from '../accounts';
+import { ContextKeys } from '../contextKeys';
 import type { FeatureDeps } from '../deps';
 import { Log } from '../log';
 import { config, createHttpClient } from '../settings';
 import { AppserviceCatalog } from './catalog';
 import { registerAppserviceCommands } from './commands';
 import { HomeserverMemory } from './homeservers';
+import { appserviceContextKeys } from './picker';
 import { AppservicePingService, PingSettings } from './pingService';
 import { AppservicesTreeProvider } from './tree';
 import { readTextFile, WorkspaceRegistrationSources } from './workspaceSources';
@@ -28,6 +30,8 @@ export interface AppservicesTestApi {
   diagnosticsFor(file: string): readonly vscode.Diagnostic[];
   /** The provider behind the Appservices view. */
   tree: AppservicesTreeProvider;
+  /** The palette's context keys as this feature last set them. */
+  contextKeys(): Record<string, boolean>;
   /** This extension's workspaceState entries (remembered homeservers, last pings), as JSON text. */
   workspaceStateText(): string;
 }
@@ -57,6 +61,9 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
   const sources = new WorkspaceRegistrationSources(catalog);
   const tree = new AppservicesTreeProvider(catalog, pings, memory);
   const view = vscode.window.createTreeView('matrixDevtools.appservices', { treeDataProvider: tree, showCollapseAll: true });
+  const contextKeys = new ContextKeys((key, value) => vscode.commands.executeCommand('setContext', key, value));
+  const updateContextKeys = () => contextKeys.update(appserviceContextKeys(catalog.items()));
+  updateContextKeys();
 
   context.subscriptions.push(
     log,
@@ -65,7 +72,10 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
     sources,
     tree,
     view,
-    catalog.onDidChange(() => tree.refresh()),
+    catalog.onDidChange(() => {
+      tree.refresh();
+      updateContextKeys();
+    }),
     pings.onDidChangeResult(() => tree.refresh()),
     context.secrets.onDidChange((e) => {
       if (e.key.startsWith('matrixDevtools.appservice.')) tree.refresh();
@@ -92,6 +102,7 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
       rescan: () => sources.rescan(),
       diagnosticsFor: (file) => sources.diagnosticsFor(file),
       tree,
+      contextKeys: () => contextKeys.snapshot(),
       workspaceStateText: () => {
         const keys = context.workspaceState.keys().filter((k) => k.startsWith('matrixDevtools.'));
         return JSON.stringify(Object.fromEntries(keys.map((k) => [k, context.workspaceState.get(k)])));

@@ -118,7 +118,7 @@ export function typeHomeserverWhenAsked(prompts: ScriptedPrompts): void {
   prompts.quickPick = (async <T extends { label: string }>(items: readonly T[] | Thenable<readonly T[]>, options?: { placeHolder?: string }) => {
     if (options?.placeHolder?.startsWith('Which homeserver has the registration')) {
       const list = await items;
-      prompts.quickPicks.push({ labels: list.map((i) => i.label), placeHolder: options.placeHolder });
+      prompts.quickPicks.push({ labels: list.map((i) => i.label), placeHolder: options.placeHolder, items: list.map((i) => ({ label: i.label })) });
       return list.find((i) => i.label.startsWith('Enter a homeserver'));
     }
     return original(items, options);
