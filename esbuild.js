@@ -23,9 +23,41 @@ const problemMatcherPlugin = {
   },
 };
 
+/**
+ * Code that only some commands need, each emitted as its own file in dist/ and
+ * loaded with a lazy `require` on first use, so that activating the extension
+ * reads none of it: `yaml` (115 KB) and the registration checks only when a
+ * registration file is read (src/core/registration.ts, .../registration/source.ts),
+ * node-fetch only when a request is sent (src/core/http.ts). Each is a request
+ * from our sources that resolves to the chunk next to the bundle instead.
+ */
+const lazyChunks = [
+  { chunk: 'yaml', request: 'yaml', entry: require.resolve('yaml') },
+  { chunk: 'fetch', request: 'cross-fetch', entry: require.resolve('cross-fetch') },
+  { chunk: 'registration', request: './registration/parse', entry: 'src/core/registration/parse.ts' },
+];
+
+const lazyChunkPlugin = {
+  name: 'lazy-chunks',
+  setup(build) {
+    const src = path.join(__dirname, 'src');
+    for (const { chunk, request } of lazyChunks) {
+      const filter = new RegExp(`^${request.replace(/[.\-/]/g, '\\$&')}$`);
+      build.onResolve({ filter }, (args) => {
+        if (args.kind !== 'require-call' || !args.importer.startsWith(src)) return undefined;
+        return { path: `./${chunk}.js`, external: true };
+      });
+    }
+  },
+};
+
 async function main() {
   const ctx = await esbuild.context({
-    entryPoints: { extension: 'src/extension.ts', cli: 'src/cli/main.ts' },
+    entryPoints: {
+      extension: 'src/extension.ts',
+      cli: 'src/cli/main.ts',
+      ...Object.fromEntries(lazyChunks.map(({ chunk, entry }) => [chunk, entry])),
+    },
     bundle: true,
     format: 'cjs',
     minify: production,
@@ -40,13 +72,16 @@ async function main() {
     // (shared/PERF-NOTES.md). An empty module keeps the bundle ~20 KB.
     alias: { 'whatwg-url': path.resolve(__dirname, 'src/core/emptyModule.js') },
     logLevel: 'silent',
-    plugins: [problemMatcherPlugin],
+    plugins: [lazyChunkPlugin, problemMatcherPlugin],
+    metafile: process.argv.includes('--metafile'),
   });
   if (watch) {
     await ctx.watch();
   } else {
-    await ctx.rebuild();
+    const result = await ctx.rebuild();
     await ctx.dispose();
+    // `--metafile`: what each output is made of, for `npm run bench` and esbuild's analyzer.
+    if (result.metafile) require('fs').writeFileSync(path.join(__dirname, 'dist', 'meta.json'), JSON.stringify(result.metafile));
   }
 }
 

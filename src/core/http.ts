@@ -1,8 +1,19 @@
 // The only module that talks HTTP. Everything above it gets parsed JSON or a
 // typed error (MatrixApiError / RequestFailedError), never a raw response.
-import fetch from 'cross-fetch';
+import type crossFetch from 'cross-fetch';
 import { MatrixApiError, RequestFailedError } from './errors';
 import { t } from './l10n';
+
+let fetchImpl: typeof crossFetch | undefined;
+/**
+ * cross-fetch (node-fetch on Node), loaded on the first request: activation
+ * sends none, and esbuild.js emits it as dist/fetch.js.
+ */
+function fetch(...args: Parameters<typeof crossFetch>): ReturnType<typeof crossFetch> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load is the point
+  fetchImpl ??= (require('cross-fetch') as { default: typeof crossFetch }).default;
+  return fetchImpl(...args);
+}
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 

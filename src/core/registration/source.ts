@@ -2,11 +2,23 @@
 // in our own words, and turn paths such as namespaces.users[0].regex into
 // editor positions. Our own words because the parser's messages quote the
 // source, and a registration's source holds its tokens.
-import { Alias, Document, isAlias, isCollection, isMap, isScalar, isSeq, LineCounter, Node, parseDocument, visit, YAMLError } from 'yaml';
+import type { Alias, Document, Node, YAMLError } from 'yaml';
+import type * as YamlModule from 'yaml';
 import { t } from '../l10n';
 import { RegistrationProblem, RegistrationProblemCode, SourceRange } from './types';
 
 export type Path = ReadonlyArray<string | number>;
+
+let yamlModule: typeof YamlModule | undefined;
+/**
+ * The `yaml` package, loaded on the first parse: it is most of the bundle's
+ * weight (esbuild.js emits it as dist/yaml.js), and activating the extension
+ * must not pay for it before a registration file is read.
+ */
+function yaml(): typeof YamlModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load is the point
+  return (yamlModule ??= require('yaml') as typeof YamlModule);
+}
 
 /** `namespaces.users[0].regex` for ['namespaces', 'users', 0, 'regex']. */
 export function keyOf(path: Path): string {
@@ -29,21 +41,21 @@ type YamlNode = Node | Alias;
 function lastPairWithKey<P extends { key: unknown }>(items: P[], key: string): P | undefined {
   for (let i = items.length - 1; i >= 0; i--) {
     const k = items[i].key;
-    if (isScalar(k) && String(k.value) === key) return items[i];
+    if (yaml().isScalar(k) && String(k.value) === key) return items[i];
   }
   return undefined;
 }
 
 export class RegistrationSource {
   readonly doc: Document.Parsed;
-  private readonly lines = new LineCounter();
+  private readonly lines = new (yaml().LineCounter)();
 
   readonly text: string;
 
   constructor(text: string) {
     // Editors do not count a byte-order mark as a column, and Node's utf8 decoding keeps it.
     this.text = text.startsWith('\uFEFF') ? text.slice(1) : text;
-    this.doc = parseDocument(this.text, { lineCounter: this.lines, prettyErrors: false, merge: true, logLevel: 'error' });
+    this.doc = yaml().parseDocument(this.text, { lineCounter: this.lines, prettyErrors: false, merge: true, logLevel: 'error' });
   }
 
   /** 1-based position of a character offset, clamped to the text. */
@@ -64,7 +76,7 @@ export class RegistrationSource {
     const range = node?.range;
     if (!range) return undefined;
     let end = range[1];
-    if (isCollection(node)) {
+    if (yaml().isCollection(node)) {
       const newline = this.text.indexOf('\n', range[0]);
       if (newline !== -1 && newline < end) end = newline > range[0] && this.text[newline - 1] === '\r' ? newline - 1 : newline;
     }
@@ -79,7 +91,7 @@ export class RegistrationSource {
   }
 
   private resolve(node: unknown): unknown {
-    return isAlias(node) ? node.resolve(this.doc) : node;
+    return yaml().isAlias(node) ? node.resolve(this.doc) : node;
   }
 
   /**
@@ -94,7 +106,7 @@ export class RegistrationSource {
     for (let i = 0; i < path.length; i++) {
       const container = this.resolve(node);
       const seg = path[i];
-      if (isMap(container) && typeof seg === 'string') {
+      if (yaml().isMap(container) && typeof seg === 'string') {
         const pair = lastPairWithKey(container.items, seg);
         if (!pair) return best;
         const keyRange = this.rangeOfNode(pair.key as YamlNode) ?? best;
@@ -103,7 +115,7 @@ export class RegistrationSource {
         if (i === path.length - 1 && part === 'key') return keyRange;
         node = valueNode;
         best = valueRange ?? keyRange;
-      } else if (isSeq(container) && typeof seg === 'number' && seg < container.items.length) {
+      } else if (yaml().isSeq(container) && typeof seg === 'number' && seg < container.items.length) {
         node = container.items[seg];
         best = this.rangeOfNode(node as YamlNode) ?? best;
       } else {
@@ -118,9 +130,9 @@ export class RegistrationSource {
     let node: unknown = this.doc.contents;
     for (const seg of path) {
       const container = this.resolve(node);
-      if (isMap(container) && typeof seg === 'string') {
+      if (yaml().isMap(container) && typeof seg === 'string') {
         node = lastPairWithKey(container.items, seg)?.value;
-      } else if (isSeq(container) && typeof seg === 'number') {
+      } else if (yaml().isSeq(container) && typeof seg === 'number') {
         node = container.items[seg];
       } else {
         return undefined;
@@ -161,11 +173,11 @@ export class RegistrationSource {
     } catch (e) {
       if (e instanceof ReferenceError && /unresolved alias/i.test(e.message)) {
         let dangling: Alias | undefined;
-        visit(this.doc, {
+        yaml().visit(this.doc, {
           Alias: (_key, node) => {
             if (node.resolve(this.doc) === undefined) {
               dangling = node;
-              return visit.BREAK;
+              return yaml().visit.BREAK;
             }
             return undefined;
           },
@@ -199,7 +211,7 @@ export class RegistrationSource {
 
   private scalarEndFrom(offset: number): number | undefined {
     let found: number | undefined;
-    visit(this.doc, {
+    yaml().visit(this.doc, {
       Scalar: (_key, node) => {
         if (node.range?.[0] === offset) found = node.range[1];
       },
@@ -209,7 +221,7 @@ export class RegistrationSource {
 
   private quotedScalarEndingAt(offset: number): number | undefined {
     let found: number | undefined;
-    visit(this.doc, {
+    yaml().visit(this.doc, {
       Scalar: (_key, node) => {
         const range = node.range;
         if (range && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && range[0] < offset && offset <= range[1]) found = range[0];
