@@ -35,10 +35,10 @@ function load(): typeof Parser {
  * messages do not repeat it because every caller shows it next to the position.
  */
 export const parseRegistration: typeof Parser.parseRegistration = (text, fileName) => load().parseRegistration(text, fileName);
-/** Problems per file for every clash with another file; files without one are absent. */
-export const findConflicts: typeof Parser.findConflicts = (...args) => load().findConflicts(...args);
+/** Problems per file for every clash with another file; files without one are absent. Fewer than two files cannot clash, so the parser is not loaded for them. */
+export const findConflicts: typeof Parser.findConflicts = (files) => (files.length < 2 ? new Map() : load().findConflicts(files));
 /** Only the clashes Synapse refuses to start with: the same id or as_token. */
-export const findDuplicateIds: typeof Parser.findDuplicateIds = (...args) => load().findDuplicateIds(...args);
+export const findDuplicateIds: typeof Parser.findDuplicateIds = (files) => (files.length < 2 ? new Map() : load().findDuplicateIds(files));
 
 /** Short lines for a tree view, e.g. "users (exclusive): @_bridge_.*:example.org". Empty when there are no namespaces. */
 export function describeNamespaces(registration: Pick<AppserviceRegistration, 'namespaces'>): string[] {
