@@ -1,0 +1,227 @@
+#!/usr/bin/env node
+// npm run bench: every benchmark, one table. Each figure is a ratio against a
+// baseline measured in the same run: runs of the variants are interleaved (the
+// order rotates every round), each ratio is the median of the per-round ratios.
+// Everything talks to the repo's test homeserver on loopback.
+//
+//   node bench/run.js [--runs N] [--readme]
+//     --runs N   rounds per comparison (default 9; more for quieter figures)
+//     --readme   also write the table into README.md between the bench markers
+// Expects `node esbuild.js --production --metafile` and `tsc -p .` first (npm run bench does both).
+'use strict';
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const esbuild = require('esbuild');
+
+const ROOT = path.resolve(__dirname, '..');
+const DIST = path.join(ROOT, 'dist');
+const args = process.argv.slice(2);
+const RUNS = Number(args[args.indexOf('--runs') + 1]) > 0 && args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 9;
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'matrix-bench-'));
+const rows = [];
+
+function row(section, what, value, goal, ok) {
+  rows.push({ section, what, value, goal: goal ?? '', verdict: ok === undefined ? '' : ok ? 'met' : '**missed**' });
+  process.stderr.write(`  ${section} | ${what} | ${value}${goal ? ` (goal ${goal}: ${ok ? 'met' : 'MISSED'})` : ''}\n`);
+}
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Wall time of one whole process, in ms; rejects when it exits non-zero. */
+function timeProcess([cmd, ...argv], env) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    let err = '';
+    child.stderr.on('data', (c) => (err += c));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code === 0) resolve(ms);
+      else reject(new Error(`${[cmd, ...argv].join(' ')} exited ${code}: ${err.slice(0, 400)}`));
+    });
+  });
+}
+
+/** Runs a process to its end without blocking this one (the homeserver lives here); resolves its stdout. */
+function output([cmd, ...argv], { input, env } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.stderr.on('data', (c) => (err += c));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${[cmd, ...argv].join(' ')} exited ${code}: ${err.slice(0, 400)}`))));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/**
+ * Runs every variant RUNS times, interleaved; returns per variant the median
+ * wall time and the median of its per-round ratio to `variants[0]`.
+ */
+async function compare(variants) {
+  const times = variants.map(() => []);
+  for (let i = 0; i < Math.min(2, variants.length); i++) await timeProcess(variants[i].cmd, variants[i].env); // warm the file cache
+  for (let r = 0; r < RUNS; r++) {
+    for (let k = 0; k < variants.length; k++) {
+      const v = (k + r) % variants.length;
+      times[v].push(await timeProcess(variants[v].cmd, variants[v].env));
+    }
+  }
+  return variants.map((v, i) => ({ name: v.name, ms: median(times[i]), ratio: median(times[i].map((t, r) => t / times[0][r])) }));
+}
+
+function bundle(entry, outfile) {
+  // The settings esbuild.js uses for dist/, minus our lazy chunks.
+  esbuild.buildSync({ entryPoints: [entry], outfile, bundle: true, format: 'cjs', minify: true, platform: 'node', target: 'node20', logLevel: 'silent' });
+  return fs.statSync(outfile).size;
+}
+
+async function sizes(sdkFlow) {
+  const size = (f) => fs.statSync(path.join(DIST, f)).size;
+  const ext = size('extension.js');
+  row('size', 'dist/extension.js (loaded at activation)', kb(ext), '≤ 105 KB', ext <= 105 * 1024);
+  row('size', 'dist/cli.js', kb(size('cli.js')));
+  row('size', 'loaded on first use: yaml.js / registration.js / fetch.js', `${kb(size('yaml.js'))} / ${kb(size('registration.js'))} / ${kb(size('fetch.js'))}`);
+  const vsix = path.join(TMP, 'bench.vsix');
+  execFileSync(process.execPath, [require.resolve('@vscode/vsce/vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', vsix], { cwd: ROOT, stdio: 'ignore' });
+  row('size', '.vsix', kb(fs.statSync(vsix).size));
+  const sdk = fs.statSync(sdkFlow).size;
+  row('size', 'matrix-js-sdk flow bundle / dist/extension.js', `${(sdk / ext).toFixed(1)}× (${kb(sdk)})`, '≥ 10×', sdk / ext >= 10);
+  const meta = JSON.parse(fs.readFileSync(path.join(DIST, 'meta.json'), 'utf8'));
+  const inputs = Object.entries(meta.outputs['dist/extension.js'].inputs).map(([f, v]) => [f.replace(/^src\//, ''), v.bytesInOutput]).sort((a, b) => b[1] - a[1]);
+  row('size', 'largest inputs of extension.js (esbuild metafile)', inputs.slice(0, 3).map(([f, n]) => `${f} ${kb(n)}`).join(', '));
+}
+
+async function activation(sdkFlow, hs) {
+  // 5 accounts (added through Add Account against the test homeserver) and 5 registration files.
+  const ws = path.join(TMP, 'workspace');
+  fs.mkdirSync(ws);
+  for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(ws, `bridge${i}-registration.yaml`), hs.registrationYaml(hs.registration(i)));
+  const state = path.join(TMP, 'vscode-state.json');
+  await timeProcess([process.execPath, path.join(__dirname, 'activation.js'), 'setup', hs.url, '5'], { BENCH_VSCODE_STATE: state });
+  const five = { BENCH_VSCODE_STATE: state, BENCH_WORKSPACE: ws };
+  const act = path.join(__dirname, 'activation.js');
+  const results = await compare([
+    { name: 'node -e ""', cmd: [process.execPath, '-e', ''] },
+    { name: 'load dist/extension.js', cmd: [process.execPath, act, 'load'] },
+    { name: 'load + activate(), 0 accounts', cmd: [process.execPath, act, 'activate'] },
+    { name: 'load + activate(), 5 accounts + 5 registration files', cmd: [process.execPath, act, 'activate'], env: five },
+    { name: 'load the matrix-js-sdk flow bundle', cmd: [process.execPath, sdkFlow, hs.url, 'x', 'x', '', 'load'] },
+  ]);
+  row('activation', `node -e "" (baseline)`, `${results[0].ms.toFixed(0)} ms`);
+  for (const r of results.slice(1)) {
+    const goal = r.name.includes('activate') ? '≤ 1.10×' : undefined;
+    row('activation', `${r.name} / node -e ""`, `${r.ratio.toFixed(2)}×`, goal, goal ? r.ratio <= 1.1 : undefined);
+  }
+  const check = JSON.parse(await output([process.execPath, act, 'check'], { env: five }));
+  const quiet = check.atActivate.connects === 0 && check.afterIdle.connects === 0 && !check.afterIdle.chunks.includes('yaml');
+  row('activation', 'requests / lazy files loaded in the 300 ms after activate(), views not drawn (5 + 5)', `${check.afterIdle.connects} / ${check.afterIdle.chunks.join(', ') || 'none'}`, 'no request, no yaml', quiet);
+}
+
+async function cli(sdkWhoami, hs) {
+  const store = path.join(TMP, 'cli-store.json');
+  const cliJs = path.join(DIST, 'cli.js');
+  await output([process.execPath, cliJs, 'login', '--homeserver', hs.url, '--user', 'alice', '--password-stdin', '--store', store], { input: 'wonderland\n' });
+  const token = (await output([process.execPath, cliJs, 'token', '--store', store])).trim();
+  const whoamiUrl = `${hs.url}/_matrix/client/v3/account/whoami`;
+  const floor = path.join(__dirname, 'floor');
+  const variants = [
+    { name: 'http.request script', cmd: [process.execPath, path.join(floor, 'http-request.js'), 'GET', whoamiUrl, token] },
+    { name: 'matrix-devtools whoami', cmd: [process.execPath, cliJs, 'whoami', '--store', store] },
+    { name: 'global fetch script', cmd: [process.execPath, path.join(floor, 'global-fetch.js'), 'GET', whoamiUrl, token] },
+    { name: 'matrix-js-sdk script (bundled)', cmd: [process.execPath, sdkWhoami, hs.url, token] },
+  ];
+  let curl = true;
+  try { execFileSync('curl', ['--version'], { stdio: 'ignore' }); } catch { curl = false; }
+  if (curl) variants.push({ name: 'curl (reference)', cmd: ['curl', '-sf', '-o', '/dev/null', '-H', `Authorization: Bearer ${token}`, whoamiUrl] });
+  const results = await compare(variants);
+  row('cli', 'whoami: http.request floor (baseline)', `${results[0].ms.toFixed(0)} ms`);
+  for (const r of results.slice(1)) {
+    const goal = r.name === 'matrix-devtools whoami' ? '≤ 1.15×' : undefined;
+    row('cli', `whoami: ${r.name} / floor`, `${r.ratio.toFixed(2)}×`, goal, goal ? r.ratio <= 1.15 : undefined);
+  }
+  const ours = results[1];
+  const sdk = results.find((r) => r.name.startsWith('matrix-js-sdk'));
+  row('cli', 'whoami: matrix-js-sdk script / matrix-devtools whoami', `${(sdk.ms / ours.ms).toFixed(2)}×`, '≥ 3×', sdk.ms / ours.ms >= 3);
+
+  const reg = path.join(TMP, 'ping-registration.yaml');
+  fs.writeFileSync(reg, hs.registrationYaml(hs.registration(0)));
+  const pingUrl = `${hs.url}/_matrix/client/v1/appservice/bridge0/ping`;
+  const ping = await compare([
+    { name: 'http.request script', cmd: [process.execPath, path.join(floor, 'http-request.js'), 'POST', pingUrl, hs.registration(0).as_token, '{}'] },
+    { name: 'matrix-devtools ping', cmd: [process.execPath, cliJs, 'ping', '--registration', reg, '--homeserver', hs.url] },
+  ]);
+  row('cli', 'ping: http.request floor (baseline)', `${ping[0].ms.toFixed(0)} ms`);
+  row('cli', 'ping: matrix-devtools ping / floor', `${ping[1].ratio.toFixed(2)}×`, '≤ 1.15×', ping[1].ratio <= 1.15);
+}
+
+/** The test homeserver with alice, user0…4 and five appservices, and one appservice process answering every ping at once. */
+async function startServers() {
+  const { TestHomeserver } = require(path.join(ROOT, 'out/test/support/homeserver'));
+  const { registrationYaml } = require(path.join(ROOT, 'out/test/support/registrationYaml'));
+  const appservice = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}'));
+  });
+  await new Promise((r) => appservice.listen(0, '127.0.0.1', r));
+  const asUrl = `http://127.0.0.1:${appservice.address().port}`;
+  const registration = (i) => ({ id: `bridge${i}`, url: asUrl, as_token: `bench_as_token_${i}`, hs_token: `bench_hs_token_${i}`, sender_localpart: `bridge${i}bot`, namespaces: { users: [{ exclusive: true, regex: `@bridge${i}_.*:localhost` }] } });
+  const users = [{ localpart: 'alice', password: 'wonderland' }, ...[0, 1, 2, 3, 4].map((i) => ({ localpart: `user${i}`, password: 'bench-password' }))];
+  const server = await TestHomeserver.start({ users, appservices: [0, 1, 2, 3, 4].map(registration) });
+  return { url: server.baseUrl, registration, registrationYaml, stop: async () => { await server.stop(); appservice.close(); } };
+}
+
+function table() {
+  const lines = ['| | figure | goal | |', '|---|---|---|---|'];
+  for (const r of rows) lines.push(`| ${r.section} | ${r.what}: **${r.value}** | ${r.goal} | ${r.verdict} |`);
+  return lines.join('\n');
+}
+
+async function main() {
+  const cpus = os.cpus();
+  const header = `Node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} × ${cpus[0]?.model.trim() ?? 'CPU'}; ${RUNS} interleaved rounds per comparison, medians of per-round ratios.`;
+  process.stderr.write(`${header}\n`);
+  const sdkFlow = path.join(TMP, 'sdk-flow.js');
+  const sdkWhoami = path.join(TMP, 'sdk-whoami.js');
+  bundle(path.join(__dirname, 'sdk/flow.mjs'), sdkFlow);
+  bundle(path.join(__dirname, 'sdk/whoami.mjs'), sdkWhoami);
+  const hs = await startServers();
+  try {
+    await sizes(sdkFlow);
+    await activation(sdkFlow, hs);
+    await cli(sdkWhoami, hs);
+  } finally {
+    await hs.stop();
+    fs.rmSync(TMP, { recursive: true, force: true });
+  }
+  const text = `${header}\n\n${table()}\n`;
+  process.stdout.write(`\n${text}`);
+  if (args.includes('--readme')) writeReadme(text);
+}
+
+function writeReadme(text) {
+  const readme = path.join(ROOT, 'README.md');
+  const begin = '<!-- bench:begin (generated by `npm run bench -- --readme`; do not edit) -->';
+  const end = '<!-- bench:end -->';
+  const current = fs.readFileSync(readme, 'utf8');
+  const block = `${begin}\n${text}${end}`;
+  const i = current.indexOf(begin.slice(0, 16));
+  const j = current.indexOf(end);
+  const next = i !== -1 && j > i ? current.slice(0, i) + block + current.slice(j + end.length) : `${current.trimEnd()}\n\n## Performance\n\n${block}\n`;
+  fs.writeFileSync(readme, next);
+  process.stderr.write('README.md: Performance section written.\n');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

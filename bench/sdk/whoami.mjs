@@ -1,0 +1,14 @@
+// One whoami with matrix-js-sdk and an existing access token (bundled by bench/run.js).
+import { createClient } from 'matrix-js-sdk';
+
+const [baseUrl, accessToken] = process.argv.slice(2);
+const client = createClient({ baseUrl, accessToken, logger: { debug() {}, info() {}, warn() {}, error() {}, trace() {}, getChild() { return this; } } });
+async function main() {
+  await client.whoami();
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
