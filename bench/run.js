@@ -7,6 +7,7 @@
 //   node bench/run.js [--runs N] [--readme]
 //     --runs N   rounds per comparison (default 9; more for quieter figures)
 //     --readme   also write the table into README.md between the bench markers
+//     --only a,b only these sections: size, activation, cli, session
 // Expects `node esbuild.js --production --metafile` and `tsc -p .` first (npm run bench does both).
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
@@ -177,7 +178,7 @@ async function startServers() {
   const registration = (i) => ({ id: `bridge${i}`, url: asUrl, as_token: `bench_as_token_${i}`, hs_token: `bench_hs_token_${i}`, sender_localpart: `bridge${i}bot`, namespaces: { users: [{ exclusive: true, regex: `@bridge${i}_.*:localhost` }] } });
   const users = [{ localpart: 'alice', password: 'wonderland' }, ...[0, 1, 2, 3, 4].map((i) => ({ localpart: `user${i}`, password: 'bench-password' }))];
   const server = await TestHomeserver.start({ users, appservices: [0, 1, 2, 3, 4].map(registration) });
-  return { url: server.baseUrl, registration, registrationYaml, stop: async () => { await server.stop(); appservice.close(); } };
+  return { server, url: server.baseUrl, registration, registrationYaml, stop: async () => { await server.stop(); appservice.close(); } };
 }
 
 function table() {
@@ -196,9 +197,11 @@ async function main() {
   bundle(path.join(__dirname, 'sdk/whoami.mjs'), sdkWhoami);
   const hs = await startServers();
   try {
-    await sizes(sdkFlow);
-    await activation(sdkFlow, hs);
-    await cli(sdkWhoami, hs);
+    const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : ['size', 'activation', 'cli', 'session'];
+    if (only.includes('size')) await sizes(sdkFlow);
+    if (only.includes('activation')) await activation(sdkFlow, hs);
+    if (only.includes('cli')) await cli(sdkWhoami, hs);
+    if (only.includes('session')) await require('./session')({ hs, tmp: TMP, runs: RUNS, row, median });
   } finally {
     await hs.stop();
     fs.rmSync(TMP, { recursive: true, force: true });
