@@ -127,7 +127,7 @@ function registrationCheck(input: DoctorInput): DoctorCheck {
   const all = [...errors, ...by(input.conflicts, 'warning'), ...by(input.parsed.problems, 'warning')];
   const first = all[0];
   if (!input.parsed.registration) {
-    return { id: 'registration', status: 'fail', message: t('The registration cannot be used: line {0}: {1}', first?.line ?? 1, first?.message ?? t('it is not valid.')), next: t('Fix the problems shown for the file (Problems panel, or matrix-devtools check-registration), then run the diagnosis again.') };
+    return { id: 'registration', status: 'fail', message: !first ? t('The registration cannot be used.') : first.code === 'unreadable' ? first.message : t('The registration cannot be used: line {0}: {1}', first.line, first.message), next: t('Fix the problems shown for the file (Problems panel, or matrix-devtools check-registration), then run the diagnosis again.') };
   }
   if (!first) return { id: 'registration', status: 'ok', message: t('The registration file is valid.') };
   const more = all.length > 1 ? t(' ({0} more)', all.length - 1) : '';

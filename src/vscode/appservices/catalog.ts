@@ -3,7 +3,7 @@
 // results (with their problems) but never hands tokens to anything that keeps
 // them: pings read the file again when they run.
 import * as path from 'node:path';
-import { AppserviceRegistration, RegistrationProblem, findDuplicateIds, parseRegistration } from '../../core/registration';
+import { AppserviceRegistration, RegistrationProblem, findConflicts, parseRegistration } from '../../core/registration';
 import { t } from '../../core/l10n';
 import { Emitter } from './ports';
 
@@ -151,7 +151,7 @@ export class AppserviceCatalog {
 
   private afterChange(): void {
     const parsed = [...this.files].flatMap(([file, state]) => ('parsed' in state ? [{ file, parsed: state.parsed }] : []));
-    this.duplicates = findDuplicateIds(parsed);
+    this.duplicates = findConflicts(parsed);
     this.changed.fire();
   }
 }

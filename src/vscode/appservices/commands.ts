@@ -6,9 +6,12 @@ import { t } from '../../core/l10n';
 import type { AccountsFeature } from '../accounts';
 import type { PromptService } from '../prompts';
 import type { AppserviceCatalog, AppserviceItem } from './catalog';
+import { doctorCommands } from './doctorCommands';
+import type { AppserviceDoctorService } from './doctorService';
 import { describeOutcome, formatPingAllSummary } from './format';
 import { describeHomeserver, effectiveHomeserver, homeserverChoices, HomeserverMemory } from './homeservers';
 import type { AppservicePingService } from './pingService';
+import type { OutputSink } from './ports';
 import type { AppserviceTreeNode } from './tree';
 import { noAppservicesMessage, pickAppservice, type AppservicePickerDeps } from './picker';
 import { displayPath } from './workspaceSources';
@@ -19,6 +22,8 @@ export interface AppserviceCommandContext {
   memory: HomeserverMemory;
   accounts: AccountsFeature;
   prompts: PromptService;
+  doctor: AppserviceDoctorService;
+  output: OutputSink;
   showLog(): void;
   rescan(): Promise<void>;
   refreshTree(): void;
@@ -199,6 +204,13 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
       c.refreshTree();
     }],
     ['matrixDevtools.showAppserviceLog', () => c.showLog()],
+    ...doctorCommands({
+      ...c,
+      pickItem,
+      homeserverFor,
+      withCancellableProgress,
+      notify: (kind, message) => void (kind === 'info' ? c.prompts.info : c.prompts.warning)(message, showOutput).then(afterNotification),
+    }),
   ];
   return vscode.Disposable.from(...commands.map(([id, run]) => vscode.commands.registerCommand(id, run)));
 }

@@ -10,10 +10,11 @@ import { config, createHttpClient } from '../settings';
 import { AppserviceCatalog } from './catalog';
 import { registerAppserviceCommands } from './commands';
 import { HomeserverMemory } from './homeservers';
+import { AppserviceDoctorService } from './doctorService';
 import { appserviceContextKeys } from './picker';
 import { AppservicePingService, PingSettings } from './pingService';
 import { AppservicesTreeProvider } from './tree';
-import { readTextFile, WorkspaceRegistrationSources } from './workspaceSources';
+import { displayPath, readTextFile, WorkspaceRegistrationSources } from './workspaceSources';
 
 export interface AppservicesFeature {
   /** Internal, for the host test suite. */
@@ -23,6 +24,7 @@ export interface AppservicesFeature {
 export interface AppservicesTestApi {
   catalog: AppserviceCatalog;
   pings: AppservicePingService;
+  doctor: AppserviceDoctorService;
   memory: HomeserverMemory;
   /** What the output channel received (redacted), oldest first. */
   outputLines(): readonly string[];
@@ -50,16 +52,18 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
   const log = new Log('Matrix Appservices');
   const catalog = new AppserviceCatalog(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
   const memory = new HomeserverMemory(context.workspaceState);
+  const output = { info: (l: string) => log.info(l), warn: (l: string) => log.warn(l), error: (l: string) => log.error(l), reveal: () => log.show(true) };
   const pings = new AppservicePingService({
     http: () => createHttpClient(log),
     readText: readTextFile,
     secrets: context.secrets,
     state: context.workspaceState,
-    output: { info: (l) => log.info(l), warn: (l) => log.warn(l), error: (l) => log.error(l), reveal: () => log.show(true) },
+    output,
     settings: pingSettings,
   });
+  const doctor = new AppserviceDoctorService({ http: () => createHttpClient(log), readText: readTextFile, catalog, output, settings: pingSettings, displayPath });
   const sources = new WorkspaceRegistrationSources(catalog);
-  const tree = new AppservicesTreeProvider(catalog, pings, memory);
+  const tree = new AppservicesTreeProvider(catalog, pings, memory, doctor);
   const view = vscode.window.createTreeView('matrixDevtools.appservices', { treeDataProvider: tree, showCollapseAll: true });
   const contextKeys = new ContextKeys((key, value) => vscode.commands.executeCommand('setContext', key, value));
   const updateContextKeys = () => contextKeys.update(appserviceContextKeys(catalog.items()));
@@ -69,6 +73,7 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
     log,
     catalog,
     pings,
+    doctor,
     sources,
     tree,
     view,
@@ -77,6 +82,7 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
       updateContextKeys();
     }),
     pings.onDidChangeResult(() => tree.refresh()),
+    doctor.onDidChange(() => tree.refresh()),
     context.secrets.onDidChange((e) => {
       if (e.key.startsWith('matrixDevtools.appservice.')) tree.refresh();
     }),
@@ -86,6 +92,8 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
       memory,
       accounts,
       prompts,
+      doctor,
+      output,
       showLog: () => log.show(false),
       rescan: () => sources.rescan(),
       refreshTree: () => tree.refresh(),
@@ -97,6 +105,7 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
     testApi: {
       catalog,
       pings,
+      doctor,
       memory,
       outputLines: () => log.lines,
       rescan: () => sources.rescan(),

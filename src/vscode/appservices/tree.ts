@@ -1,10 +1,13 @@
 // The Appservices view: a thin TreeDataProvider over the catalog, the
 // remembered homeservers and the last ping results (see treeNodes.ts).
 import * as vscode from 'vscode';
+import { formatDoctorSummary } from '../../core/doctor';
+import { t } from '../../core/l10n';
 import type { AppserviceCatalog, AppserviceItem } from './catalog';
 import { effectiveHomeserver, HomeserverMemory } from './homeservers';
+import type { AppserviceDoctorService } from './doctorService';
 import type { AppservicePingService } from './pingService';
-import { appserviceNode, DetailNodeData, detailNodes, NodeIcon } from './treeNodes';
+import { appserviceNode, checkNodes, DetailNodeData, detailNodes, NodeIcon } from './treeNodes';
 
 export type AppserviceTreeNode =
   | { type: 'appservice'; item: AppserviceItem }
@@ -18,6 +21,7 @@ export class AppservicesTreeProvider implements vscode.TreeDataProvider<Appservi
     private readonly catalog: AppserviceCatalog,
     private readonly pings: AppservicePingService,
     private readonly memory: HomeserverMemory,
+    private readonly doctor: AppserviceDoctorService,
   ) {}
 
   refresh(): void {
@@ -30,7 +34,8 @@ export class AppservicesTreeProvider implements vscode.TreeDataProvider<Appservi
       const item = new vscode.TreeItem(data.label, vscode.TreeItemCollapsibleState.Collapsed);
       item.id = node.item.key;
       item.description = data.description;
-      item.tooltip = data.tooltip;
+      const diagnosis = this.doctor.last(node.item.key);
+      item.tooltip = diagnosis ? `${data.tooltip}\n${t('Diagnosed {0}: {1}', new Date(diagnosis.at).toLocaleString(), formatDoctorSummary(diagnosis.report))}` : data.tooltip;
       item.iconPath = themeIcon(data.icon);
       item.contextValue = data.contextValue;
       return item;
@@ -41,7 +46,7 @@ export class AppservicesTreeProvider implements vscode.TreeDataProvider<Appservi
     item.description = data.description;
     item.tooltip = data.tooltip;
     if (data.icon) item.iconPath = themeIcon(data.icon);
-    item.contextValue = 'appserviceDetail';
+    item.contextValue = data.contextValue ?? 'appserviceDetail';
     if (data.open) {
       const at = new vscode.Position(Math.max(0, data.open.line - 1), Math.max(0, data.open.column - 1));
       item.command = { command: 'vscode.open', title: '', arguments: [vscode.Uri.file(data.open.file), { selection: new vscode.Range(at, at) }] };
@@ -53,7 +58,9 @@ export class AppservicesTreeProvider implements vscode.TreeDataProvider<Appservi
     if (!node) return this.catalog.items().map((item) => ({ type: 'appservice', item }));
     if (node.type === 'appservice') {
       const hasAsToken = node.item.source === 'settings' ? await this.pings.hasAsToken(node.item.id) : undefined;
-      return detailNodes(node.item, { hasAsToken }).map((data, i) => ({ type: 'detail', id: `${node.item.key}#${i}`, data }));
+      const diagnosis = this.doctor.last(node.item.key);
+      const checks = diagnosis ? checkNodes(diagnosis.report).map((data) => ({ type: 'detail' as const, id: `${node.item.key}#check:${data.label}`, data })) : [];
+      return [...checks, ...detailNodes(node.item, { hasAsToken }).map((data, i) => ({ type: 'detail' as const, id: `${node.item.key}#${i}`, data }))];
     }
     return (node.data.children ?? []).map((data, i) => ({ type: 'detail', id: `${node.id}.${i}`, data }));
   }

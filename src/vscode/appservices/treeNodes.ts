@@ -1,5 +1,6 @@
 // What the Appservices tree shows, as plain data: the TreeDataProvider only
 // turns these into TreeItems. Labels never carry tokens.
+import type { CheckStatus, DoctorReport } from '../../core/doctor';
 import { t } from '../../core/l10n';
 import { describeNamespaces } from '../../core/registration';
 import type { AppserviceItem } from './catalog';
@@ -28,6 +29,8 @@ export interface DetailNodeData {
   description?: string;
   tooltip?: string;
   icon?: NodeIcon;
+  /** Default `appserviceDetail`. */
+  contextValue?: string;
   /** Click target: a position in the registration file (1-based). */
   open?: { file: string; line: number; column: number };
   children?: DetailNodeData[];
@@ -90,4 +93,22 @@ export function detailNodes(item: AppserviceItem, opts: { hasAsToken?: boolean }
     });
   }
   return nodes;
+}
+
+const CHECK_ICONS: Record<CheckStatus, NodeIcon> = {
+  ok: { id: 'pass', color: 'testing.iconPassed' },
+  warn: { id: 'warning', color: 'problemsWarningIcon.foreground' },
+  fail: { id: 'error', color: 'testing.iconFailed' },
+  skipped: { id: 'circle-slash', color: 'disabledForeground' },
+};
+
+/** One child per check of the last diagnosis: the id, its sentence, and the next step in the tooltip. */
+export function checkNodes(report: DoctorReport): DetailNodeData[] {
+  return report.checks.map((c) => ({
+    label: c.id,
+    description: c.message,
+    tooltip: c.next ? `${c.message}\n\n${t('Next: {0}', c.next)}` : c.message,
+    icon: CHECK_ICONS[c.status],
+    contextValue: `appserviceCheck.${c.status}`,
+  }));
 }
