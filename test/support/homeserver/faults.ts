@@ -6,7 +6,11 @@ export type FaultKind =
   | { kind: 'delay'; ms: number }
   | { kind: 'html'; status: number }
   | { kind: 'rateLimit'; retryAfterMs: number }
-  | { kind: 'drop' };
+  | { kind: 'drop' }
+  /** Any answer instead of the real one (the request is not handled). */
+  | { kind: 'raw'; status: number; contentType: string; text: string; headers?: Record<string, string> }
+  /** The connection is reset before the request is handled (nothing committed). */
+  | { kind: 'reset' };
 
 interface Fault {
   match: (method: string, path: string) => boolean;
@@ -43,7 +47,7 @@ export class FaultPlan {
       return f.action;
     };
     const delay = pick(['delay']);
-    const early = pick(['rateLimit', 'html']);
+    const early = pick(['rateLimit', 'html', 'raw', 'reset']);
     // A request answered early never reaches the handler, so it cannot use up a drop.
     const drop = early ? false : pick(['drop']) !== undefined;
     return { delayMs: delay?.kind === 'delay' ? delay.ms : 0, early, drop };

@@ -33,6 +33,7 @@ export class TestHomeserver {
   readonly baseUrl: string;
   readonly port: number;
   readonly serverName: string;
+  private readonly listenHost: string;
 
   private readonly state: ServerState;
   private readonly faults = new FaultPlan();
@@ -49,6 +50,7 @@ export class TestHomeserver {
   ) {
     const addr = server.address() as AddressInfo;
     this.port = addr.port;
+    this.listenHost = addr.address;
     const host = addr.family === 'IPv6' || addr.address.includes(':') ? `[${addr.address}]` : addr.address;
     this.baseUrl = `http://${host}:${addr.port}`;
     this.serverName = config.serverName;
@@ -155,6 +157,36 @@ export class TestHomeserver {
   /** 429 M_LIMIT_EXCEEDED with retry_after_ms and a Retry-After header (seconds, rounded up). */
   rateLimit(pathRegex: RegExp, retryAfterMs: number, times = 1): void {
     this.faults.add(pathRegex, { kind: 'rateLimit', retryAfterMs }, times);
+  }
+
+  /** Answer with exactly this instead of handling the request (nothing is committed). */
+  answerRaw(pathRegex: RegExp, reply: { status: number; contentType?: string; text: string; headers?: Record<string, string> }, times = 1): void {
+    this.faults.add(pathRegex, { kind: 'raw', contentType: 'application/json', ...reply }, times);
+  }
+
+  /** Reset the connection before handling the request (nothing is committed). */
+  resetBeforeCommit(pathRegex: RegExp, times = 1): void {
+    this.faults.add(pathRegex, { kind: 'reset' }, times);
+  }
+
+  /**
+   * A restart: stop listening and cut every connection (new connections are
+   * refused) until comeBack(); sessions and accounts survive, like a database.
+   */
+  async goDown(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  async comeBack(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.port, this.listenHost, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
   }
 
   clearFaults(): void {
@@ -277,6 +309,13 @@ export class TestHomeserver {
         body: { errcode: 'M_LIMIT_EXCEEDED', error: 'Too Many Requests', retry_after_ms: ms },
         headers: { 'Retry-After': String(Math.ceil(ms / 1000)) },
       };
+    } else if (plan.early?.kind === 'reset') {
+      this.requests.push({ method, path, status: 0, at: Date.now(), dropped: true });
+      req.socket.destroy();
+      return;
+    } else if (plan.early?.kind === 'raw') {
+      const { status, contentType, text, headers } = plan.early;
+      reply = { status, raw: { contentType, text }, headers };
     } else if (plan.early?.kind === 'html') {
       reply = { status: plan.early.status, raw: { contentType: 'text/html', text: NGINX_502.replace(/502 Bad Gateway/g, `${plan.early.status} ${http.STATUS_CODES[plan.early.status] ?? 'Error'}`) } };
     } else {
