@@ -44,7 +44,7 @@ export class RequestFailedError extends Error {
     message: string,
     readonly url: string,
     readonly status?: number,
-    /** Low-level code such as ECONNREFUSED, when there is one. */
+    /** Low-level code such as ECONNREFUSED, when there is one; 'html' for a web page instead of JSON. */
     readonly code?: string,
   ) {
     super(message);

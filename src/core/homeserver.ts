@@ -87,6 +87,8 @@ async function fetchWellKnown(http: HttpClient, origin: string, signal?: AbortSi
     if (e instanceof MatrixApiError && e.status === 404) return undefined;
     if (e instanceof RequestFailedError && (e.kind === 'network' || e.kind === 'timeout')) return undefined;
     if (e instanceof RequestFailedError && e.kind === 'invalid-response' && e.status === 404) return undefined;
+    // A website's catch-all page, not a file an admin wrote: there is no well-known.
+    if (e instanceof RequestFailedError && e.kind === 'invalid-response' && e.code === 'html') return undefined;
     if (e instanceof RequestFailedError && e.kind === 'cancelled') throw e;
     throw new RequestFailedError('invalid-response', t('{0}/.well-known/matrix/client is broken ({1}); ask the server admin to fix it, or enter the homeserver URL directly.', origin, e instanceof Error ? e.message : String(e)), origin);
   }

@@ -236,7 +236,7 @@ function parseBody(text: string, contentType: string | null, url: string, status
     const message = looksHtml
       ? t('{0} answered HTTP {1} with an HTML page instead of JSON: the URL probably points at a website or a proxy error page, not a Matrix homeserver API.', where, status)
       : t('{0} answered HTTP {1} with something that is not JSON; check that the URL is a Matrix homeserver.', where, status);
-    throw new RequestFailedError('invalid-response', message, url, status);
+    throw new RequestFailedError('invalid-response', message, url, status, looksHtml ? 'html' : undefined);
   }
 }
 
@@ -277,6 +277,12 @@ function translateFetchFailure(e: unknown, url: string, timedOut: boolean, timeo
     case 'EPIPE':
     case 'ERR_STREAM_PREMATURE_CLOSE':
       message = t('The connection to {0} was lost before the answer arrived ({1}); try again.', host, code);
+      break;
+    case 'EPROTO':
+      // OpenSSL's own text ("ssl3_get_record:wrong version number") means nothing to a user.
+      message = /wrong version number|packet length too long|http request/i.test(err.message ?? '')
+        ? t('{0} answered https:// with plain HTTP (no TLS on that port): use http:// for it, or the port that serves https.', host)
+        : t('The TLS handshake with {0} failed (EPROTO): check that this port serves https.', host);
       break;
     default:
       message = code && /CERT|TLS|SSL|SELF_SIGNED/i.test(code)
