@@ -7,6 +7,7 @@ import { doctor, match } from './doctorCommands';
 import { HttpClient } from '../core/http';
 import { redact } from '../core/redact';
 import { describeError } from '../core/errors';
+import { parseServerInput } from '../core/homeserver';
 import { CliStore, defaultStorePath } from './store';
 
 const USAGE = `Usage: matrix-devtools <command> [options]
@@ -83,7 +84,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write('matrix-devtools: --timeout-ms takes a positive number of milliseconds\n');
     return 2;
   }
-  const { registration, ...single } = values;
+  if (values.homeserver !== undefined) {
+    // An unusable --homeserver is a usage error, not a failure of the homeserver.
+    try {
+      parseServerInput(values.homeserver);
+    } catch (e) {
+      process.stderr.write(`matrix-devtools: --homeserver: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 2;
+    }
+  }
+    const { registration, ...single } = values;
   const ctx: CliContext = {
     // Commands that take one registration get the last one given.
     options: { ...single, registration: registration?.[registration.length - 1] },

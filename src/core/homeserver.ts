@@ -38,6 +38,11 @@ export function parseServerInput(input: string): URL {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new RequestFailedError('invalid-url', t('"{0}" is not an http(s) URL.', input), input);
   }
+  // URL accepts host names no resolver knows ("ht!tp", "a b"); say so now, not after a DNS
+  // lookup. Underscores stay: Docker Compose service names have them.
+  if (!/^(\[[0-9a-f:.]+\]|[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*\.?)$/i.test(url.hostname)) {
+    throw new RequestFailedError('invalid-url', t('"{0}" does not contain a valid host name.', input), input);
+  }
   if (url.search || url.hash || url.username || url.password) {
     throw new RequestFailedError('invalid-url', t('"{0}" has a query, fragment or credentials; enter just the server name or URL.', input), input);
   }

@@ -178,6 +178,10 @@ export class HttpClient {
           entry({ status: res.status, errcode: error.errcode });
           throw error;
         }
+        // Every Matrix answer is a JSON object; callers read fields of it.
+        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+          throw new RequestFailedError('invalid-response', t('{0} answered HTTP {1} with JSON that is not an object; check that the URL is a Matrix homeserver.', stripQuery(url), res.status), url, res.status);
+        }
         entry({ status: res.status });
         return { status: res.status, body: parsed as T, durationMs: Date.now() - started, url };
       }
