@@ -4,6 +4,7 @@
 // stale after `staleMs` because live holders touch it every `staleMs / 3`.
 import { randomUUID, createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { sleep } from './http';
 import { t } from './l10n';
@@ -19,6 +20,21 @@ export interface FileLockOptions {
   pollMs?: number;
 }
 
+/**
+ * The holder was a process on this machine that no longer exists (killed,
+ * crashed): its lock need not age first. Another host's, or a live one's, must.
+ */
+function holderIsGone(holder: string): boolean {
+  const [pid, , host] = holder.split(':');
+  if (host !== os.hostname() || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 export class FileLock implements ExclusiveLock {
   private readonly staleMs: number;
   private readonly acquireTimeoutMs: number;
@@ -32,7 +48,7 @@ export class FileLock implements ExclusiveLock {
 
   async run<T>(key: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const file = path.join(this.dir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.lock`);
-    const owner = `${process.pid}:${randomUUID()}`;
+    const owner = `${process.pid}:${randomUUID()}:${os.hostname()}`;
     await this.acquire(file, owner, signal);
     const heartbeat = setInterval(() => {
       const now = new Date();
@@ -73,7 +89,7 @@ export class FileLock implements ExclusiveLock {
     } catch {
       return; // released meanwhile
     }
-    if (Date.now() - stat.mtimeMs < this.staleMs) return;
+    if (Date.now() - stat.mtimeMs < this.staleMs && !holderIsGone(holder)) return;
     // Move it aside first, so two breakers cannot both delete a fresh lock:
     // only the one whose rename took the stale holder's file deletes it.
     const aside = `${file}.${randomUUID()}.stale`;

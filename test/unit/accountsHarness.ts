@@ -12,7 +12,7 @@ import { AccountActions } from '../../src/vscode/accounts/actions';
 import { AccountFlows, type ProgressRunner } from '../../src/vscode/accounts/flows';
 import { AccountManager, type SessionEndedEvent } from '../../src/vscode/accounts/manager';
 import { InMemoryMemento, InMemorySecretBackend, type InMemorySecretStorage } from '../../src/vscode/accounts/memoryStorage';
-import type { AccountsLog, SessionsChange, Timers } from '../../src/vscode/accounts/types';
+import type { AccountsLog, SecretStorageLike, SessionsChange, Timers } from '../../src/vscode/accounts/types';
 import { ScriptedPrompts } from '../support/scriptedPrompts';
 
 /** Raw log lines, NOT redacted: a token here means the code logged it. */
@@ -56,7 +56,7 @@ export interface WindowOptions {
   catchUpTimeoutMs?: number;
 }
 
-export class TestWindow {
+export class TestWindow<S extends SecretStorageLike = InMemorySecretStorage> {
   readonly log = new RecordingLog();
   readonly prompts = new ScriptedPrompts();
   readonly clipboard = new Clipboard();
@@ -68,7 +68,7 @@ export class TestWindow {
   readonly endedEvents: SessionEndedEvent[] = [];
   clockOffsetMs: number;
 
-  constructor(readonly secrets: InMemorySecretStorage, world: TestWorld, opts: WindowOptions) {
+  constructor(readonly secrets: S, world: TestWorld, opts: WindowOptions) {
     this.clockOffsetMs = opts.clockOffsetMs ?? 0;
     this.http = new HttpClient({ log: (e) => this.log.request(e), timeoutMs: opts.timeoutMs ?? 5_000 });
     this.manager = new AccountManager({
@@ -110,6 +110,14 @@ export class TestWorld {
   async openWindow(opts: WindowOptions = {}): Promise<TestWindow> {
     const w = new TestWindow(this.backend.openWindow(opts.propagationDelayMs ?? 0), this, opts);
     this.windows.push(w);
+    await w.manager.load();
+    return w;
+  }
+
+  /** A window over another SecretStorage (VS Code for the Web's, say), sharing globalState and the lock folder. */
+  async openWindowWith<S extends SecretStorageLike>(secrets: S, opts: WindowOptions = {}): Promise<TestWindow<S>> {
+    const w = new TestWindow(secrets, this, opts);
+    this.windows.push(w as unknown as TestWindow);
     await w.manager.load();
     return w;
   }
