@@ -70,9 +70,15 @@ export interface HttpClientOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_REDIRECTS = 5;
 
+/**
+ * Hosts only this machine reaches. The one loopback rule: plain http:// is
+ * allowed to them, and a registration url on one gets a warning. Takes a URL
+ * hostname (IPv6 in brackets, IPv4-mapped addresses as the URL parser writes them).
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+  return h === 'localhost' || h.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(h) || h === '0.0.0.0' || h === '::1' || h === '::'
+    || /^::ffff:(7f[0-9a-f]{2}:[0-9a-f]{1,4}|127(\.\d{1,3}){3})$/.test(h);
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MatrixApiError, RequestFailedError, describeError } from '../../src/core/errors';
 import { HttpClient, HttpLogEntry, isLoopbackHost } from '../../src/core/http';
+import { parseRegistration } from '../../src/core/registration';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
 
@@ -202,6 +203,21 @@ describe('HttpClient', () => {
     assert.equal(log[0].status, 403);
     assert.equal(log[0].errcode, 'M_FORBIDDEN');
     assert.ok(!JSON.stringify(log).includes('tok-4'));
+  });
+
+  it('has one loopback rule: the registration check warns about exactly the hosts plain http is allowed to', () => {
+    const loopback = ['localhost', '127.0.0.1', '[::1]', '0.0.0.0', '[::]', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', 'bridge.localhost'];
+    const elsewhere = ['example.org', '10.0.0.1', '[::ffff:a00:1]', '[2001:db8::1]', 'synapse'];
+    const warns = (host: string) =>
+      parseRegistration(`id: x\nurl: http://${host}:9000\nas_token: a1\nhs_token: h1\nsender_localpart: bot\nnamespaces: {}\n`).problems.some((p) => p.code === 'url-loopback');
+    for (const h of loopback) {
+      assert.ok(isLoopbackHost(new URL(`http://${h}:9000`).hostname), `http: ${h}`);
+      assert.ok(warns(h), `registration: ${h}`);
+    }
+    for (const h of elsewhere) {
+      assert.ok(!isLoopbackHost(new URL(`http://${h}:9000`).hostname), `http: ${h}`);
+      assert.ok(!warns(h), `registration: ${h}`);
+    }
   });
 
   it('knows which hosts are loopback', () => {

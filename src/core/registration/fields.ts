@@ -2,6 +2,7 @@
 // spec requires and what Synapse refuses to load (synapse/config/appservice.py).
 // Messages are built only from fixed text, key paths and type names, never
 // from values, so no token can reach them.
+import { isLoopbackHost } from '../http';
 import { t } from '../l10n';
 import { describeType, FieldChecker, has, Record_ } from './checker';
 import { checkNamespaces } from './namespaces';
@@ -16,8 +17,6 @@ export interface CheckedFields {
   asToken?: SourceRange & { value: string };
   hsToken?: SourceRange & { value: string };
 }
-
-const LOOPBACK_HOST = /^(localhost|.+\.localhost|127(?:\.\d{1,3}){3}|0\.0\.0\.0|\[::1?\]|\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\])$/i;
 
 function missingMessage(key: 'id' | 'url' | 'as_token' | 'hs_token' | 'sender_localpart'): string {
   switch (key) {
@@ -90,7 +89,7 @@ function checkUrl(c: FieldChecker, map: Record_): string | null | undefined {
     c.error('url-invalid', t('url must be an http:// or https:// address the homeserver can reach, such as http://bridge.internal:29317.'), ['url']);
     return url;
   }
-  if (LOOPBACK_HOST.test(parsed.hostname)) {
+  if (isLoopbackHost(parsed.hostname)) {
     c.warn('url-loopback', t('url points at the loopback interface, which only a homeserver on the same host and outside any container can reach: use an address the homeserver can reach if it runs elsewhere.'), ['url']);
   }
   return url;
