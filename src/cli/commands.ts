@@ -5,7 +5,9 @@ import { HttpClient } from '../core/http';
 import { AppserviceRegistration, RegistrationProblem } from '../core/registration';
 import { LoadedRegistration, loadRegistrationForPing } from '../core/registrationFile';
 import { TokenRotator } from '../core/rotation';
-import { loginWithPassword, logout, whoami } from '../core/session';
+import { revokeSession } from '../core/oauth/revoke';
+import { type LoginResult, loginWithPassword, logout, whoami } from '../core/session';
+import { oauthDeviceLogin } from './oauthLogin';
 import { CliAccount, CliStore } from './store';
 
 export class UsageError extends Error {}
@@ -75,6 +77,7 @@ function expiryText(expiresAt: number | undefined): string {
 
 const login: Command = async (ctx) => {
   const homeserver = need(ctx, 'homeserver');
+  if (ctx.options.oauth) return finishLogin(ctx, await oauthDeviceLogin(ctx.http, (line) => ctx.err(line), homeserver), undefined);
   const user = need(ctx, 'user');
   if (!ctx.options['password-stdin']) throw new UsageError('pass the password on standard input with --password-stdin (never as an argument)');
   const lifetimeText = ctx.options['refresh-lifetime-ms'] as string | undefined;
@@ -91,15 +94,21 @@ const login: Command = async (ctx) => {
     refreshTokenLifetimeMs,
     deviceDisplayName: (ctx.options['device-name'] as string | undefined) ?? 'Matrix DevTools CLI',
   });
+  return finishLogin(ctx, { baseUrl: server.baseUrl, result }, refreshTokenLifetimeMs);
+};
+
+async function finishLogin(ctx: CliContext, { baseUrl, result }: { baseUrl: string; result: LoginResult }, refreshTokenLifetimeMs: number | undefined): Promise<number> {
+  const server = { baseUrl };
   const account: CliAccount = { userId: result.userId, deviceId: result.deviceId, homeserverUrl: server.baseUrl, refreshTokenLifetimeMs, tokens: result.tokens };
   await ctx.store.update((data) => {
     data.accounts[account.userId] = account;
     data.defaultAccount = account.userId;
   });
-  const summary = { ok: true, userId: account.userId, deviceId: account.deviceId, homeserver: server.baseUrl, expiresAt: result.tokens.expiresAt ?? null, refreshable: !!result.tokens.refreshToken };
+  const signIn = result.tokens.oauth ? 'oauth' : 'password';
+  const summary = { ok: true, userId: account.userId, deviceId: account.deviceId, homeserver: server.baseUrl, signIn, expiresAt: result.tokens.expiresAt ?? null, refreshable: !!result.tokens.refreshToken };
   ctx.out(ctx.json ? JSON.stringify(summary) : `Signed in as ${account.userId} on ${server.baseUrl} (device ${account.deviceId}); access token ${expiryText(result.tokens.expiresAt)}${result.tokens.refreshToken ? ', refreshable' : ''}.`);
   return 0;
-};
+}
 
 const accounts: Command = async (ctx) => {
   const data = await ctx.store.read();
@@ -146,7 +155,9 @@ const logoutCommand: Command = async (ctx) => {
     serverNote = 'the server had already ended it';
   } else {
     try {
-      await rotatorFor(ctx).withAccessToken(rotatable(account), (t) => logout(ctx.http, account.homeserverUrl, t));
+      const oauth = account.tokens.oauth;
+      if (oauth) await revokeSession(ctx.http, { ...account.tokens, oauth });
+      else await rotatorFor(ctx).withAccessToken(rotatable(account), (t) => logout(ctx.http, account.homeserverUrl, t));
     } catch (e) {
       // The session may already be gone on the server; forgetting it locally is still what was asked.
       serverNote = `the server did not confirm (${(e as Error).message})`;

@@ -14,6 +14,8 @@ const USAGE = `Usage: matrix-devtools <command> [options]
 
 Commands:
   login --homeserver <name|url> --user <name> --password-stdin [--refresh-lifetime-ms N] [--device-name NAME]
+  login --homeserver <name|url> --oauth
+                                    OAuth 2.0 sign-in with a code shown here, confirmed in a browser
   accounts                          list stored sessions
   whoami  [--account <mxid>]        check the session (rotates first if it is about to expire)
   token   [--account <mxid>]        print a fresh access token (for curl and scripts)
@@ -50,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
         homeserver: { type: 'string' },
         user: { type: 'string' },
         'password-stdin': { type: 'boolean' },
+        oauth: { type: 'boolean' },
         'refresh-lifetime-ms': { type: 'string' },
         'device-name': { type: 'string' },
         account: { type: 'string' },

@@ -5,10 +5,16 @@
 // - new tokens are stored before anyone uses them, and the old refresh token is
 //   only replaced by that store, so a lost answer is retried with it;
 // - 401/403 from /refresh ends the session but deletes nothing.
+// OAuth 2.0 sessions take the same path and only ask differently: the token
+// endpoint with `grant_type=refresh_token`, from the grant stored with the
+// tokens (no discovery), never /refresh. Their `invalid_grant` first re-reads
+// the store (another window may hold newer tokens) before ending the session.
 import { MatrixApiError, RequestFailedError, isTransientFailure } from './errors';
 import type { ExclusiveLock } from './fileLock';
 import { HttpClient, sleep } from './http';
 import { t } from './l10n';
+import { isOAuthError } from './oauth/errors';
+import { refreshOAuthTokens } from './oauth/token';
 import { requestRefresh, SessionTokens } from './session';
 
 export interface TokenStore {
@@ -175,7 +181,8 @@ export class TokenRotator {
         if (!current) throw new NoSessionError(account.id);
         if (before && current.accessToken !== before.accessToken) return current; // another window got there first
         if (!current.refreshToken) throw new NotRotatableError(account.id);
-        const fresh = await this.refreshWithRetries(account, current.refreshToken, signal);
+        const { tokens: fresh, adopted } = await this.refreshWithRetries(account, current, current.refreshToken, signal);
+        if (adopted) return fresh;
         // Stored before anyone can use it: once A1/R1 is used, the old refresh token is dead.
         await this.options.store.set(account.id, fresh);
         this.options.events?.onRotated?.(account.id, fresh);
@@ -185,16 +192,24 @@ export class TokenRotator {
     );
   }
 
-  private async refreshWithRetries(account: RotatableAccount, refreshToken: string, signal?: AbortSignal): Promise<SessionTokens> {
+  /** One rotation code path, two ways to ask the server. */
+  private requestNewTokens(account: RotatableAccount, current: SessionTokens, refreshToken: string, signal?: AbortSignal): Promise<SessionTokens> {
+    if (current.oauth) return refreshOAuthTokens(this.options.http, current.oauth, refreshToken, { signal, now: this.now });
+    return requestRefresh(this.options.http, account.homeserverUrl, refreshToken, { refreshTokenLifetimeMs: account.refreshTokenLifetimeMs, signal, now: this.now });
+  }
+
+  /** `adopted`: the store already held newer tokens (written by another window or process). */
+  private async refreshWithRetries(account: RotatableAccount, current: SessionTokens, refreshToken: string, signal?: AbortSignal): Promise<{ tokens: SessionTokens; adopted?: boolean }> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await requestRefresh(this.options.http, account.homeserverUrl, refreshToken, {
-          refreshTokenLifetimeMs: account.refreshTokenLifetimeMs,
-          signal,
-          now: this.now,
-        });
+        return { tokens: await this.requestNewTokens(account, current, refreshToken, signal) };
       } catch (e) {
-        if (e instanceof MatrixApiError && (e.status === 401 || e.status === 403)) {
+        if (current.oauth && isOAuthError(e, 'invalid_grant')) {
+          // Another window or process may have rotated without our lock seeing it: its tokens are the session now.
+          const latest = await this.options.store.get(account.id);
+          if (latest && latest.accessToken !== current.accessToken) return { tokens: latest, adopted: true };
+        }
+        if (e instanceof MatrixApiError && (e.status === 401 || e.status === 403 || (current.oauth !== undefined && isOAuthError(e, 'invalid_grant', 'invalid_client', 'unauthorized_client')))) {
           const ended = new SessionEndedError(account.id, e);
           await this.options.store.markEnded?.(account.id, e);
           this.options.events?.onSessionEnded?.(account.id, ended);

@@ -14,3 +14,13 @@ export async function revokeToken(http: HttpClient, grant: OAuthGrant, token: st
     throw asOAuthError(e);
   }
 }
+
+/**
+ * Sign-out of an OAuth session: revoke the refresh token (MAS then revokes
+ * the access token with it), or the access token when there is none.
+ * Never /logout: a delegated server does not serve it.
+ */
+export async function revokeSession(http: HttpClient, tokens: { accessToken: string; refreshToken?: string; oauth: OAuthGrant }, opts: { signal?: AbortSignal } = {}): Promise<boolean> {
+  if (tokens.refreshToken) return revokeToken(http, tokens.oauth, tokens.refreshToken, 'refresh_token', opts);
+  return revokeToken(http, tokens.oauth, tokens.accessToken, 'access_token', opts);
+}

@@ -205,6 +205,8 @@ function stripExtras(tokens: SessionTokens): SessionTokens {
   const out: SessionTokens = { accessToken: tokens.accessToken, issuedAt: tokens.issuedAt };
   if (tokens.refreshToken !== undefined) out.refreshToken = tokens.refreshToken;
   if (tokens.expiresAt !== undefined) out.expiresAt = tokens.expiresAt;
+  // Not secret, but it belongs with the tokens: rotation needs it when discovery is down.
+  if (tokens.oauth !== undefined) out.oauth = tokens.oauth;
   return out;
 }
 

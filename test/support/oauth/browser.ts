@@ -34,7 +34,10 @@ export class TestBrowser {
 
   /** Goes to the verification page, types the code, confirms (or aborts), signs in. */
   async approveDeviceCode(verificationUri: string, userCode: string, answer: SignInAnswer & { abort?: boolean } = {}): Promise<BrowserVisit> {
-    let visit = await this.go(verificationUri);
+    // The person types the code, also when given the URI with the code in it (whose page submits itself by script).
+    const typed = new URL(verificationUri);
+    typed.searchParams.delete('user_code');
+    let visit = await this.go(typed.toString());
     visit = await this.submit(visit, 'op.deviceInputForm', { user_code: userCode });
     visit = await this.submit(visit, 'op.deviceConfirmForm', answer.abort ? { abort: 'yes' } : {});
     if (visit.text.includes('id="sign-in"')) visit = await this.submit(visit, 'sign-in', { username: answer.username ?? 'alice', password: answer.password ?? 'wonderland', action: answer.action ?? 'allow' });
