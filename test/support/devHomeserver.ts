@@ -3,7 +3,13 @@
 // or from scripts.
 //
 //   node out/test/support/devHomeserver.js [--port N] [--host H] [--json]
-//        [--access-token-lifetime-ms N] [--registrations-dir DIR] [--control]
+//        [--access-token-lifetime-ms N] [--registrations-dir DIR] [--control] [--oauth]
+//
+// --oauth delegates authentication to a real OAuth 2.0 server (oidc-provider,
+// configured like Matrix Authentication Service, on its own loopback port):
+// auth_metadata, no password login, tokens checked by introspection. Sign in
+// with `matrix-devtools login --homeserver <url> --oauth`; the sign-in page
+// takes the same users and passwords.
 //
 // --control also serves, on a second loopback port (`controlUrl` in the JSON
 // line), `GET /requests`: the homeserver's request log (method, path, status,
@@ -20,6 +26,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { FakeAppservice, FakeAppserviceBehaviour, freePort, startFakeAppservice } from './appservice';
 import { RegistrationObject, TestHomeserver } from './homeserver';
+import { TestAuthServer } from './oauth/authServer';
 import { registrationYaml } from './registrationYaml';
 
 interface Args {
@@ -29,13 +36,14 @@ interface Args {
   accessTokenLifetimeMs: number;
   registrationsDir?: string;
   control: boolean;
+  oauth: boolean;
 }
 
-const USAGE = 'usage: devHomeserver [--port N] [--host H] [--json] [--access-token-lifetime-ms N] [--registrations-dir DIR] [--control]';
+const USAGE = 'usage: devHomeserver [--port N] [--host H] [--json] [--access-token-lifetime-ms N] [--registrations-dir DIR] [--control] [--oauth]';
 
 function parseArgs(argv: string[]): Args {
   const envPort = process.env.MATRIX_DEV_PORT;
-  const args: Args = { host: '127.0.0.1', port: envPort ? toInt(envPort, 'MATRIX_DEV_PORT') : 8008, json: false, accessTokenLifetimeMs: 300_000, control: false };
+  const args: Args = { host: '127.0.0.1', port: envPort ? toInt(envPort, 'MATRIX_DEV_PORT') : 8008, json: false, accessTokenLifetimeMs: 300_000, control: false, oauth: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -49,6 +57,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--access-token-lifetime-ms') args.accessTokenLifetimeMs = toInt(value(), flag);
     else if (flag === '--registrations-dir') args.registrationsDir = value();
     else if (flag === '--control') args.control = true;
+    else if (flag === '--oauth') args.oauth = true;
     else if (flag === '--help' || flag === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -111,7 +120,9 @@ async function main(): Promise<void> {
     { localpart: 'bob', password: 'builder' },
   ];
   const down = appservices.filter((a) => !a.fake);
+  const auth = args.oauth ? await TestAuthServer.start({ users: users.map((u) => ({ username: u.localpart, password: u.password })), accessTokenTtlSeconds: Math.max(1, Math.round(args.accessTokenLifetimeMs / 1000)) }) : undefined;
   const hs = await TestHomeserver.start({
+    delegatedAuth: auth && { authServer: auth },
     host: args.host,
     port: args.port,
     serverName,
@@ -142,7 +153,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     control?.close();
-    void Promise.all([hs.stop(), ...appservices.map((a) => a.fake?.stop())]).then(() => process.exit(0));
+    void Promise.all([hs.stop(), auth?.stop(), ...appservices.map((a) => a.fake?.stop())]).then(() => process.exit(0));
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
@@ -153,6 +164,7 @@ async function main(): Promise<void> {
       baseUrl: hs.baseUrl,
       serverName,
       accessTokenLifetimeMs: args.accessTokenLifetimeMs,
+      ...(auth ? { oauthIssuer: auth.issuer } : {}),
       ...(control ? { controlUrl: control.url } : {}),
       users: userList,
       appservices: appservices.map((a) => ({ id: a.reg.id, url: a.reg.url, ...(a.registrationFile ? { registrationFile: a.registrationFile } : {}) })),
@@ -163,6 +175,7 @@ async function main(): Promise<void> {
   const lines = [
     `Matrix DevTools dev homeserver (Synapse-like fake) listening on ${hs.baseUrl}`,
     `  server name: ${serverName}; access tokens live ${args.accessTokenLifetimeMs} ms (refresh tokens on request)`,
+    auth ? `  OAuth 2.0: sign-in is delegated to ${auth.issuer} (no password login); try: matrix-devtools login --homeserver ${hs.baseUrl} --oauth` : '',
     '  users:',
     ...userList.map((u) => `    ${u.userId}  password: ${u.password}`),
     '  appservices:',

@@ -78,4 +78,25 @@ describe('matrix-devtools login --oauth', function () {
     assert.equal(run.code, 1);
     assert.match(run.stderr, /does not use OAuth 2.0 sign-in \(no auth_metadata\); sign in with --user and --password-stdin instead/);
   });
+
+  it('npm run dev-homeserver -- --oauth serves auth_metadata and no password login', async () => {
+    const child = spawn(process.execPath, [path.join(__dirname, '../support/devHomeserver.js'), '--port', '0', '--json', '--oauth'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('\n')) resolve(out.split('\n')[0]);
+        });
+        child.on('exit', (code) => reject(new Error(`devHomeserver exited (${code}) before printing its JSON line`)));
+      });
+      const info = JSON.parse(line) as { baseUrl: string; oauthIssuer: string };
+      const meta = (await (await fetch(`${info.baseUrl}/_matrix/client/v1/auth_metadata`)).json()) as { issuer: string; device_authorization_endpoint?: string };
+      assert.equal(meta.issuer, info.oauthIssuer);
+      assert.ok(meta.device_authorization_endpoint);
+      assert.equal((await fetch(`${info.baseUrl}/_matrix/client/v3/login`)).status, 404);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
 });
