@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { setTranslator } from './core/l10n';
 import { registerAccounts } from './vscode/accounts';
 import { registerAppservices } from './vscode/appservices';
+import { coherentSecretsOf } from './vscode/coherentSecrets';
 import { PromptService } from './vscode/prompts';
 
 /**
@@ -18,8 +19,9 @@ export interface MatrixDevtoolsInternalApi {
 export function activate(context: vscode.ExtensionContext): MatrixDevtoolsInternalApi {
   setTranslator((message, ...args) => vscode.l10n.t(message, ...args));
   const prompts = new PromptService();
-  const accounts = registerAccounts({ context, prompts });
-  const appservices = registerAppservices({ context, prompts }, accounts);
+  const secrets = coherentSecretsOf(context);
+  const accounts = registerAccounts({ context, prompts, secrets });
+  const appservices = registerAppservices({ context, prompts, secrets }, accounts);
   return { prompts, accounts: accounts.testApi, appservices: appservices.testApi };
 }
 

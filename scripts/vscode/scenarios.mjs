@@ -3,7 +3,11 @@
 //                same user-data-dir, browser profile and port: still signed in;
 //   two-windows  two windows of that profile open at once ask for a fresh token
 //                at the same moment: the homeserver sees exactly one /refresh;
-//                a window opened afterwards still has a working session.
+//                a window opened afterwards still has a working session;
+//   stale-write  window A rotates, then window B (open since before) adds an account
+//                and sets an appservice token: B stores nothing (VS Code for the Web
+//                would write A's old tokens back); B reloaded does both; after both
+//                reloads every session works.
 // One dev homeserver (--control: a request log without tokens) serves every phase.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -44,7 +48,11 @@ export async function runScenarios({ tools, runDir, log, onLog, timeoutMs, onCle
     userDataDir: path.join(runDir, 'user-data'),
     profileDir: path.join(runDir, 'browser-profile'),
     // Timers would rotate on their own schedule; the phases ask for tokens themselves.
-    settings: { ...DEFAULT_SETTINGS, 'matrixDevtools.autoRotate': false },
+    settings: {
+      ...DEFAULT_SETTINGS,
+      'matrixDevtools.autoRotate': false,
+      'matrixDevtools.appservices': [{ id: 'scenario-bridge', homeserver: homeserver.baseUrl }],
+    },
   };
   const baseEnv = {
     MATRIX_DEVTOOLS_TEST_HARNESS: 'code-server',
@@ -88,5 +96,8 @@ export async function runScenarios({ tools, runDir, log, onLog, timeoutMs, onCle
     windows.map((w) => phase(host, 'two-windows', { MATRIX_DEVTOOLS_TEST_WINDOW: w, MATRIX_DEVTOOLS_TEST_WINDOWS: windows.join(',') })),
   );
   await phase(host, 'after-two-windows');
+  await Promise.all(windows.map((w) => phase(host, 'stale-write', { MATRIX_DEVTOOLS_TEST_WINDOW: w, MATRIX_DEVTOOLS_TEST_WINDOWS: windows.join(',') })));
+  await phase(host, 'after-stale-write');
+  await phase(host, 'after-reloads');
   return results;
 }

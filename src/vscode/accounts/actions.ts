@@ -35,12 +35,15 @@ export class AccountActions {
   }
 
   async addWithPassword(server: DiscoveredHomeserver, user: string, password: string, signal?: AbortSignal): Promise<AccountView> {
+    // Before the server creates a session this window could not store.
+    await this.mgr.store.assertWritable();
     const login = await loginWithPassword(this.mgr.http, server.baseUrl, { user, password, deviceDisplayName: this.deviceDisplayName }, { signal, now: this.mgr.now });
     return this.adopt(server, login.userId, login.deviceId, login.tokens, 'password');
   }
 
   /** An access token the user already has (optionally with its refresh token), checked with whoami. */
   async addWithAccessToken(server: DiscoveredHomeserver, accessToken: string, refreshToken: string | undefined, signal?: AbortSignal): Promise<AccountView> {
+    await this.mgr.store.assertWritable();
     const me = await whoami(this.mgr.http, server.baseUrl, accessToken, { signal });
     const tokens: SessionTokens = { accessToken, refreshToken: refreshToken || undefined, issuedAt: this.mgr.now() };
     return this.adopt(server, me.userId, me.deviceId ?? '', tokens, 'accessToken');
@@ -49,6 +52,7 @@ export class AccountActions {
   /** Password sign-in for an existing entry, keeping its device (and so its history and keys). */
   async signInAgainWithPassword(id: string, password: string, signal?: AbortSignal): Promise<AccountView> {
     const m = this.mgr.require(id);
+    await this.mgr.store.assertWritable();
     const login = await loginWithPassword(
       this.mgr.http,
       m.homeserverUrl,

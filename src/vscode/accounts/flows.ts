@@ -6,6 +6,7 @@ import { describeError, isMatrixError, RequestFailedError } from '../../core/err
 import { discoverHomeserver, getLoginFlows, parseServerInput, type DiscoveredHomeserver } from '../../core/homeserver';
 import { t } from '../../core/l10n';
 import { NoSessionError, NotRotatableError, SessionEndedError, StaleTokensError } from '../../core/rotation';
+import { StaleSecretStoreError } from '../coherentSecrets';
 import type { Prompts } from '../prompts';
 import { ServerLogoutFailedError, type AccountActions } from './actions';
 import type { AccountManager } from './manager';
@@ -205,7 +206,7 @@ export class AccountFlows {
       if (answer === signIn) await this.signInAgain(accountId);
       return;
     }
-    if (e instanceof StaleTokensError) {
+    if (e instanceof StaleTokensError || e instanceof StaleSecretStoreError) {
       const reload = t('Reload Window');
       const answer = await this.prompts.error(e.message, reload);
       if (answer === reload) this.onReloadWindow?.();

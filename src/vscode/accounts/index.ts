@@ -1,11 +1,11 @@
 // Wires the accounts feature into VS Code: storage, lock, log, tree, commands,
 // the `matrix` AuthenticationProvider. The logic lives in manager.ts,
 // actions.ts and flows.ts, which import no vscode at run time.
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { FileLock } from '../../core/fileLock';
 import { t } from '../../core/l10n';
 import { MatrixAuthenticationProvider } from '../auth/provider';
+import { lockDirOf } from '../coherentSecrets';
 import { ContextKeys } from '../contextKeys';
 import type { FeatureDeps } from '../deps';
 import { Log } from '../log';
@@ -61,9 +61,9 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
   const { context, prompts } = deps;
   const log = new Log('Matrix');
   const http = new SwitchableHttpClient(createHttpClient(log));
-  const lockDir = path.join(context.globalStorageUri.fsPath, 'locks');
+  const lockDir = lockDirOf(context);
   const manager = new AccountManager({
-    secrets: context.secrets,
+    secrets: deps.secrets,
     memento: context.globalState,
     lock: new FileLock(lockDir),
     coherenceDir: lockDir,

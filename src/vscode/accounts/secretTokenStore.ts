@@ -101,6 +101,8 @@ export class SecretTokenStore implements TokenStore {
 
   /** The whole entry, after waiting (bounded) for writes other windows announced. */
   async read(accountId: string, requireCurrent = false): Promise<StoredSession | undefined> {
+    // Rotating ends the old refresh token: only worth it when the new one can be stored.
+    if (requireCurrent) await this.assertWritable();
     const deadline = Date.now() + this.catchUpTimeoutMs;
     for (let waited = false; ; waited = true) {
       const stored = await this.readRaw(accountId);
@@ -124,6 +126,15 @@ export class SecretTokenStore implements TokenStore {
       }
       await sleep(25);
     }
+  }
+
+  /**
+   * Throws StaleSecretStoreError when this window may not store secrets now
+   * (its copy of SecretStorage is older than another window's last write).
+   * Asked before a sign-in or a rotation, which cannot be undone once sent.
+   */
+  async assertWritable(): Promise<void> {
+    await this.secrets.assertCurrent?.();
   }
 
   /**

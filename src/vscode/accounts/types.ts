@@ -16,6 +16,8 @@ export interface SecretStorageLike {
   store(key: string, value: string): Thenable<void>;
   delete(key: string): Thenable<void>;
   onDidChange: EventLike<{ readonly key: string }>;
+  /** Throws when a write from this window would put an older copy back (see coherentSecrets.ts). */
+  assertCurrent?(): Promise<void>;
 }
 
 /** The part of `vscode.Memento` (globalState) the accounts feature uses. */

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { parseServerInput } from '../../core/homeserver';
 import { t } from '../../core/l10n';
 import type { AccountsFeature } from '../accounts';
+import { StaleSecretStoreError } from '../coherentSecrets';
 import type { PromptService } from '../prompts';
 import type { AppserviceCatalog, AppserviceItem } from './catalog';
 import { doctorCommands } from './doctorCommands';
@@ -158,7 +159,14 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
         validateInput: (value) => (value.trim() ? undefined : t('Paste the as_token.')),
       });
       if (!token?.trim()) return undefined;
-      await c.pings.setAsToken(item.id, token.trim());
+      try {
+        await c.pings.setAsToken(item.id, token.trim());
+      } catch (e) {
+        if (!(e instanceof StaleSecretStoreError)) throw e;
+        const reload = t('Reload Window');
+        if ((await c.prompts.error(e.message, reload)) === reload) void vscode.commands.executeCommand('workbench.action.reloadWindow');
+        return false;
+      }
       c.refreshTree();
       void c.prompts.info(t('The as_token for "{0}" is stored in the secret store.', item.id));
       return true;

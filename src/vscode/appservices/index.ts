@@ -56,7 +56,7 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
   const pings = new AppservicePingService({
     http: () => createHttpClient(log),
     readText: readTextFile,
-    secrets: context.secrets,
+    secrets: deps.secrets,
     state: context.workspaceState,
     output,
     settings: pingSettings,
