@@ -16,7 +16,10 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts', 'src/cli/**/*.ts', 'src/node/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core, src/node and src/cli run in plain Node: no vscode import.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'vscode', message: 'src/core, src/node and src/cli run in plain Node: no vscode import.' }] },
+      ],
     },
   },
 );

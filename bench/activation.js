@@ -36,7 +36,15 @@ async function check() {
   const items = await tree.getChildren();
   const accounts = stub.__bench.recorded.treeViews.get('matrixDevtools.accounts').options.treeDataProvider;
   const accountItems = await accounts.getChildren();
-  process.stdout.write(JSON.stringify({ atActivate, afterIdle, appservices: items.length, accounts: accountItems.length, afterViews: { chunks: chunks(), connects } }) + '\n');
+  process.stdout.write(
+    JSON.stringify({
+      atActivate,
+      afterIdle,
+      appservices: items.length,
+      accounts: accountItems.length,
+      afterViews: { chunks: chunks(), connects },
+    }) + '\n',
+  );
   process.exit(0);
 }
 

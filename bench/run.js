@@ -59,7 +59,9 @@ function output([cmd, ...argv], { input, env } = {}) {
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (err += c));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${[cmd, ...argv].join(' ')} exited ${code}: ${err.slice(0, 400)}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${[cmd, ...argv].join(' ')} exited ${code}: ${err.slice(0, 400)}`)),
+    );
     child.stdin.end(input ?? '');
   });
 }
@@ -82,7 +84,16 @@ async function compare(variants) {
 
 function bundle(entry, outfile) {
   // The settings esbuild.js uses for dist/, minus our lazy chunks.
-  esbuild.buildSync({ entryPoints: [entry], outfile, bundle: true, format: 'cjs', minify: true, platform: 'node', target: 'node20', logLevel: 'silent' });
+  esbuild.buildSync({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'cjs',
+    minify: true,
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'silent',
+  });
   return fs.statSync(outfile).size;
 }
 
@@ -91,15 +102,40 @@ async function sizes(sdkFlow) {
   const ext = size('extension.js');
   row('size', 'dist/extension.js (loaded at activation)', kb(ext), '≤ 105 KB', ext <= 105 * 1024);
   row('size', 'dist/cli.js', kb(size('cli.js')));
-  row('size', 'loaded on first use: yaml.js / registration.js / fetch.js', `${kb(size('yaml.js'))} / ${kb(size('registration.js'))} / ${kb(size('fetch.js'))}`);
+  row(
+    'size',
+    'loaded on first use: yaml.js / registration.js / fetch.js',
+    `${kb(size('yaml.js'))} / ${kb(size('registration.js'))} / ${kb(size('fetch.js'))}`,
+  );
   const vsix = path.join(TMP, 'bench.vsix');
-  execFileSync(process.execPath, [require.resolve('@vscode/vsce/vsce'), 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '--out', vsix], { cwd: ROOT, stdio: 'ignore' });
+  execFileSync(
+    process.execPath,
+    [
+      require.resolve('@vscode/vsce/vsce'),
+      'package',
+      '--no-dependencies',
+      '--allow-missing-repository',
+      '--no-rewrite-relative-links',
+      '--out',
+      vsix,
+    ],
+    { cwd: ROOT, stdio: 'ignore' },
+  );
   row('size', '.vsix', kb(fs.statSync(vsix).size));
   const sdk = fs.statSync(sdkFlow).size;
   row('size', 'matrix-js-sdk flow bundle / dist/extension.js', `${(sdk / ext).toFixed(1)}× (${kb(sdk)})`, '≥ 10×', sdk / ext >= 10);
   const meta = JSON.parse(fs.readFileSync(path.join(DIST, 'meta.json'), 'utf8'));
-  const inputs = Object.entries(meta.outputs['dist/extension.js'].inputs).map(([f, v]) => [f.replace(/^src\//, ''), v.bytesInOutput]).sort((a, b) => b[1] - a[1]);
-  row('size', 'largest inputs of extension.js (esbuild metafile)', inputs.slice(0, 3).map(([f, n]) => `${f} ${kb(n)}`).join(', '));
+  const inputs = Object.entries(meta.outputs['dist/extension.js'].inputs)
+    .map(([f, v]) => [f.replace(/^src\//, ''), v.bytesInOutput])
+    .sort((a, b) => b[1] - a[1]);
+  row(
+    'size',
+    'largest inputs of extension.js (esbuild metafile)',
+    inputs
+      .slice(0, 3)
+      .map(([f, n]) => `${f} ${kb(n)}`)
+      .join(', '),
+  );
 }
 
 async function activation(sdkFlow, hs) {
@@ -125,13 +161,21 @@ async function activation(sdkFlow, hs) {
   }
   const check = JSON.parse(await output([process.execPath, act, 'check'], { env: five }));
   const quiet = check.atActivate.connects === 0 && check.afterIdle.connects === 0 && !check.afterIdle.chunks.includes('yaml');
-  row('activation', 'requests / lazy files loaded in the 300 ms after activate(), views not drawn (5 + 5)', `${check.afterIdle.connects} / ${check.afterIdle.chunks.join(', ') || 'none'}`, 'no request, no yaml', quiet);
+  row(
+    'activation',
+    'requests / lazy files loaded in the 300 ms after activate(), views not drawn (5 + 5)',
+    `${check.afterIdle.connects} / ${check.afterIdle.chunks.join(', ') || 'none'}`,
+    'no request, no yaml',
+    quiet,
+  );
 }
 
 async function cli(sdkWhoami, hs) {
   const store = path.join(TMP, 'cli-store.json');
   const cliJs = path.join(DIST, 'cli.js');
-  await output([process.execPath, cliJs, 'login', '--homeserver', hs.url, '--user', 'alice', '--password-stdin', '--store', store], { input: 'wonderland\n' });
+  await output([process.execPath, cliJs, 'login', '--homeserver', hs.url, '--user', 'alice', '--password-stdin', '--store', store], {
+    input: 'wonderland\n',
+  });
   const token = (await output([process.execPath, cliJs, 'token', '--store', store])).trim();
   const whoamiUrl = `${hs.url}/_matrix/client/v3/account/whoami`;
   const floor = path.join(__dirname, 'floor');
@@ -142,8 +186,13 @@ async function cli(sdkWhoami, hs) {
     { name: 'matrix-js-sdk script (bundled)', cmd: [process.execPath, sdkWhoami, hs.url, token] },
   ];
   let curl = true;
-  try { execFileSync('curl', ['--version'], { stdio: 'ignore' }); } catch { curl = false; }
-  if (curl) variants.push({ name: 'curl (reference)', cmd: ['curl', '-sf', '-o', '/dev/null', '-H', `Authorization: Bearer ${token}`, whoamiUrl] });
+  try {
+    execFileSync('curl', ['--version'], { stdio: 'ignore' });
+  } catch {
+    curl = false;
+  }
+  if (curl)
+    variants.push({ name: 'curl (reference)', cmd: ['curl', '-sf', '-o', '/dev/null', '-H', `Authorization: Bearer ${token}`, whoamiUrl] });
   const results = await compare(variants);
   row('cli', 'whoami: http.request floor (baseline)', `${results[0].ms.toFixed(0)} ms`);
   for (const r of results.slice(1)) {
@@ -158,7 +207,10 @@ async function cli(sdkWhoami, hs) {
   fs.writeFileSync(reg, hs.registrationYaml(hs.registration(0)));
   const pingUrl = `${hs.url}/_matrix/client/v1/appservice/bridge0/ping`;
   const ping = await compare([
-    { name: 'http.request script', cmd: [process.execPath, path.join(floor, 'http-request.js'), 'POST', pingUrl, hs.registration(0).as_token, '{}'] },
+    {
+      name: 'http.request script',
+      cmd: [process.execPath, path.join(floor, 'http-request.js'), 'POST', pingUrl, hs.registration(0).as_token, '{}'],
+    },
     { name: 'matrix-devtools ping', cmd: [process.execPath, cliJs, 'ping', '--registration', reg, '--homeserver', hs.url] },
   ]);
   row('cli', 'ping: http.request floor (baseline)', `${ping[0].ms.toFixed(0)} ms`);
@@ -175,10 +227,29 @@ async function startServers() {
   });
   await new Promise((r) => appservice.listen(0, '127.0.0.1', r));
   const asUrl = `http://127.0.0.1:${appservice.address().port}`;
-  const registration = (i) => ({ id: `bridge${i}`, url: asUrl, as_token: `bench_as_token_${i}`, hs_token: `bench_hs_token_${i}`, sender_localpart: `bridge${i}bot`, namespaces: { users: [{ exclusive: true, regex: `@bridge${i}_.*:localhost` }] } });
-  const users = [{ localpart: 'alice', password: 'wonderland' }, ...[0, 1, 2, 3, 4].map((i) => ({ localpart: `user${i}`, password: 'bench-password' }))];
+  const registration = (i) => ({
+    id: `bridge${i}`,
+    url: asUrl,
+    as_token: `bench_as_token_${i}`,
+    hs_token: `bench_hs_token_${i}`,
+    sender_localpart: `bridge${i}bot`,
+    namespaces: { users: [{ exclusive: true, regex: `@bridge${i}_.*:localhost` }] },
+  });
+  const users = [
+    { localpart: 'alice', password: 'wonderland' },
+    ...[0, 1, 2, 3, 4].map((i) => ({ localpart: `user${i}`, password: 'bench-password' })),
+  ];
   const server = await TestHomeserver.start({ users, appservices: [0, 1, 2, 3, 4].map(registration) });
-  return { server, url: server.baseUrl, registration, registrationYaml, stop: async () => { await server.stop(); appservice.close(); } };
+  return {
+    server,
+    url: server.baseUrl,
+    registration,
+    registrationYaml,
+    stop: async () => {
+      await server.stop();
+      appservice.close();
+    },
+  };
 }
 
 function table() {
@@ -219,7 +290,10 @@ function writeReadme(text) {
   const block = `${begin}\n${text}${end}`;
   const i = current.indexOf(begin.slice(0, 16));
   const j = current.indexOf(end);
-  const next = i !== -1 && j > i ? current.slice(0, i) + block + current.slice(j + end.length) : `${current.trimEnd()}\n\n## Performance\n\n${block}\n`;
+  const next =
+    i !== -1 && j > i
+      ? current.slice(0, i) + block + current.slice(j + end.length)
+      : `${current.trimEnd()}\n\n## Performance\n\n${block}\n`;
   fs.writeFileSync(readme, next);
   process.stderr.write('README.md: Performance section written.\n');
 }

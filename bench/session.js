@@ -46,7 +46,13 @@ module.exports = async function session({ hs, tmp, runs, row, median }) {
     ratios.push(first === raw ? b / a : a / b);
   }
   const overhead = median(ratios);
-  row('session', 'whoami through the rotation layer / raw whoami (same HttpClient, 100 sequential, one process)', `${overhead.toFixed(2)}×`, '≤ 1.1×', overhead <= 1.1);
+  row(
+    'session',
+    'whoami through the rotation layer / raw whoami (same HttpClient, 100 sequential, one process)',
+    `${overhead.toFixed(2)}×`,
+    '≤ 1.1×',
+    overhead <= 1.1,
+  );
 
   // 1,000 callers at once on an access token that is past its expiry.
   const callers = 1000;
@@ -58,12 +64,24 @@ module.exports = async function session({ hs, tmp, runs, row, median }) {
   const allMs = Number(process.hrtime.bigint() - started) / 1e6;
   const refreshes = hs.server.count('POST', '/_matrix/client/v3/refresh') - refreshesBefore;
   const served = answers.filter((a) => a && a.userId).length;
-  row('session', `${callers} concurrent callers on an expired token: /refresh calls, callers served`, `${refreshes}, ${served}`, 'exactly 1, all', refreshes === 1 && served === callers);
+  row(
+    'session',
+    `${callers} concurrent callers on an expired token: /refresh calls, callers served`,
+    `${refreshes}, ${served}`,
+    'exactly 1, all',
+    refreshes === 1 && served === callers,
+  );
 
   // The floor for the same work: one refresh, then the same number of raw requests at once.
   const floorStarted = process.hrtime.bigint();
   const fresh = await rotator.rotate(account);
   await Promise.all(Array.from({ length: callers }, () => whoami(http, hs.url, fresh.accessToken)));
   const floorMs = Number(process.hrtime.bigint() - floorStarted) / 1e6;
-  row('session', `the ${callers} callers / one refresh + ${callers} concurrent raw whoami`, `${(allMs / floorMs).toFixed(2)}× (${allMs.toFixed(0)} ms)`, '≤ 1.2×', allMs / floorMs <= 1.2);
+  row(
+    'session',
+    `the ${callers} callers / one refresh + ${callers} concurrent raw whoami`,
+    `${(allMs / floorMs).toFixed(2)}× (${allMs.toFixed(0)} ms)`,
+    '≤ 1.2×',
+    allMs / floorMs <= 1.2,
+  );
 };

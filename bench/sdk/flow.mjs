@@ -4,15 +4,38 @@
 import { createClient, Method } from 'matrix-js-sdk';
 
 const [baseUrl, user, password, appserviceId, only] = process.argv.slice(2);
-const client = createClient({ baseUrl, logger: { debug() {}, info() {}, warn() {}, error() {}, trace() {}, getChild() { return this; } } });
+const client = createClient({
+  baseUrl,
+  logger: {
+    debug() {},
+    info() {},
+    warn() {},
+    error() {},
+    trace() {},
+    getChild() {
+      return this;
+    },
+  },
+});
 if (only === 'load') process.exit(0);
 async function main() {
-  const login = await client.loginRequest({ type: 'm.login.password', identifier: { type: 'm.id.user', user }, password, refresh_token: true });
+  const login = await client.loginRequest({
+    type: 'm.login.password',
+    identifier: { type: 'm.id.user', user },
+    password,
+    refresh_token: true,
+  });
   const refreshed = await client.refreshToken(login.refresh_token);
   client.setAccessToken(refreshed.access_token);
   await client.whoami();
   if (appserviceId) {
-    await client.http.authedRequest(Method.Post, `/appservice/${encodeURIComponent(appserviceId)}/ping`, undefined, { transaction_id: `bench${Date.now()}` }, { prefix: '/_matrix/client/v1' });
+    await client.http.authedRequest(
+      Method.Post,
+      `/appservice/${encodeURIComponent(appserviceId)}/ping`,
+      undefined,
+      { transaction_id: `bench${Date.now()}` },
+      { prefix: '/_matrix/client/v1' },
+    );
   }
   await client.logout();
   process.exit(0);

@@ -2,7 +2,20 @@
 import { createClient } from 'matrix-js-sdk';
 
 const [baseUrl, accessToken] = process.argv.slice(2);
-const client = createClient({ baseUrl, accessToken, logger: { debug() {}, info() {}, warn() {}, error() {}, trace() {}, getChild() { return this; } } });
+const client = createClient({
+  baseUrl,
+  accessToken,
+  logger: {
+    debug() {},
+    info() {},
+    warn() {},
+    error() {},
+    trace() {},
+    getChild() {
+      return this;
+    },
+  },
+});
 async function main() {
   await client.whoami();
   process.exit(0);

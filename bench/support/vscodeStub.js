@@ -14,9 +14,16 @@ const workspace = process.env.BENCH_WORKSPACE;
 const saved = statePath && fs.existsSync(statePath) ? JSON.parse(fs.readFileSync(statePath, 'utf8')) : {};
 
 class Disposable {
-  constructor(fn) { this.fn = fn; }
-  dispose() { if (this.fn) this.fn(); this.fn = undefined; }
-  static from(...items) { return new Disposable(() => items.forEach((d) => d && d.dispose && d.dispose())); }
+  constructor(fn) {
+    this.fn = fn;
+  }
+  dispose() {
+    if (this.fn) this.fn();
+    this.fn = undefined;
+  }
+  static from(...items) {
+    return new Disposable(() => items.forEach((d) => d && d.dispose && d.dispose()));
+  }
 }
 class EventEmitter {
   constructor() {
@@ -27,52 +34,155 @@ class EventEmitter {
       return new Disposable(() => this.listeners.delete(l));
     };
   }
-  fire(e) { for (const l of [...this.listeners]) l(e); }
-  dispose() { this.listeners.clear(); }
+  fire(e) {
+    for (const l of [...this.listeners]) l(e);
+  }
+  dispose() {
+    this.listeners.clear();
+  }
 }
 const noEvent = () => new Disposable();
 class Uri {
-  constructor(scheme, p) { this.scheme = scheme; this.path = p; this.fsPath = p; this.authority = ''; this.query = ''; this.fragment = ''; }
-  static file(p) { return new Uri('file', path.resolve(p)); }
-  static parse(s) { const u = new URL(s); return new Uri(u.protocol.replace(':', ''), decodeURIComponent(u.pathname)); }
-  static joinPath(base, ...parts) { return new Uri(base.scheme, path.join(base.fsPath, ...parts)); }
-  with(change) { return new Uri(change.scheme ?? this.scheme, change.path ?? this.path); }
-  toString() { return `${this.scheme}://${this.path}`; }
-}
-class TreeItem { constructor(label, collapsibleState) { this.label = label; this.collapsibleState = collapsibleState; } }
-class ThemeIcon { constructor(id, color) { this.id = id; this.color = color; } }
-ThemeIcon.File = new ThemeIcon('file');
-ThemeIcon.Folder = new ThemeIcon('folder');
-class ThemeColor { constructor(id) { this.id = id; } }
-class MarkdownString {
-  constructor(value = '', supportThemeIcons) { this.value = value; this.supportThemeIcons = supportThemeIcons; }
-  appendMarkdown(s) { this.value += s; return this; }
-  appendText(s) { this.value += s; return this; }
-  appendCodeblock(s) { this.value += `\n\`\`\`\n${s}\n\`\`\`\n`; return this; }
-}
-class Position { constructor(line, character) { this.line = line; this.character = character; } }
-class Range {
-  constructor(a, b, c, d) {
-    if (typeof a === 'number') { this.start = new Position(a, b); this.end = new Position(c, d); } else { this.start = a; this.end = b; }
+  constructor(scheme, p) {
+    this.scheme = scheme;
+    this.path = p;
+    this.fsPath = p;
+    this.authority = '';
+    this.query = '';
+    this.fragment = '';
+  }
+  static file(p) {
+    return new Uri('file', path.resolve(p));
+  }
+  static parse(s) {
+    const u = new URL(s);
+    return new Uri(u.protocol.replace(':', ''), decodeURIComponent(u.pathname));
+  }
+  static joinPath(base, ...parts) {
+    return new Uri(base.scheme, path.join(base.fsPath, ...parts));
+  }
+  with(change) {
+    return new Uri(change.scheme ?? this.scheme, change.path ?? this.path);
+  }
+  toString() {
+    return `${this.scheme}://${this.path}`;
   }
 }
-class Diagnostic { constructor(range, message, severity) { this.range = range; this.message = message; this.severity = severity; } }
-class RelativePattern { constructor(base, pattern) { this.base = base; this.baseUri = typeof base === 'string' ? Uri.file(base) : base.uri ?? base; this.pattern = pattern; } }
-class FileSystemError extends Error { static FileNotFound(m) { const e = new FileSystemError(String(m)); e.code = 'FileNotFound'; return e; } }
+class TreeItem {
+  constructor(label, collapsibleState) {
+    this.label = label;
+    this.collapsibleState = collapsibleState;
+  }
+}
+class ThemeIcon {
+  constructor(id, color) {
+    this.id = id;
+    this.color = color;
+  }
+}
+ThemeIcon.File = new ThemeIcon('file');
+ThemeIcon.Folder = new ThemeIcon('folder');
+class ThemeColor {
+  constructor(id) {
+    this.id = id;
+  }
+}
+class MarkdownString {
+  constructor(value = '', supportThemeIcons) {
+    this.value = value;
+    this.supportThemeIcons = supportThemeIcons;
+  }
+  appendMarkdown(s) {
+    this.value += s;
+    return this;
+  }
+  appendText(s) {
+    this.value += s;
+    return this;
+  }
+  appendCodeblock(s) {
+    this.value += `\n\`\`\`\n${s}\n\`\`\`\n`;
+    return this;
+  }
+}
+class Position {
+  constructor(line, character) {
+    this.line = line;
+    this.character = character;
+  }
+}
+class Range {
+  constructor(a, b, c, d) {
+    if (typeof a === 'number') {
+      this.start = new Position(a, b);
+      this.end = new Position(c, d);
+    } else {
+      this.start = a;
+      this.end = b;
+    }
+  }
+}
+class Diagnostic {
+  constructor(range, message, severity) {
+    this.range = range;
+    this.message = message;
+    this.severity = severity;
+  }
+}
+class RelativePattern {
+  constructor(base, pattern) {
+    this.base = base;
+    this.baseUri = typeof base === 'string' ? Uri.file(base) : (base.uri ?? base);
+    this.pattern = pattern;
+  }
+}
+class FileSystemError extends Error {
+  static FileNotFound(m) {
+    const e = new FileSystemError(String(m));
+    e.code = 'FileNotFound';
+    return e;
+  }
+}
 
 class Memento {
-  constructor(data = {}) { this.data = data; }
-  get(key, def) { return key in this.data ? this.data[key] : def; }
-  update(key, value) { if (value === undefined) delete this.data[key]; else this.data[key] = value; return Promise.resolve(); }
-  keys() { return Object.keys(this.data); }
+  constructor(data = {}) {
+    this.data = data;
+  }
+  get(key, def) {
+    return key in this.data ? this.data[key] : def;
+  }
+  update(key, value) {
+    if (value === undefined) delete this.data[key];
+    else this.data[key] = value;
+    return Promise.resolve();
+  }
+  keys() {
+    return Object.keys(this.data);
+  }
   setKeysForSync() {}
 }
 class Secrets {
-  constructor(data = {}) { this.data = data; this.changed = new EventEmitter(); this.onDidChange = this.changed.event; }
-  get(key) { return Promise.resolve(this.data[key]); }
-  store(key, value) { this.data[key] = value; this.changed.fire({ key }); return Promise.resolve(); }
-  delete(key) { delete this.data[key]; this.changed.fire({ key }); return Promise.resolve(); }
-  keys() { return Promise.resolve(Object.keys(this.data)); }
+  constructor(data = {}) {
+    this.data = data;
+    this.changed = new EventEmitter();
+    this.onDidChange = this.changed.event;
+  }
+  get(key) {
+    return Promise.resolve(this.data[key]);
+  }
+  store(key, value) {
+    this.data[key] = value;
+    this.changed.fire({ key });
+    return Promise.resolve();
+  }
+  delete(key) {
+    delete this.data[key];
+    this.changed.fire({ key });
+    return Promise.resolve();
+  }
+  keys() {
+    return Promise.resolve(Object.keys(this.data));
+  }
 }
 
 /** What activation registered, for the benchmarks to drive. */
@@ -80,8 +190,23 @@ const recorded = { commands: new Map(), treeViews: new Map(), outputChannels: []
 
 function outputChannel(name) {
   const lines = [];
-  const ch = { name, lines, logLevel: 2, onDidChangeLogLevel: noEvent, show() {}, hide() {}, clear() { lines.length = 0; }, dispose() {}, replace() {} };
-  for (const m of ['append', 'appendLine', 'trace', 'debug', 'info', 'warn', 'error']) ch[m] = (s) => { if (lines.length < 1000) lines.push(String(s)); };
+  const ch = {
+    name,
+    lines,
+    logLevel: 2,
+    onDidChangeLogLevel: noEvent,
+    show() {},
+    hide() {},
+    clear() {
+      lines.length = 0;
+    },
+    dispose() {},
+    replace() {},
+  };
+  for (const m of ['append', 'appendLine', 'trace', 'debug', 'info', 'warn', 'error'])
+    ch[m] = (s) => {
+      if (lines.length < 1000) lines.push(String(s));
+    };
   recorded.outputChannels.push(ch);
   return ch;
 }
@@ -100,33 +225,69 @@ function walk(dir, out, depth = 0) {
 const settings = saved.settings ?? {};
 const format = (message, ...args) => {
   const text = typeof message === 'string' ? message : message.message;
-  const values = typeof message === 'string' ? args : message.args ?? [];
+  const values = typeof message === 'string' ? args : (message.args ?? []);
   return text.replace(/\{(\d+)\}/g, (m, i) => (i < values.length ? String(values[Number(i)]) : m));
 };
 
 const vscode = {
   version: '1.100.0',
-  Disposable, EventEmitter, Uri, TreeItem, ThemeIcon, ThemeColor, MarkdownString, Position, Range, Diagnostic, RelativePattern, FileSystemError,
+  Disposable,
+  EventEmitter,
+  Uri,
+  TreeItem,
+  ThemeIcon,
+  ThemeColor,
+  MarkdownString,
+  Position,
+  Range,
+  Diagnostic,
+  RelativePattern,
+  FileSystemError,
   TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
   DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
   ProgressLocation: { SourceControl: 1, Window: 10, Notification: 15 },
   ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
   ExtensionMode: { Production: 1, Development: 2, Test: 3 },
   l10n: { t: format, bundle: undefined, uri: undefined },
-  env: { appName: 'Visual Studio Code', machineId: 'bench', language: 'en', clipboard: { writeText: () => Promise.resolve(), readText: () => Promise.resolve('') }, openExternal: () => Promise.resolve(true) },
+  env: {
+    appName: 'Visual Studio Code',
+    machineId: 'bench',
+    language: 'en',
+    clipboard: { writeText: () => Promise.resolve(), readText: () => Promise.resolve('') },
+    openExternal: () => Promise.resolve(true),
+  },
   commands: {
-    registerCommand(id, fn) { recorded.commands.set(id, fn); return new Disposable(() => recorded.commands.delete(id)); },
-    executeCommand(id, ...args) { const fn = recorded.commands.get(id); return Promise.resolve(fn ? fn(...args) : undefined); },
+    registerCommand(id, fn) {
+      recorded.commands.set(id, fn);
+      return new Disposable(() => recorded.commands.delete(id));
+    },
+    executeCommand(id, ...args) {
+      const fn = recorded.commands.get(id);
+      return Promise.resolve(fn ? fn(...args) : undefined);
+    },
   },
   window: {
     createOutputChannel: outputChannel,
     createTreeView(id, options) {
       const visibility = new EventEmitter();
-      const view = { visible: true, onDidChangeVisibility: visibility.event, onDidChangeSelection: noEvent, onDidExpandElement: noEvent, onDidCollapseElement: noEvent, selection: [], reveal: () => Promise.resolve(), dispose() {}, options };
+      const view = {
+        visible: true,
+        onDidChangeVisibility: visibility.event,
+        onDidChangeSelection: noEvent,
+        onDidExpandElement: noEvent,
+        onDidCollapseElement: noEvent,
+        selection: [],
+        reveal: () => Promise.resolve(),
+        dispose() {},
+        options,
+      };
       recorded.treeViews.set(id, view);
       return view;
     },
-    registerTreeDataProvider(id, provider) { recorded.treeViews.set(id, { options: { treeDataProvider: provider } }); return new Disposable(); },
+    registerTreeDataProvider(id, provider) {
+      recorded.treeViews.set(id, { options: { treeDataProvider: provider } });
+      return new Disposable();
+    },
     withProgress(_options, task) {
       const token = { isCancellationRequested: false, onCancellationRequested: noEvent };
       return Promise.resolve(task({ report() {} }, token));
@@ -148,7 +309,10 @@ const vscode = {
         get: (key, def) => (prefix + key in settings ? settings[prefix + key] : def),
         has: (key) => prefix + key in settings,
         inspect: (key) => ({ key: prefix + key, globalValue: settings[prefix + key] }),
-        update: (key, value) => { settings[prefix + key] = value; return Promise.resolve(); },
+        update: (key, value) => {
+          settings[prefix + key] = value;
+          return Promise.resolve();
+        },
       };
     },
     onDidChangeConfiguration: noEvent,
@@ -161,13 +325,23 @@ const vscode = {
     fs: {
       readFile: (uri) => fs.promises.readFile(uri.fsPath).then((b) => new Uint8Array(b)),
       writeFile: (uri, data) => fs.promises.writeFile(uri.fsPath, data),
-      stat: (uri) => fs.promises.stat(uri.fsPath).then((s) => ({ type: s.isDirectory() ? 2 : 1, size: s.size, mtime: s.mtimeMs, ctime: s.ctimeMs })),
+      stat: (uri) =>
+        fs.promises.stat(uri.fsPath).then((s) => ({ type: s.isDirectory() ? 2 : 1, size: s.size, mtime: s.mtimeMs, ctime: s.ctimeMs })),
     },
   },
   languages: {
     createDiagnosticCollection(name) {
       const map = new Map();
-      return { name, set: (uri, d) => map.set(uri.toString(), d), delete: (uri) => map.delete(uri.toString()), clear: () => map.clear(), get: (uri) => map.get(uri.toString()), has: (uri) => map.has(uri.toString()), forEach: (fn) => map.forEach((d, u) => fn(Uri.parse(u), d)), dispose: () => map.clear() };
+      return {
+        name,
+        set: (uri, d) => map.set(uri.toString(), d),
+        delete: (uri) => map.delete(uri.toString()),
+        clear: () => map.clear(),
+        get: (uri) => map.get(uri.toString()),
+        has: (uri) => map.has(uri.toString()),
+        forEach: (fn) => map.forEach((d, u) => fn(Uri.parse(u), d)),
+        dispose: () => map.clear(),
+      };
     },
   },
   authentication: {
@@ -195,7 +369,16 @@ function createContext() {
     asAbsolutePath: (p) => path.resolve(__dirname, '../..', p),
   };
   context.save = () => {
-    if (statePath) fs.writeFileSync(statePath, JSON.stringify({ settings, secrets: context.secrets.data, globalState: context.globalState.data, workspaceState: context.workspaceState.data }));
+    if (statePath)
+      fs.writeFileSync(
+        statePath,
+        JSON.stringify({
+          settings,
+          secrets: context.secrets.data,
+          globalState: context.globalState.data,
+          workspaceState: context.workspaceState.data,
+        }),
+      );
   };
   return context;
 }

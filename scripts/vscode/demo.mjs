@@ -19,7 +19,14 @@ import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from './log.mjs';
-import { buildDevHomeserver, demoAppserviceSettings, ensureDependencies, installedExtensions, packageExtension, startPackagedCodeServer } from './packaged.mjs';
+import {
+  buildDevHomeserver,
+  demoAppserviceSettings,
+  ensureDependencies,
+  installedExtensions,
+  packageExtension,
+  startPackagedCodeServer,
+} from './packaged.mjs';
 import { installSignalHandlers, leftoverProcesses, onCleanup, runCleanups } from './processes.mjs';
 import { DEFAULT_SETTINGS, startHomeserver } from './server.mjs';
 import { ensureTools, REPO_ROOT } from './tools.mjs';
@@ -55,9 +62,10 @@ async function main() {
   for (const dir of [userDataDir, extensionsDir, workspace]) fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(workspace, { recursive: true });
 
-  const homeserver = opts.homeserver === 'off'
-    ? undefined
-    : await startHomeserver({ registrationsDir: workspace, logFile: path.join(DEMO_DIR, 'homeserver.log'), log, mode: 'required' });
+  const homeserver =
+    opts.homeserver === 'off'
+      ? undefined
+      : await startHomeserver({ registrationsDir: workspace, logFile: path.join(DEMO_DIR, 'homeserver.log'), log, mode: 'required' });
   if (homeserver) onCleanup(homeserver.stop);
   const server = await startPackagedCodeServer({
     tools,
@@ -115,7 +123,10 @@ async function check({ url, extensionsDir, homeserver, tools }) {
     const body = await res.text();
     expect(res.ok && /workbench/i.test(body), `GET ${url} answers ${res.status} with the workbench page`);
     const installed = installedExtensions(extensionsDir);
-    expect(installed.length > 0, `the extension is installed in ${path.relative(REPO_ROOT, extensionsDir)} (${installed.join(', ') || 'nothing'})`);
+    expect(
+      installed.length > 0,
+      `the extension is installed in ${path.relative(REPO_ROOT, extensionsDir)} (${installed.join(', ') || 'nothing'})`,
+    );
     if (homeserver) {
       const versions = await fetch(`${homeserver.baseUrl}/_matrix/client/versions`).catch(() => undefined);
       expect(!!versions?.ok, `the homeserver answers /_matrix/client/versions (${versions?.status ?? 'no answer'})`);
@@ -156,7 +167,9 @@ async function showsMatrixView(url, chromium) {
 function assertPortFree(p) {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
-    probe.once('error', () => reject(new Error(`port ${p} on 127.0.0.1 is in use (an earlier demo still running?); stop it or pass --port N`)));
+    probe.once('error', () =>
+      reject(new Error(`port ${p} on 127.0.0.1 is in use (an earlier demo still running?); stop it or pass --port N`)),
+    );
     probe.listen(p, '127.0.0.1', () => probe.close(() => resolve(undefined)));
   });
 }
@@ -170,7 +183,7 @@ function usage(message) {
 main().then(
   (code) => process.exit(code),
   async (e) => {
-    log.error(e instanceof Error ? e.stack ?? e.message : e);
+    log.error(e instanceof Error ? (e.stack ?? e.message) : e);
     await runCleanups(log.warn);
     process.exit(2);
   },

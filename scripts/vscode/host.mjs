@@ -38,7 +38,8 @@ import { REPO_ROOT } from './tools.mjs';
  * @returns {Promise<Host>}
  */
 export async function startHost({ tools, runDir, log, profileDir, viewport, ...serverOptions }) {
-  if (!tools.chromium) throw new Error('no chromium to drive the workbench: install it (apt-get install chromium) or set MATRIX_DEVTOOLS_CHROMIUM');
+  if (!tools.chromium)
+    throw new Error('no chromium to drive the workbench: install it (apt-get install chromium) or set MATRIX_DEVTOOLS_CHROMIUM');
   fs.mkdirSync(runDir, { recursive: true });
   const server = await log.step('start code-server', () => startCodeServer({ tools, runDir, log, ...serverOptions }));
   let browser;

@@ -19,7 +19,9 @@ export const EXTENSION_DIR_NAME = `${MANIFEST.publisher}.${MANIFEST.name}-${MANI
  */
 export async function ensureDependencies({ log }) {
   if (fs.existsSync(path.join(REPO_ROOT, 'node_modules', '.package-lock.json'))) return;
-  await log.step('npm ci (the project has no node_modules yet)', () => run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: REPO_ROOT, inherit: true }));
+  await log.step('npm ci (the project has no node_modules yet)', () =>
+    run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: REPO_ROOT, inherit: true }),
+  );
 }
 
 /**
@@ -33,7 +35,9 @@ export async function packageExtension({ log, reuse = false }) {
     log.info(`reusing ${path.relative(REPO_ROOT, VSIX)} (built ${fs.statSync(VSIX).mtime.toISOString()})`);
     return VSIX;
   }
-  await log.step('npm run package (production bundle + vsce)', () => run('npm', ['run', '--silent', 'package'], { cwd: REPO_ROOT, inherit: true }));
+  await log.step('npm run package (production bundle + vsce)', () =>
+    run('npm', ['run', '--silent', 'package'], { cwd: REPO_ROOT, inherit: true }),
+  );
   return VSIX;
 }
 
@@ -47,7 +51,9 @@ export async function buildDevHomeserver({ log, reuse = false }) {
   if (reuse && fs.existsSync(HOMESERVER_SCRIPT)) return;
   const before = Date.now();
   try {
-    await log.step('npm run compile-tests (dev homeserver -> out/)', () => run('npm', ['run', '--silent', 'compile-tests'], { cwd: REPO_ROOT, inherit: true }));
+    await log.step('npm run compile-tests (dev homeserver -> out/)', () =>
+      run('npm', ['run', '--silent', 'compile-tests'], { cwd: REPO_ROOT, inherit: true }),
+    );
   } catch (e) {
     const emitted = fs.existsSync(HOMESERVER_SCRIPT) && fs.statSync(HOMESERVER_SCRIPT).mtimeMs >= before - 1000;
     if (!emitted) throw e;

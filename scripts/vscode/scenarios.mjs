@@ -96,7 +96,9 @@ export async function runScenarios({ tools, runDir, log, onLog, timeoutMs, onCle
     windows.map((w) => phase(host, 'two-windows', { MATRIX_DEVTOOLS_TEST_WINDOW: w, MATRIX_DEVTOOLS_TEST_WINDOWS: windows.join(',') })),
   );
   await phase(host, 'after-two-windows');
-  await Promise.all(windows.map((w) => phase(host, 'stale-write', { MATRIX_DEVTOOLS_TEST_WINDOW: w, MATRIX_DEVTOOLS_TEST_WINDOWS: windows.join(',') })));
+  await Promise.all(
+    windows.map((w) => phase(host, 'stale-write', { MATRIX_DEVTOOLS_TEST_WINDOW: w, MATRIX_DEVTOOLS_TEST_WINDOWS: windows.join(',') })),
+  );
   await phase(host, 'after-stale-write');
   await phase(host, 'after-reloads');
   return results;

@@ -79,11 +79,16 @@ export async function startCodeServer(options) {
 
   const args = [
     tools.codeServerEntry,
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
-    '--config', configFile,
-    '--user-data-dir', userDataDir,
-    '--extensions-dir', extensionsDir,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--config',
+    configFile,
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
@@ -127,7 +132,10 @@ function hostEnv(tools) {
 async function waitForHealthz(server, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   let exited;
-  server.process.exited.then((r) => (exited = r), (e) => (exited = { error: e }));
+  server.process.exited.then(
+    (r) => (exited = r),
+    (e) => (exited = { error: e }),
+  );
   while (Date.now() < deadline) {
     if (exited) throw new Error(`code-server exited before it listened (${JSON.stringify(exited)})\n${tail(server.logFile)}`);
     try {
@@ -204,7 +212,10 @@ export async function startHomeserver({ registrationsDir, logFile, log, mode = '
   );
   const outcome = await Promise.race([
     firstJsonLine.then((line) => ({ line })),
-    proc.exited.then((r) => ({ exited: r }), (e) => ({ exited: { error: String(e) } })),
+    proc.exited.then(
+      (r) => ({ exited: r }),
+      (e) => ({ exited: { error: String(e) } }),
+    ),
     sleep(timeoutMs).then(() => ({ timedOut: true })),
   ]);
   try {

@@ -24,7 +24,8 @@ const { values: opts } = parseArgs({
   },
 });
 
-const NETWORK_ERRORS = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|socket hang up|timed? ?out|getaddrinfo|fetch failed/i;
+const NETWORK_ERRORS =
+  /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|socket hang up|timed? ?out|getaddrinfo|fetch failed/i;
 
 async function main() {
   installSignalHandlers(log.warn);
@@ -102,7 +103,7 @@ function errorCode(e) {
 main().then(
   (code) => process.exit(code),
   async (e) => {
-    log.error(e instanceof Error ? e.stack ?? e.message : e);
+    log.error(e instanceof Error ? (e.stack ?? e.message) : e);
     await runCleanups(log.warn);
     process.exit(2);
   },

@@ -106,7 +106,7 @@ async function main() {
       if (scenarios.failed > 0) code = code || 1;
     }
   } catch (e) {
-    log.error(e instanceof Error ? e.stack ?? e.message : e);
+    log.error(e instanceof Error ? (e.stack ?? e.message) : e);
     code = 2;
   } finally {
     await log.step('stop processes', () => runCleanups(log.warn));
@@ -212,7 +212,7 @@ function usage(message) {
 main().then(
   (code) => process.exit(code),
   async (e) => {
-    log.error(e instanceof Error ? e.stack ?? e.message : e);
+    log.error(e instanceof Error ? (e.stack ?? e.message) : e);
     await runCleanups(log.warn);
     process.exit(2);
   },

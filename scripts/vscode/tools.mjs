@@ -108,7 +108,9 @@ export async function ensureCodeServer({ log, toolsDir = TOOLS_DIR, node, nodeDi
  */
 async function aptInstall(packages, { log, toolsDir }) {
   if (process.getuid?.() !== 0) {
-    log.warn(`not root: skipping apt-get install ${packages.join(' ')}; install them yourself (sudo apt-get install -y ${packages.join(' ')})`);
+    log.warn(
+      `not root: skipping apt-get install ${packages.join(' ')}; install them yourself (sudo apt-get install -y ${packages.join(' ')})`,
+    );
     return;
   }
   const logFile = path.join(toolsDir, 'logs', 'apt.log');
@@ -182,7 +184,16 @@ export function run(command, args, { cwd, env, logFile, inherit } = {}) {
  */
 function nestedNpmEnv() {
   const env = { ...process.env };
-  const outer = ['npm_config_user_agent', 'npm_config_local_prefix', 'npm_config_prefix', 'npm_node_execpath', 'npm_execpath', 'npm_command', 'NODE', 'INIT_CWD'];
+  const outer = [
+    'npm_config_user_agent',
+    'npm_config_local_prefix',
+    'npm_config_prefix',
+    'npm_node_execpath',
+    'npm_execpath',
+    'npm_command',
+    'NODE',
+    'INIT_CWD',
+  ];
   for (const key of Object.keys(env)) {
     if (outer.includes(key) || /^npm_(package|lifecycle)_/.test(key)) delete env[key];
   }

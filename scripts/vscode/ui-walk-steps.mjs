@@ -48,9 +48,14 @@ export function walkSteps() {
       needs: ['open the Matrix view from the activity bar'],
       run: async ({ page, screenshot }) => {
         const welcome = viewPane(page, 'Accounts').locator('.welcome-view-content');
-        await expectText(welcome, 'No Matrix accounts yet. Add one to get fresh access tokens', { what: 'Accounts welcome view', timeout: 30_000 });
+        await expectText(welcome, 'No Matrix accounts yet. Add one to get fresh access tokens', {
+          what: 'Accounts welcome view',
+          timeout: 30_000,
+        });
         await expectText(welcome, 'Sign in with a password or paste an existing access token.', { what: 'Accounts welcome view' });
-        await expectText(welcome.locator('.monaco-button').filter({ hasText: 'Add Account' }), 'Add Account', { what: 'Add Account button' });
+        await expectText(welcome.locator('.monaco-button').filter({ hasText: 'Add Account' }), 'Add Account', {
+          what: 'Add Account button',
+        });
         await expectTheme(page, 'dark');
         await screenshot('accounts-welcome-dark');
       },
@@ -96,7 +101,11 @@ export function walkSteps() {
         const row = treeRows(page, 'Accounts').filter({ hasText: USER.userId });
         await expectText(row, USER.userId, { what: 'account row', timeout: 20_000 });
         await expectText(row, host, { what: 'account row description' });
-        await expectText(notificationToasts(page).filter({ hasText: 'Signed in as' }), `Signed in as ${USER.userId} on ${homeserver.baseUrl}.`, { what: 'notification' });
+        await expectText(
+          notificationToasts(page).filter({ hasText: 'Signed in as' }),
+          `Signed in as ${USER.userId} on ${homeserver.baseUrl}.`,
+          { what: 'notification' },
+        );
         await waitForToastGone(page, 'Signing in to');
         await screenshot('accounts-signed-in-dark');
       },
@@ -152,9 +161,10 @@ export function walkSteps() {
       run: async ({ page, screenshot }) => {
         const panel = page.locator('.part.panel');
         await expectText(panel.locator('.composite.title'), /output/i, { what: 'panel title' });
-        const channel = await panel.locator('select.monaco-select-box, .monaco-select-box').first().evaluate((el) =>
-          el instanceof HTMLSelectElement ? el.selectedOptions[0]?.textContent ?? '' : el.textContent ?? '',
-        );
+        const channel = await panel
+          .locator('select.monaco-select-box, .monaco-select-box')
+          .first()
+          .evaluate((el) => (el instanceof HTMLSelectElement ? (el.selectedOptions[0]?.textContent ?? '') : (el.textContent ?? '')));
         if (!/Matrix Appservices/.test(channel)) throw new Error(`output channel picker shows "${channel}", expected "Matrix Appservices"`);
         const text = await readOutputPanel(page);
         const blocks = pingBlocks(text);
@@ -205,7 +215,9 @@ export function walkSteps() {
         const account = treeRows(page, 'Accounts').filter({ hasText: USER.userId }).first();
         await expectText(account, USER.userId, { what: 'Accounts view' });
         if ((await account.getAttribute('aria-expanded')) !== 'true') await account.locator('.monaco-tl-twistie').click();
-        await expectText(treeRows(page, 'Accounts').filter({ hasText: 'Device ID' }), /Device ID\s*[A-Z0-9]{4,}/, { what: 'account detail row' });
+        await expectText(treeRows(page, 'Accounts').filter({ hasText: 'Device ID' }), /Device ID\s*[A-Z0-9]{4,}/, {
+          what: 'account detail row',
+        });
         await expectText(treeRows(page, 'Accounts').filter({ hasText: 'Access token' }), /expires in \d+/, { what: 'account detail row' });
         await expectText(viewPane(page, 'Appservices'), 'demo-bridge', { what: 'Appservices view' });
         await page.mouse.move(900, 400);

@@ -48,7 +48,8 @@ async function main() {
   installSignalHandlers(log.warn);
   const started = performance.now();
   const tools = await log.step('tools', () => ensureTools({ log }));
-  if (!tools.chromium) throw new Error('no chromium to drive the workbench: install it (apt-get install chromium) or set MATRIX_DEVTOOLS_CHROMIUM');
+  if (!tools.chromium)
+    throw new Error('no chromium to drive the workbench: install it (apt-get install chromium) or set MATRIX_DEVTOOLS_CHROMIUM');
   const reuse = opts['no-build'];
   const vsix = await packageExtension({ log, reuse });
   await buildDevHomeserver({ log, reuse });
@@ -130,7 +131,10 @@ async function main() {
         for (const line of detail.slice(0, 20)) log.info(`  | ${line}`);
         fs.mkdirSync(failureDir, { recursive: true });
         const shot = path.join(failureDir, `${step.name.replace(/\W+/g, '-')}.png`);
-        await page.screenshot({ path: shot }).then(() => log.info(`  screenshot of the failure: ${path.relative(REPO_ROOT, shot)}`), () => {});
+        await page.screenshot({ path: shot }).then(
+          () => log.info(`  screenshot of the failure: ${path.relative(REPO_ROOT, shot)}`),
+          () => {},
+        );
         await page.keyboard.press('Escape').catch(() => {});
       }
     }
@@ -140,7 +144,7 @@ async function main() {
     }
   } catch (e) {
     harnessFailed = true;
-    log.error(e instanceof Error ? e.stack ?? e.message : e);
+    log.error(e instanceof Error ? (e.stack ?? e.message) : e);
   } finally {
     await log.step('stop processes', () => runCleanups(log.warn));
     const left = leftoverProcesses();
@@ -163,7 +167,7 @@ async function main() {
 main().then(
   (code) => process.exit(code),
   async (e) => {
-    log.error(e instanceof Error ? e.stack ?? e.message : e);
+    log.error(e instanceof Error ? (e.stack ?? e.message) : e);
     await runCleanups(log.warn);
     console.log('ui-walk: 0 passed, 0 failed (harness failed)');
     process.exit(2);

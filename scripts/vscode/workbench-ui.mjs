@@ -158,13 +158,21 @@ export function notificationToasts(page) {
  * @param {string} text
  */
 export async function waitForToastGone(page, text) {
-  await notificationToasts(page).filter({ hasText: text }).first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+  await notificationToasts(page)
+    .filter({ hasText: text })
+    .first()
+    .waitFor({ state: 'hidden', timeout: 10_000 })
+    .catch(() => {});
 }
 
 /** Hides the toasts so they do not cover a screenshot. @param {Page} page */
 export async function clearNotifications(page) {
   await runFromPalette(page, 'Notifications: Clear All Notifications');
-  await page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
+  await page
+    .locator('.notifications-toasts .notification-toast')
+    .first()
+    .waitFor({ state: 'hidden', timeout: 5000 })
+    .catch(() => {});
 }
 
 /** The hover (tooltip) widget. @param {Page} page */
@@ -226,7 +234,10 @@ export async function readOutputPanel(page) {
     await page.waitForTimeout(100);
   }
   await collect();
-  return [...lines.entries()].sort((a, b) => a[0] - b[0]).map(([, text]) => text).join('\n');
+  return [...lines.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([, text]) => text)
+    .join('\n');
 }
 
 /**

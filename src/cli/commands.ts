@@ -55,7 +55,9 @@ async function pickStoredAccount(ctx: CliContext): Promise<CliAccount> {
 async function pickAccount(ctx: CliContext): Promise<CliAccount> {
   const account = await pickStoredAccount(ctx);
   if (account.ended) {
-    throw new Error(`the session of ${account.userId} ended on ${new Date(account.ended.at).toISOString()} (${account.ended.errcode}: the server refused its refresh token); sign in again with "matrix-devtools login".`);
+    throw new Error(
+      `the session of ${account.userId} ended on ${new Date(account.ended.at).toISOString()} (${account.ended.errcode}: the server refused its refresh token); sign in again with "matrix-devtools login".`,
+    );
   }
   return account;
 }
@@ -66,7 +68,9 @@ async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) throw new UsageError('--password-stdin reads the password from standard input; pipe it in');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 function expiryText(expiresAt: number | undefined): string {
@@ -79,7 +83,9 @@ const login: Command = async (ctx) => {
   const homeserver = need(ctx, 'homeserver');
   if (ctx.options.oauth) return finishLogin(ctx, await oauthDeviceLogin(ctx.http, (line) => ctx.err(line), homeserver), undefined);
   const user = need(ctx, 'user');
-  if (!ctx.options['password-stdin']) throw new UsageError('pass the password on standard input with --password-stdin (never as an argument)');
+  if (!ctx.options['password-stdin']) {
+    throw new UsageError('pass the password on standard input with --password-stdin (never as an argument)');
+  }
   const lifetimeText = ctx.options['refresh-lifetime-ms'] as string | undefined;
   const refreshTokenLifetimeMs = lifetimeText === undefined ? undefined : Number(lifetimeText);
   if (refreshTokenLifetimeMs !== undefined && !(Number.isInteger(refreshTokenLifetimeMs) && refreshTokenLifetimeMs > 0)) {
@@ -97,16 +103,38 @@ const login: Command = async (ctx) => {
   return finishLogin(ctx, { baseUrl: server.baseUrl, result }, refreshTokenLifetimeMs);
 };
 
-async function finishLogin(ctx: CliContext, { baseUrl, result }: { baseUrl: string; result: LoginResult }, refreshTokenLifetimeMs: number | undefined): Promise<number> {
+async function finishLogin(
+  ctx: CliContext,
+  { baseUrl, result }: { baseUrl: string; result: LoginResult },
+  refreshTokenLifetimeMs: number | undefined,
+): Promise<number> {
   const server = { baseUrl };
-  const account: CliAccount = { userId: result.userId, deviceId: result.deviceId, homeserverUrl: server.baseUrl, refreshTokenLifetimeMs, tokens: result.tokens };
+  const account: CliAccount = {
+    userId: result.userId,
+    deviceId: result.deviceId,
+    homeserverUrl: server.baseUrl,
+    refreshTokenLifetimeMs,
+    tokens: result.tokens,
+  };
   await ctx.store.update((data) => {
     data.accounts[account.userId] = account;
     data.defaultAccount = account.userId;
   });
   const signIn = result.tokens.oauth ? 'oauth' : 'password';
-  const summary = { ok: true, userId: account.userId, deviceId: account.deviceId, homeserver: server.baseUrl, signIn, expiresAt: result.tokens.expiresAt ?? null, refreshable: !!result.tokens.refreshToken };
-  ctx.out(ctx.json ? JSON.stringify(summary) : `Signed in as ${account.userId} on ${server.baseUrl} (device ${account.deviceId}); access token ${expiryText(result.tokens.expiresAt)}${result.tokens.refreshToken ? ', refreshable' : ''}.`);
+  const summary = {
+    ok: true,
+    userId: account.userId,
+    deviceId: account.deviceId,
+    homeserver: server.baseUrl,
+    signIn,
+    expiresAt: result.tokens.expiresAt ?? null,
+    refreshable: !!result.tokens.refreshToken,
+  };
+  ctx.out(
+    ctx.json
+      ? JSON.stringify(summary)
+      : `Signed in as ${account.userId} on ${server.baseUrl} (device ${account.deviceId}); access token ${expiryText(result.tokens.expiresAt)}${result.tokens.refreshToken ? ', refreshable' : ''}.`,
+  );
   return 0;
 }
 
@@ -123,14 +151,30 @@ const accounts: Command = async (ctx) => {
   }));
   if (ctx.json) ctx.out(JSON.stringify({ ok: true, accounts: list }));
   else if (list.length === 0) ctx.out('No stored sessions.');
-  else for (const a of list) ctx.out(`${a.default ? '*' : ' '} ${a.userId}  ${a.homeserver}  device ${a.deviceId}  ${a.ended ? `session ended (${a.ended.errcode}); sign in again` : expiryText(a.expiresAt ?? undefined)}`);
+  else {
+    for (const a of list) {
+      ctx.out(
+        `${a.default ? '*' : ' '} ${a.userId}  ${a.homeserver}  device ${a.deviceId}  ${a.ended ? `session ended (${a.ended.errcode}); sign in again` : expiryText(a.expiresAt ?? undefined)}`,
+      );
+    }
+  }
   return 0;
 };
 
 const whoamiCommand: Command = async (ctx) => {
   const account = await pickAccount(ctx);
   const me = await rotatorFor(ctx).withAccessToken(rotatable(account), (token) => whoami(ctx.http, account.homeserverUrl, token));
-  ctx.out(ctx.json ? JSON.stringify({ ok: true, userId: me.userId, deviceId: me.deviceId ?? null, isGuest: me.isGuest, homeserver: account.homeserverUrl }) : `${me.userId} (device ${me.deviceId ?? 'none'}) on ${account.homeserverUrl}`);
+  ctx.out(
+    ctx.json
+      ? JSON.stringify({
+          ok: true,
+          userId: me.userId,
+          deviceId: me.deviceId ?? null,
+          isGuest: me.isGuest,
+          homeserver: account.homeserverUrl,
+        })
+      : `${me.userId} (device ${me.deviceId ?? 'none'}) on ${account.homeserverUrl}`,
+  );
   return 0;
 };
 
@@ -144,7 +188,11 @@ const token: Command = async (ctx) => {
 const refresh: Command = async (ctx) => {
   const account = await pickAccount(ctx);
   const tokens = await rotatorFor(ctx).rotate(rotatable(account));
-  ctx.out(ctx.json ? JSON.stringify({ ok: true, userId: account.userId, expiresAt: tokens.expiresAt ?? null }) : `Rotated the tokens of ${account.userId}; access token ${expiryText(tokens.expiresAt)}.`);
+  ctx.out(
+    ctx.json
+      ? JSON.stringify({ ok: true, userId: account.userId, expiresAt: tokens.expiresAt ?? null })
+      : `Rotated the tokens of ${account.userId}; access token ${expiryText(tokens.expiresAt)}.`,
+  );
   return 0;
 };
 
@@ -167,7 +215,11 @@ const logoutCommand: Command = async (ctx) => {
     delete data.accounts[account.userId];
     if (data.defaultAccount === account.userId) delete data.defaultAccount;
   });
-  ctx.out(ctx.json ? JSON.stringify({ ok: true, userId: account.userId, serverConfirmed: serverNote === 'signed out on the server' }) : `Forgot the session of ${account.userId}; ${serverNote}.`);
+  ctx.out(
+    ctx.json
+      ? JSON.stringify({ ok: true, userId: account.userId, serverConfirmed: serverNote === 'signed out on the server' })
+      : `Forgot the session of ${account.userId}; ${serverNote}.`,
+  );
   return 0;
 };
 
@@ -199,10 +251,20 @@ const checkRegistration: Command = async (ctx) => {
   const errors = parsed.problems.filter((p) => p.severity === 'error');
   if (ctx.json) {
     const id = registration?.id ?? ('id' in parsed ? parsed.id : undefined);
-    ctx.out(JSON.stringify({ ok: errors.length === 0, id: id ?? null, problems: parsed.problems.map(({ severity, code, message, line, column, key }) => ({ severity, code, message, line, column, key })) }));
+    ctx.out(
+      JSON.stringify({
+        ok: errors.length === 0,
+        id: id ?? null,
+        problems: parsed.problems.map(({ severity, code, message, line, column, key }) => ({ severity, code, message, line, column, key })),
+      }),
+    );
   } else {
     printProblems(ctx, file, parsed.problems);
-    if (errors.length === 0) ctx.out(`${file}: registration "${registration?.id}" is valid${parsed.problems.length ? ` (${parsed.problems.length} warning(s))` : ''}.`);
+    if (errors.length === 0) {
+      ctx.out(
+        `${file}: registration "${registration?.id}" is valid${parsed.problems.length ? ` (${parsed.problems.length} warning(s))` : ''}.`,
+      );
+    }
   }
   return errors.length === 0 ? 0 : 1;
 };
@@ -249,13 +311,27 @@ const checkAppservice: Command = async (ctx) => {
   const run = await checkDirectlyAndCompare(ctx.http, {
     registration: { registration },
     ping: homeserver
-      ? () => prepareAndPing(ctx.http, { appserviceId: registration.id, homeserver, asToken: async () => ({ asToken: registration.asToken, registrationId: registration.id }), timeoutMs: pingTimeoutMs(ctx) })
+      ? () =>
+          prepareAndPing(ctx.http, {
+            appserviceId: registration.id,
+            homeserver,
+            asToken: async () => ({ asToken: registration.asToken, registrationId: registration.id }),
+            timeoutMs: pingTimeoutMs(ctx),
+          })
       : undefined,
   });
   const ok = !directRunFailed(run);
   const { direct, ping: homeserverPing, verdict } = run;
   if (ctx.json) {
-    ctx.out(JSON.stringify({ ok, notChecked: run.notChecked ?? null, direct: direct ?? null, homeserverPing: homeserverPing?.result ?? null, verdict: verdict ?? null }));
+    ctx.out(
+      JSON.stringify({
+        ok,
+        notChecked: run.notChecked ?? null,
+        direct: direct ?? null,
+        homeserverPing: homeserverPing?.result ?? null,
+        verdict: verdict ?? null,
+      }),
+    );
   } else if (run.notChecked || !direct) {
     ctx.err(`Not checked: ${run.notChecked}`);
   } else {

@@ -38,7 +38,11 @@ export async function doctor(ctx: CliContext): Promise<number> {
     );
   }
   if (ctx.json) {
-    const shape = reports.map((r) => ({ appservice: r.appservice, homeserver: r.homeserver, checks: r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, ...(c.next ? { next: c.next } : {}) })) }));
+    const shape = reports.map((r) => ({
+      appservice: r.appservice,
+      homeserver: r.homeserver,
+      checks: r.checks.map((c) => ({ id: c.id, status: c.status, message: c.message, ...(c.next ? { next: c.next } : {}) })),
+    }));
     ctx.out(redact(JSON.stringify(shape.length === 1 ? shape[0] : shape)));
   } else {
     reports.forEach((r, i) => {
@@ -60,7 +64,20 @@ export async function match(ctx: CliContext): Promise<number> {
   }
   const claims = claimsOf(id, usable(files));
   if (ctx.json) {
-    ctx.out(JSON.stringify({ id, claims: claims.map((c) => ({ file: c.source, appservice: c.appserviceId, kind: c.kind, index: c.index, regex: c.regex, exclusive: c.exclusive, ...(c.isSender ? { sender: true } : {}) })) }));
+    ctx.out(
+      JSON.stringify({
+        id,
+        claims: claims.map((c) => ({
+          file: c.source,
+          appservice: c.appserviceId,
+          kind: c.kind,
+          index: c.index,
+          regex: c.regex,
+          exclusive: c.exclusive,
+          ...(c.isSender ? { sender: true } : {}),
+        })),
+      }),
+    );
   } else if (claims.length === 0) {
     ctx.out(`No registration claims ${id}.`);
   } else {

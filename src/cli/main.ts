@@ -96,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
   }
-    const { registration, ...single } = values;
+  const { registration, ...single } = values;
   const ctx: CliContext = {
     // Commands that take one registration get the last one given.
     options: { ...single, registration: registration?.[registration.length - 1] },
@@ -106,7 +106,9 @@ export async function main(argv: string[]): Promise<number> {
       timeoutMs,
       allowInsecureHttp: values['allow-insecure-http'],
       userAgent: 'matrix-devtools-cli',
-      log: values.verbose ? (e) => process.stderr.write(redact(`${e.method} ${e.url} ${e.status ?? e.failure ?? ''} ${e.errcode ?? ''} ${e.durationMs}ms\n`)) : undefined,
+      log: values.verbose
+        ? (e) => process.stderr.write(redact(`${e.method} ${e.url} ${e.status ?? e.failure ?? ''} ${e.errcode ?? ''} ${e.durationMs}ms\n`))
+        : undefined,
     }),
     store: new CliStore(values.store ?? defaultStorePath()),
     json: values.json === true,

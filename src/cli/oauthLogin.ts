@@ -7,11 +7,23 @@ import { offersDeviceCode, signInWithDeviceCode } from '../core/oauth/signIn';
 import type { LoginResult } from '../core/session';
 import type { HttpClient } from '../core/http';
 
-export async function oauthDeviceLogin(http: HttpClient, err: (line: string) => void, homeserver: string): Promise<{ baseUrl: string; result: LoginResult }> {
+export async function oauthDeviceLogin(
+  http: HttpClient,
+  err: (line: string) => void,
+  homeserver: string,
+): Promise<{ baseUrl: string; result: LoginResult }> {
   const server = await discoverHomeserver(http, homeserver);
   const metadata = await discoverAuthMetadata(http, server.baseUrl);
-  if (!metadata) throw new Error(`${server.baseUrl} does not use OAuth 2.0 sign-in (no auth_metadata); sign in with --user and --password-stdin instead.`);
-  if (!offersDeviceCode(metadata)) throw new Error(`${new URL(metadata.issuer).host} does not offer sign-in with a code (the device grant), which the CLI needs; sign in from VS Code instead.`);
+  if (!metadata) {
+    throw new Error(
+      `${server.baseUrl} does not use OAuth 2.0 sign-in (no auth_metadata); sign in with --user and --password-stdin instead.`,
+    );
+  }
+  if (!offersDeviceCode(metadata)) {
+    throw new Error(
+      `${new URL(metadata.issuer).host} does not offer sign-in with a code (the device grant), which the CLI needs; sign in from VS Code instead.`,
+    );
+  }
   const cancel = new AbortController();
   const onSigint = () => cancel.abort();
   process.once('SIGINT', onSigint);

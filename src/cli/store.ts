@@ -28,7 +28,8 @@ interface StoreFile {
 
 export function defaultStorePath(): string {
   if (process.env.MATRIX_DEVTOOLS_STORE) return process.env.MATRIX_DEVTOOLS_STORE;
-  const base = process.env.XDG_CONFIG_HOME || (process.platform === 'win32' ? process.env.APPDATA : undefined) || path.join(os.homedir(), '.config');
+  const base =
+    process.env.XDG_CONFIG_HOME || (process.platform === 'win32' ? process.env.APPDATA : undefined) || path.join(os.homedir(), '.config');
   return path.join(base ?? os.homedir(), 'matrix-devtools', 'cli-sessions.json');
 }
 

@@ -55,10 +55,20 @@ export interface PreparePingRequest {
 export async function prepareAndPing(http: HttpClient, req: PreparePingRequest): Promise<PingRun> {
   const now = req.now ?? Date.now;
   const notSent = (outcome: PingOutcome, summary: string, nextStep?: string, homeserverUrl?: string): PingRun =>
-    notSentRun({ appserviceId: req.appserviceId, registrationId: req.registrationId, homeserver: req.homeserver, at: now() }, outcome, summary, nextStep, homeserverUrl);
+    notSentRun(
+      { appserviceId: req.appserviceId, registrationId: req.registrationId, homeserver: req.homeserver, at: now() },
+      outcome,
+      summary,
+      nextStep,
+      homeserverUrl,
+    );
   const homeserver = req.homeserver;
   if (!homeserver) {
-    return notSent('skipped', t('No homeserver is chosen for this appservice.'), t('Run "Choose Homeserver for Appservice", or set homeserver in the matrixDevtools.appservices setting.'));
+    return notSent(
+      'skipped',
+      t('No homeserver is chosen for this appservice.'),
+      t('Run "Choose Homeserver for Appservice", or set homeserver in the matrixDevtools.appservices setting.'),
+    );
   }
   const { signal } = req;
   try {
@@ -69,13 +79,25 @@ export async function prepareAndPing(http: HttpClient, req: PreparePingRequest):
       server = await discoverHomeserver(http, homeserver, signal);
     } catch (e) {
       if (signal?.aborted) return notSent('cancelled', t('Cancelled before the ping was sent.'));
-      return notSent('failed', t('Could not reach the homeserver {0}: {1}', homeserver, describeError(e)), t('Check the homeserver name or URL and that the homeserver is running.'));
+      return notSent(
+        'failed',
+        t('Could not reach the homeserver {0}: {1}', homeserver, describeError(e)),
+        t('Check the homeserver name or URL and that the homeserver is running.'),
+      );
     }
     if (!choosePingEndpoint(server.versions)) {
-      return notSent('failed',
-        t('{0} does not support appservice ping: its /versions lists spec versions up to {1} and advertises neither fi.mau.msc2659.stable nor fi.mau.msc2659, so no ping was sent.', server.baseUrl, newestSpecVersion(server.versions.versions) ?? '?'),
-        t('Appservice ping needs Matrix v1.7 (Synapse 1.84 or later); upgrade the homeserver, or use "Check Appservice Directly" to test the appservice from this machine.'),
-        server.baseUrl);
+      return notSent(
+        'failed',
+        t(
+          '{0} does not support appservice ping: its /versions lists spec versions up to {1} and advertises neither fi.mau.msc2659.stable nor fi.mau.msc2659, so no ping was sent.',
+          server.baseUrl,
+          newestSpecVersion(server.versions.versions) ?? '?',
+        ),
+        t(
+          'Appservice ping needs Matrix v1.7 (Synapse 1.84 or later); upgrade the homeserver, or use "Check Appservice Directly" to test the appservice from this machine.',
+        ),
+        server.baseUrl,
+      );
     }
     const at = now();
     const result = await pingAppservice(http, {
@@ -108,7 +130,14 @@ export function notSentRun(
     homeserverInput: target.homeserver,
     outcome,
     sent: false,
-    result: { ok: false, appserviceId: target.registrationId ?? target.appserviceId, homeserverUrl: homeserverUrl ?? target.homeserver ?? '', transactionId: '', summary, nextStep },
+    result: {
+      ok: false,
+      appserviceId: target.registrationId ?? target.appserviceId,
+      homeserverUrl: homeserverUrl ?? target.homeserver ?? '',
+      transactionId: '',
+      summary,
+      nextStep,
+    },
   };
 }
 
@@ -141,9 +170,17 @@ export async function checkDirectlyAndCompare(http: HttpClient, plan: DirectChec
   const loaded = plan.registration;
   if ('problem' in loaded) return { at, notChecked: loaded.problem };
   const { url, hsToken } = loaded.registration;
-  if (url === null) return { at, url: null, notChecked: t('The registration has url: null: the homeserver never contacts this appservice (receive-only), so there is nothing to check.') };
+  if (url === null) {
+    return {
+      at,
+      url: null,
+      notChecked: t(
+        'The registration has url: null: the homeserver never contacts this appservice (receive-only), so there is nothing to check.',
+      ),
+    };
+  }
   if (!url) return { at, notChecked: t('The registration has no url.') };
-  if (!hsToken) return { at, url, notChecked: t('The registration has no hs_token, so the homeserver\'s request cannot be reproduced.') };
+  if (!hsToken) return { at, url, notChecked: t("The registration has no hs_token, so the homeserver's request cannot be reproduced.") };
   const direct = await checkAppserviceDirectly(http, { url, hsToken, signal: plan.signal });
   const ping = plan.ping && !plan.signal?.aborted ? await plan.ping() : undefined;
   const verdict = ping?.sent ? compareDirectAndPing(direct, ping.result) : undefined;

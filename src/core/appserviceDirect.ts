@@ -81,7 +81,9 @@ export async function checkAppserviceDirectly(http: HttpClient, req: DirectCheck
       roundTripMs,
       urlNote,
       summary: t('The appservice answers here and accepts the hs_token ({0} ms).', roundTripMs),
-      nextStep: acceptsWrongToken ? t('It also accepted a wrong hs_token: the appservice does not check who calls it, which lets anyone push events to it.') : undefined,
+      nextStep: acceptsWrongToken
+        ? t('It also accepted a wrong hs_token: the appservice does not check who calls it, which lets anyone push events to it.')
+        : undefined,
     };
   } catch (e) {
     const roundTripMs = Date.now() - started;
@@ -94,7 +96,9 @@ export async function checkAppserviceDirectly(http: HttpClient, req: DirectCheck
           roundTripMs,
           urlNote,
           summary: t("The appservice answers here but rejects the registration's hs_token (HTTP {0} {1}).", e.status, e.errcode),
-          nextStep: t("The appservice's own config has a different hs_token than this registration file: make them match and restart the appservice."),
+          nextStep: t(
+            "The appservice's own config has a different hs_token than this registration file: make them match and restart the appservice.",
+          ),
         };
       }
       const noPing = e.status === 404 || e.status === 405 || e.status === 400;
@@ -110,7 +114,14 @@ export async function checkAppserviceDirectly(http: HttpClient, req: DirectCheck
       };
     }
     if (e instanceof RequestFailedError && e.kind === 'invalid-response' && e.status !== undefined) {
-      return { reachable: true, status: e.status, roundTripMs, urlNote, summary: e.message, nextStep: t('Something other than an appservice answers at that url: check the host and port.') };
+      return {
+        reachable: true,
+        status: e.status,
+        roundTripMs,
+        urlNote,
+        summary: e.message,
+        nextStep: t('Something other than an appservice answers at that url: check the host and port.'),
+      };
     }
     return {
       reachable: false,
@@ -128,13 +139,19 @@ export function compareDirectAndPing(direct: DirectCheckResult, ping: PingResult
   const hsCannotConnect = ping.errcode === 'M_CONNECTION_FAILED' || ping.errcode === 'M_CONNECTION_TIMEOUT';
   const hsTokenRejected = ping.errcode === 'M_BAD_STATUS' && (ping.appserviceStatus === 401 || ping.appserviceStatus === 403);
   if (direct.acceptsHsToken && hsCannotConnect) {
-    return t("The appservice answers here but the homeserver cannot reach it: the registration's url is not reachable from the homeserver (container network, firewall or wrong host).");
+    return t(
+      "The appservice answers here but the homeserver cannot reach it: the registration's url is not reachable from the homeserver (container network, firewall or wrong host).",
+    );
   }
   if (direct.acceptsHsToken && hsTokenRejected) {
-    return t('The appservice accepts the hs_token in this file but rejected the one the homeserver sent: the homeserver has loaded a different registration; restart it after editing the file.');
+    return t(
+      'The appservice accepts the hs_token in this file but rejected the one the homeserver sent: the homeserver has loaded a different registration; restart it after editing the file.',
+    );
   }
   if (!direct.reachable && ping.ok) {
-    return t('The homeserver reaches the appservice but this machine cannot: normal when the appservice lives in a network only the homeserver sees.');
+    return t(
+      'The homeserver reaches the appservice but this machine cannot: normal when the appservice lives in a network only the homeserver sees.',
+    );
   }
   if (!direct.reachable && hsCannotConnect) {
     return t('Neither this machine nor the homeserver can reach the appservice: it is probably not running, or the url is wrong.');

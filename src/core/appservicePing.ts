@@ -57,7 +57,9 @@ export function choosePingEndpoint(versions: ServerVersions): PingEndpoint | und
 
 export function pingPath(endpoint: PingEndpoint, appserviceId: string): string {
   const id = encodeURIComponent(appserviceId);
-  return endpoint === 'stable' ? `/_matrix/client/v1/appservice/${id}/ping` : `/_matrix/client/unstable/fi.mau.msc2659/appservice/${id}/ping`;
+  return endpoint === 'stable'
+    ? `/_matrix/client/v1/appservice/${id}/ping`
+    : `/_matrix/client/unstable/fi.mau.msc2659/appservice/${id}/ping`;
 }
 
 export function newTransactionId(): string {
@@ -73,7 +75,11 @@ export async function pingAppservice(http: HttpClient, req: PingRequest): Promis
     try {
       versions = await getVersions(http, req.homeserverUrl, req.signal);
     } catch (e) {
-      return { ...base, summary: t('Could not read /versions from the homeserver: {0}', describeError(e)), nextStep: t('Check the homeserver URL and that the homeserver is running.') };
+      return {
+        ...base,
+        summary: t('Could not read /versions from the homeserver: {0}', describeError(e)),
+        nextStep: t('Check the homeserver URL and that the homeserver is running.'),
+      };
     }
   }
   const endpoint = choosePingEndpoint(versions) ?? 'stable';
@@ -95,9 +101,10 @@ export async function pingAppservice(http: HttpClient, req: PingRequest): Promis
       durationMs,
       roundTripMs: Date.now() - started,
       status: res.status,
-      summary: durationMs === undefined
-        ? t('The homeserver reached the appservice.')
-        : t('The homeserver reached the appservice in {0} ms.', durationMs),
+      summary:
+        durationMs === undefined
+          ? t('The homeserver reached the appservice.')
+          : t('The homeserver reached the appservice in {0} ms.', durationMs),
     };
   } catch (e) {
     const roundTripMs = Date.now() - started;
@@ -115,7 +122,9 @@ export function explainPingError(e: MatrixApiError, appserviceId: string): Expla
       return {
         ...common,
         summary: t('The homeserver could not connect to the appservice (M_CONNECTION_FAILED).'),
-        nextStep: t("Check the registration's url: is the appservice running, on that host and port, and reachable from the homeserver (inside Docker, localhost means the homeserver's own container)?"),
+        nextStep: t(
+          "Check the registration's url: is the appservice running, on that host and port, and reachable from the homeserver (inside Docker, localhost means the homeserver's own container)?",
+        ),
       };
     case 'M_BAD_STATUS': {
       const status = typeof e.body.status === 'number' ? e.body.status : undefined;
@@ -127,9 +136,13 @@ export function explainPingError(e: MatrixApiError, appserviceId: string): Expla
         appserviceBody: body,
         summary: t('The appservice answered the homeserver with HTTP {0} (M_BAD_STATUS).', status ?? '?'),
         nextStep: rejectedToken
-          ? t("The appservice rejected the homeserver's hs_token: make the hs_token in the appservice's config match the registration file the homeserver loaded, then restart both.")
+          ? t(
+              "The appservice rejected the homeserver's hs_token: make the hs_token in the appservice's config match the registration file the homeserver loaded, then restart both.",
+            )
           : status === 404 || status === 405 || status === 400
-            ? t('The appservice does not implement POST /_matrix/app/v1/ping (many frameworks answer only pings they started); update it, or rely on its own health check.')
+            ? t(
+                'The appservice does not implement POST /_matrix/app/v1/ping (many frameworks answer only pings they started); update it, or rely on its own health check.',
+              )
             : t("Look at the appservice's logs for the error behind that answer."),
       };
     }
@@ -137,7 +150,9 @@ export function explainPingError(e: MatrixApiError, appserviceId: string): Expla
       return {
         ...common,
         summary: t('The appservice accepted the connection but did not answer in time (M_CONNECTION_TIMEOUT).'),
-        nextStep: t('The appservice is running but stuck or overloaded: check its logs and whether it blocks on a database or another service.'),
+        nextStep: t(
+          'The appservice is running but stuck or overloaded: check its logs and whether it blocks on a database or another service.',
+        ),
       };
     case 'M_URL_NOT_SET':
       return {
@@ -154,7 +169,10 @@ export function explainPingError(e: MatrixApiError, appserviceId: string): Expla
           }
         : {
             ...common,
-            summary: t('The homeserver does not treat this token as an appservice token (M_FORBIDDEN): {0}', e.error || t('no reason given')),
+            summary: t(
+              'The homeserver does not treat this token as an appservice token (M_FORBIDDEN): {0}',
+              e.error || t('no reason given'),
+            ),
             nextStep: t("Use the registration's as_token, not a user's access token."),
           };
     case 'M_UNKNOWN_TOKEN':
@@ -162,7 +180,9 @@ export function explainPingError(e: MatrixApiError, appserviceId: string): Expla
       return {
         ...common,
         summary: t('The homeserver does not know this as_token ({0}).', e.errcode),
-        nextStep: t("Make sure the homeserver loads this registration file (Synapse: app_service_config_files) and was restarted after it changed, and that the as_token matches the file's."),
+        nextStep: t(
+          "Make sure the homeserver loads this registration file (Synapse: app_service_config_files) and was restarted after it changed, and that the as_token matches the file's.",
+        ),
       };
     case 'M_UNRECOGNIZED':
       return {
@@ -174,13 +194,24 @@ export function explainPingError(e: MatrixApiError, appserviceId: string): Expla
       return {
         ...common,
         summary: t('The homeserver is rate-limiting this appservice (M_LIMIT_EXCEEDED).'),
-        nextStep: t('Wait {0} s and ping again, or set rate_limited: false in the registration.', Math.ceil((e.retryAfterMs ?? 1000) / 1000)),
+        nextStep: t(
+          'Wait {0} s and ping again, or set rate_limited: false in the registration.',
+          Math.ceil((e.retryAfterMs ?? 1000) / 1000),
+        ),
       };
     default:
       if (e.status === 405) {
-        return { ...common, summary: t('The homeserver does not support appservice ping (HTTP 405).'), nextStep: t('Appservice ping needs Matrix v1.7 (Synapse 1.84 or later); upgrade the homeserver.') };
+        return {
+          ...common,
+          summary: t('The homeserver does not support appservice ping (HTTP 405).'),
+          nextStep: t('Appservice ping needs Matrix v1.7 (Synapse 1.84 or later); upgrade the homeserver.'),
+        };
       }
-      return { ...common, summary: t('The homeserver answered HTTP {0} {1}: {2}', e.status, e.errcode, e.error || t('no explanation given')), nextStep: t("Check the homeserver's logs for this request.") };
+      return {
+        ...common,
+        summary: t('The homeserver answered HTTP {0} {1}: {2}', e.status, e.errcode, e.error || t('no explanation given')),
+        nextStep: t("Check the homeserver's logs for this request."),
+      };
   }
 }
 

@@ -70,7 +70,10 @@ export function describeError(e: unknown): string {
       case 'M_UNKNOWN_TOKEN':
         return e.softLogout
           ? t('The session on {0} has expired (M_UNKNOWN_TOKEN, soft logout): rotate the token or sign in again.', host)
-          : t('{0} no longer knows this session (M_UNKNOWN_TOKEN): it was signed out elsewhere or the account was deactivated; sign in again.', host);
+          : t(
+              '{0} no longer knows this session (M_UNKNOWN_TOKEN): it was signed out elsewhere or the account was deactivated; sign in again.',
+              host,
+            );
       case 'M_MISSING_TOKEN':
         return t('{0} received no access token (M_MISSING_TOKEN); this is a bug in Matrix DevTools, please report it.', host);
       case 'M_FORBIDDEN':
@@ -85,7 +88,7 @@ export function describeError(e: unknown): string {
       case 'invalid_grant':
         return t('{0} no longer accepts this session (invalid_grant: {1}); sign in again.', host, e.error || t('no reason given'));
       case 'invalid_client':
-        return t('{0} no longer knows this app\'s registration (invalid_client); sign in again to register it anew.', host);
+        return t("{0} no longer knows this app's registration (invalid_client); sign in again to register it anew.", host);
       case 'M_UNRECOGNIZED':
         return t('{0} does not support this request (M_UNRECOGNIZED, HTTP {1}); the homeserver may be too old.', host, e.status);
       default:

@@ -40,7 +40,10 @@ export class FileLock implements ExclusiveLock {
   private readonly acquireTimeoutMs: number;
   private readonly pollMs: number;
 
-  constructor(private readonly dir: string, options: FileLockOptions = {}) {
+  constructor(
+    private readonly dir: string,
+    options: FileLockOptions = {},
+  ) {
     this.staleMs = options.staleMs ?? 30_000;
     this.acquireTimeoutMs = options.acquireTimeoutMs ?? 120_000;
     this.pollMs = options.pollMs ?? 25;
@@ -50,10 +53,13 @@ export class FileLock implements ExclusiveLock {
     const file = path.join(this.dir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.lock`);
     const owner = `${process.pid}:${randomUUID()}:${os.hostname()}`;
     await this.acquire(file, owner, signal);
-    const heartbeat = setInterval(() => {
-      const now = new Date();
-      fs.utimes(file, now, now).catch(() => undefined);
-    }, Math.max(10, Math.floor(this.staleMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        const now = new Date();
+        fs.utimes(file, now, now).catch(() => undefined);
+      },
+      Math.max(10, Math.floor(this.staleMs / 3)),
+    );
     try {
       return await fn();
     } finally {
@@ -74,7 +80,13 @@ export class FileLock implements ExclusiveLock {
       }
       await this.breakIfStale(file);
       if (Date.now() > deadline) {
-        throw new Error(t('Another Matrix DevTools window or process has held the token lock for over {0} s; if none is running, delete {1}.', Math.round(this.acquireTimeoutMs / 1000), file));
+        throw new Error(
+          t(
+            'Another Matrix DevTools window or process has held the token lock for over {0} s; if none is running, delete {1}.',
+            Math.round(this.acquireTimeoutMs / 1000),
+            file,
+          ),
+        );
       }
       // Jitter keeps two waiting windows from polling in lockstep.
       await sleep(this.pollMs + Math.floor(Math.random() * this.pollMs), signal);

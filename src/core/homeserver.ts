@@ -27,7 +27,13 @@ export interface LoginFlow {
 /** Turns user input into a URL to start from. Loopback hosts default to http, everything else to https. */
 export function parseServerInput(input: string): URL {
   const trimmed = input.trim().replace(/\/+$/, '');
-  if (!trimmed) throw new RequestFailedError('invalid-url', t('Enter a server name such as example.org or a URL such as https://matrix.example.org.'), input);
+  if (!trimmed) {
+    throw new RequestFailedError(
+      'invalid-url',
+      t('Enter a server name such as example.org or a URL such as https://matrix.example.org.'),
+      input,
+    );
+  }
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `${guessScheme(trimmed)}://${trimmed}`;
   let url: URL;
   try {
@@ -44,7 +50,11 @@ export function parseServerInput(input: string): URL {
     throw new RequestFailedError('invalid-url', t('"{0}" does not contain a valid host name.', input), input);
   }
   if (url.search || url.hash || url.username || url.password) {
-    throw new RequestFailedError('invalid-url', t('"{0}" has a query, fragment or credentials; enter just the server name or URL.', input), input);
+    throw new RequestFailedError(
+      'invalid-url',
+      t('"{0}" has a query, fragment or credentials; enter just the server name or URL.', input),
+      input,
+    );
   }
   return url;
 }
@@ -79,7 +89,12 @@ export async function discoverHomeserver(http: HttpClient, input: string, signal
     const message = viaWellKnown
       ? t('{0}/.well-known/matrix/client points at {1}, which does not answer as a Matrix homeserver: {2}', start.origin, baseUrl, why)
       : t('{0} does not answer as a Matrix homeserver: {1}', baseUrl, why);
-    throw new RequestFailedError(e instanceof RequestFailedError ? e.kind : 'invalid-response', message, baseUrl, e instanceof RequestFailedError ? e.status : undefined);
+    throw new RequestFailedError(
+      e instanceof RequestFailedError ? e.kind : 'invalid-response',
+      message,
+      baseUrl,
+      e instanceof RequestFailedError ? e.status : undefined,
+    );
   }
   return { baseUrl, serverName, viaWellKnown, versions };
 }
@@ -95,12 +110,27 @@ async function fetchWellKnown(http: HttpClient, origin: string, signal?: AbortSi
     // A website's catch-all page, not a file an admin wrote: there is no well-known.
     if (e instanceof RequestFailedError && e.kind === 'invalid-response' && e.code === 'html') return undefined;
     if (e instanceof RequestFailedError && e.kind === 'cancelled') throw e;
-    throw new RequestFailedError('invalid-response', t('{0}/.well-known/matrix/client is broken ({1}); ask the server admin to fix it, or enter the homeserver URL directly.', origin, e instanceof Error ? e.message : String(e)), origin);
+    throw new RequestFailedError(
+      'invalid-response',
+      t(
+        '{0}/.well-known/matrix/client is broken ({1}); ask the server admin to fix it, or enter the homeserver URL directly.',
+        origin,
+        e instanceof Error ? e.message : String(e),
+      ),
+      origin,
+    );
   }
   const hs = body['m.homeserver'] as Record<string, unknown> | undefined;
   const baseUrl = hs && typeof hs === 'object' ? hs.base_url : undefined;
   if (typeof baseUrl !== 'string' || !/^https?:\/\//i.test(baseUrl)) {
-    throw new RequestFailedError('invalid-response', t('{0}/.well-known/matrix/client has no valid m.homeserver.base_url; ask the server admin to fix it, or enter the homeserver URL directly.', origin), origin);
+    throw new RequestFailedError(
+      'invalid-response',
+      t(
+        '{0}/.well-known/matrix/client has no valid m.homeserver.base_url; ask the server admin to fix it, or enter the homeserver URL directly.',
+        origin,
+      ),
+      origin,
+    );
   }
   return baseUrl.replace(/\/+$/, '');
 }
@@ -108,9 +138,14 @@ async function fetchWellKnown(http: HttpClient, origin: string, signal?: AbortSi
 export async function getVersions(http: HttpClient, baseUrl: string, signal?: AbortSignal): Promise<ServerVersions> {
   const { body } = await http.request(baseUrl, '/_matrix/client/versions', { signal });
   if (!Array.isArray(body.versions)) {
-    throw new RequestFailedError('invalid-response', t('{0}/_matrix/client/versions answered without a versions list; this is not a Matrix homeserver.', baseUrl), baseUrl);
+    throw new RequestFailedError(
+      'invalid-response',
+      t('{0}/_matrix/client/versions answered without a versions list; this is not a Matrix homeserver.', baseUrl),
+      baseUrl,
+    );
   }
-  const unstable = body.unstable_features && typeof body.unstable_features === 'object' ? (body.unstable_features as Record<string, unknown>) : {};
+  const unstable =
+    body.unstable_features && typeof body.unstable_features === 'object' ? (body.unstable_features as Record<string, unknown>) : {};
   return {
     versions: body.versions.filter((v): v is string => typeof v === 'string'),
     unstableFeatures: Object.fromEntries(Object.entries(unstable).map(([k, v]) => [k, v === true])),
@@ -132,7 +167,9 @@ export function newestSpecVersion(versions: readonly string[]): string | undefin
   let newest: { text: string; parsed: [number, number] } | undefined;
   for (const text of versions) {
     const parsed = parseVersion(text);
-    if (parsed && (!newest || parsed[0] > newest.parsed[0] || (parsed[0] === newest.parsed[0] && parsed[1] > newest.parsed[1]))) newest = { text, parsed };
+    if (parsed && (!newest || parsed[0] > newest.parsed[0] || (parsed[0] === newest.parsed[0] && parsed[1] > newest.parsed[1]))) {
+      newest = { text, parsed };
+    }
   }
   return newest?.text;
 }

@@ -77,8 +77,15 @@ const MAX_REDIRECTS = 5;
  */
 export function isLoopbackHost(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(h) || h === '0.0.0.0' || h === '::1' || h === '::'
-    || /^::ffff:(7f[0-9a-f]{2}:[0-9a-f]{1,4}|127(\.\d{1,3}){3})$/.test(h);
+  return (
+    h === 'localhost' ||
+    h.endsWith('.localhost') ||
+    /^127(\.\d{1,3}){3}$/.test(h) ||
+    h === '0.0.0.0' ||
+    h === '::1' ||
+    h === '::' ||
+    /^::ffff:(7f[0-9a-f]{2}:[0-9a-f]{1,4}|127(\.\d{1,3}){3})$/.test(h)
+  );
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -144,7 +151,8 @@ export class HttpClient {
     let currentMethod: HttpMethod = method;
     const form = opts.form && new URLSearchParams(Object.entries(opts.form).filter((e): e is [string, string] => e[1] !== undefined));
     let body = form ? form.toString() : opts.body === undefined ? undefined : JSON.stringify(opts.body);
-    const entry = (extra: Partial<HttpLogEntry>) => this.options.log?.({ method: currentMethod, url: stripQuery(url), durationMs: Date.now() - started, ...extra });
+    const entry = (extra: Partial<HttpLogEntry>) =>
+      this.options.log?.({ method: currentMethod, url: stripQuery(url), durationMs: Date.now() - started, ...extra });
     try {
       if (opts.signal?.aborted) throw cancelled(url);
       for (let redirects = 0; ; redirects++) {
@@ -163,7 +171,12 @@ export class HttpClient {
         const location = res.headers.get('location');
         if (res.status >= 300 && res.status < 400 && location) {
           if (redirects >= MAX_REDIRECTS) {
-            throw new RequestFailedError('too-many-redirects', t('{0} redirected more than {1} times; check the homeserver URL.', stripQuery(url), MAX_REDIRECTS), url, res.status);
+            throw new RequestFailedError(
+              'too-many-redirects',
+              t('{0} redirected more than {1} times; check the homeserver URL.', stripQuery(url), MAX_REDIRECTS),
+              url,
+              res.status,
+            );
           }
           url = new URL(location, url).toString();
           if (res.status === 303 || ((res.status === 301 || res.status === 302) && currentMethod === 'POST')) {
@@ -186,14 +199,26 @@ export class HttpClient {
         }
         // Every Matrix answer is a JSON object; callers read fields of it.
         if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-          throw new RequestFailedError('invalid-response', t('{0} answered HTTP {1} with JSON that is not an object; check that the URL is a Matrix homeserver.', stripQuery(url), res.status), url, res.status);
+          throw new RequestFailedError(
+            'invalid-response',
+            t(
+              '{0} answered HTTP {1} with JSON that is not an object; check that the URL is a Matrix homeserver.',
+              stripQuery(url),
+              res.status,
+            ),
+            url,
+            res.status,
+          );
         }
         entry({ status: res.status });
         return { status: res.status, body: parsed as T, durationMs: Date.now() - started, url };
       }
     } catch (e) {
       if (!(e instanceof MatrixApiError)) {
-        entry({ failure: e instanceof RequestFailedError ? e.kind : 'error', status: e instanceof RequestFailedError ? e.status : undefined });
+        entry({
+          failure: e instanceof RequestFailedError ? e.kind : 'error',
+          status: e instanceof RequestFailedError ? e.status : undefined,
+        });
       }
       throw e;
     } finally {
@@ -211,7 +236,10 @@ export class HttpClient {
     if (!isLoopbackHost(parsed.hostname) && !this.allowsInsecureHttp && !allowInsecure) {
       throw new RequestFailedError(
         'insecure-url',
-        t('Refusing plain http:// to {0}: tokens would travel unencrypted. Use https://, or allow insecure HTTP explicitly for a test server.', parsed.host),
+        t(
+          'Refusing plain http:// to {0}: tokens would travel unencrypted. Use https://, or allow insecure HTTP explicitly for a test server.',
+          parsed.host,
+        ),
         url,
       );
     }
@@ -237,14 +265,23 @@ function parseBody(text: string, contentType: string | null, url: string, status
   const where = stripQuery(url);
   if (text.trim() === '') {
     if (status >= 400 || status === 204) return {};
-    throw new RequestFailedError('invalid-response', t('{0} answered HTTP {1} with an empty body instead of JSON; is this a Matrix homeserver URL?', where, status), url, status);
+    throw new RequestFailedError(
+      'invalid-response',
+      t('{0} answered HTTP {1} with an empty body instead of JSON; is this a Matrix homeserver URL?', where, status),
+      url,
+      status,
+    );
   }
   try {
     return JSON.parse(text) as unknown;
   } catch {
     const looksHtml = /html/i.test(contentType ?? '') || /^\s*</.test(text);
     const message = looksHtml
-      ? t('{0} answered HTTP {1} with an HTML page instead of JSON: the URL probably points at a website or a proxy error page, not a Matrix homeserver API.', where, status)
+      ? t(
+          '{0} answered HTTP {1} with an HTML page instead of JSON: the URL probably points at a website or a proxy error page, not a Matrix homeserver API.',
+          where,
+          status,
+        )
       : t('{0} answered HTTP {1} with something that is not JSON; check that the URL is a Matrix homeserver.', where, status);
     throw new RequestFailedError('invalid-response', message, url, status, looksHtml ? 'html' : undefined);
   }
@@ -265,11 +302,21 @@ function parseRetryAfter(value: string): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function translateFetchFailure(e: unknown, url: string, timedOut: boolean, timeoutMs: number, callerSignal?: AbortSignal): RequestFailedError {
+function translateFetchFailure(
+  e: unknown,
+  url: string,
+  timedOut: boolean,
+  timeoutMs: number,
+  callerSignal?: AbortSignal,
+): RequestFailedError {
   if (e instanceof RequestFailedError) return e;
   const host = new URL(url).host;
   if (timedOut) {
-    return new RequestFailedError('timeout', t('{0} did not answer within {1} s; check the network or try again later.', host, Math.round(timeoutMs / 100) / 10), url);
+    return new RequestFailedError(
+      'timeout',
+      t('{0} did not answer within {1} s; check the network or try again later.', host, Math.round(timeoutMs / 100) / 10),
+      url,
+    );
   }
   if (callerSignal?.aborted) return cancelled(url);
   const err = e as { code?: string; errno?: string; message?: string; type?: string };
@@ -295,9 +342,10 @@ function translateFetchFailure(e: unknown, url: string, timedOut: boolean, timeo
         : t('The TLS handshake with {0} failed (EPROTO): check that this port serves https.', host);
       break;
     default:
-      message = code && /CERT|TLS|SSL|SELF_SIGNED/i.test(code)
-        ? t('The TLS connection to {0} failed ({1}): the certificate is not trusted by this machine.', host, code)
-        : t('Could not reach {0}: {1}', host, (err.message ?? String(e)).replace(/^request to \S+ failed, reason: /, ''));
+      message =
+        code && /CERT|TLS|SSL|SELF_SIGNED/i.test(code)
+          ? t('The TLS connection to {0} failed ({1}): the certificate is not trusted by this machine.', host, code)
+          : t('Could not reach {0}: {1}', host, (err.message ?? String(e)).replace(/^request to \S+ failed, reason: /, ''));
   }
   return new RequestFailedError('network', message, url, undefined, code);
 }

@@ -6,5 +6,9 @@ const format: Translator = (message, ...args) => message.replace(/\{(\d+)\}/g, (
 const slot = Symbol.for('matrixDevtools.l10n.translator');
 const holder = globalThis as { [slot]?: Translator };
 /** The extension installs vscode.l10n.t here; plain Node (CLI, tests) keeps the built-in formatter. */
-export function setTranslator(translator: Translator): void { holder[slot] = translator; }
-export function t(message: string, ...args: Array<string | number | boolean>): string { return (holder[slot] ?? format)(message, ...args); }
+export function setTranslator(translator: Translator): void {
+  holder[slot] = translator;
+}
+export function t(message: string, ...args: Array<string | number | boolean>): string {
+  return (holder[slot] ?? format)(message, ...args);
+}

@@ -10,7 +10,14 @@ import { AppserviceRegistration, parseRegistration, ParsedRegistration, Registra
 /** `parsed` is the whole parse result (for findConflicts and the doctor); empty for an unreadable file. */
 export type LoadedRegistration =
   | { registration: AppserviceRegistration; problems: RegistrationProblem[]; parsed: ParsedRegistration }
-  | { problem: string; nextStep?: string; problems: RegistrationProblem[]; parsed: ParsedRegistration; unreadable?: true; /** The file's id, when it has one. */ id?: string };
+  | {
+      problem: string;
+      nextStep?: string;
+      problems: RegistrationProblem[];
+      parsed: ParsedRegistration;
+      unreadable?: true;
+      /** The file's id, when it has one. */ id?: string;
+    };
 
 /** Never throws. Registers the file's tokens with the redactor before anyone can log them. */
 export async function loadRegistrationForPing(readText: (file: string) => Promise<string>, file: string): Promise<LoadedRegistration> {
@@ -18,7 +25,13 @@ export async function loadRegistrationForPing(readText: (file: string) => Promis
   try {
     text = await readText(file);
   } catch (e) {
-    return { problem: t('Could not read the registration file {0}: {1}', file, describeError(e)), nextStep: t('Check that the file exists and is readable.'), problems: [], parsed: { problems: [] }, unreadable: true };
+    return {
+      problem: t('Could not read the registration file {0}: {1}', file, describeError(e)),
+      nextStep: t('Check that the file exists and is readable.'),
+      problems: [],
+      parsed: { problems: [] },
+      unreadable: true,
+    };
   }
   const parsed = parseRegistration(text, file);
   const { registration, problems, id } = parsed;
@@ -29,7 +42,9 @@ export async function loadRegistrationForPing(readText: (file: string) => Promis
   }
   const first = problems.find((p) => p.severity === 'error') ?? problems[0];
   return {
-    problem: first ? t('The registration file cannot be used: {0} (line {1}).', first.message, first.line) : t('The registration file cannot be used.'),
+    problem: first
+      ? t('The registration file cannot be used: {0} (line {1}).', first.message, first.line)
+      : t('The registration file cannot be used.'),
     nextStep: t('Fix the problems shown for the file in the Problems panel.'),
     problems,
     parsed,
@@ -41,7 +56,10 @@ export async function loadRegistrationForPing(readText: (file: string) => Promis
 export function asTokenOf(loaded: { registration: AppserviceRegistration } | NotUsable): AsToken | NotUsable {
   if ('problem' in loaded) return loaded;
   if (!loaded.registration.asToken) {
-    return { problem: t('The registration file has no as_token.'), nextStep: t('Add the as_token the homeserver was given for this appservice to the file.') };
+    return {
+      problem: t('The registration file has no as_token.'),
+      nextStep: t('Add the as_token the homeserver was given for this appservice to the file.'),
+    };
   }
   return { asToken: loaded.registration.asToken, registrationId: loaded.registration.id || undefined };
 }

@@ -52,14 +52,22 @@ export class NoSessionError extends Error {
 export class NotRotatableError extends Error {
   readonly name = 'NotRotatableError';
   constructor(readonly accountId: string) {
-    super(t('The session of {0} has no refresh token (the server issued a non-expiring access token), so there is nothing to rotate.', accountId));
+    super(
+      t(
+        'The session of {0} has no refresh token (the server issued a non-expiring access token), so there is nothing to rotate.',
+        accountId,
+      ),
+    );
   }
 }
 
 /** The server refused the refresh token: only a new sign-in helps. Tokens and account are kept. */
 export class SessionEndedError extends Error {
   readonly name = 'SessionEndedError';
-  constructor(readonly accountId: string, readonly reason: MatrixApiError) {
+  constructor(
+    readonly accountId: string,
+    readonly reason: MatrixApiError,
+  ) {
     super(t('The session of {0} has ended ({1}: {2}); sign in again.', accountId, reason.errcode, reason.error || String(reason.status)));
   }
 }
@@ -72,7 +80,12 @@ export class SessionEndedError extends Error {
 export class StaleTokensError extends Error {
   readonly name = 'StaleTokensError';
   constructor(readonly accountId: string) {
-    super(t('Another VS Code window has newer tokens for {0} than this window can see, so this window did not rotate them (that would sign every window out). Reload this window to pick up the new tokens; the session is kept.', accountId));
+    super(
+      t(
+        'Another VS Code window has newer tokens for {0} than this window can see, so this window did not rotate them (that would sign every window out). Reload this window to pick up the new tokens; the session is kept.',
+        accountId,
+      ),
+    );
   }
 }
 
@@ -172,7 +185,11 @@ export class TokenRotator {
     }
   }
 
-  private async rotateExclusively(account: RotatableAccount, seen: SessionTokens | undefined, signal?: AbortSignal): Promise<SessionTokens> {
+  private async rotateExclusively(
+    account: RotatableAccount,
+    seen: SessionTokens | undefined,
+    signal?: AbortSignal,
+  ): Promise<SessionTokens> {
     const before = seen ?? (await this.options.store.get(account.id));
     return this.options.lock.run(
       account.id,
@@ -193,13 +210,27 @@ export class TokenRotator {
   }
 
   /** One rotation code path, two ways to ask the server. */
-  private requestNewTokens(account: RotatableAccount, current: SessionTokens, refreshToken: string, signal?: AbortSignal): Promise<SessionTokens> {
+  private requestNewTokens(
+    account: RotatableAccount,
+    current: SessionTokens,
+    refreshToken: string,
+    signal?: AbortSignal,
+  ): Promise<SessionTokens> {
     if (current.oauth) return refreshOAuthTokens(this.options.http, current.oauth, refreshToken, { signal, now: this.now });
-    return requestRefresh(this.options.http, account.homeserverUrl, refreshToken, { refreshTokenLifetimeMs: account.refreshTokenLifetimeMs, signal, now: this.now });
+    return requestRefresh(this.options.http, account.homeserverUrl, refreshToken, {
+      refreshTokenLifetimeMs: account.refreshTokenLifetimeMs,
+      signal,
+      now: this.now,
+    });
   }
 
   /** `adopted`: the store already held newer tokens (written by another window or process). */
-  private async refreshWithRetries(account: RotatableAccount, current: SessionTokens, refreshToken: string, signal?: AbortSignal): Promise<{ tokens: SessionTokens; adopted?: boolean }> {
+  private async refreshWithRetries(
+    account: RotatableAccount,
+    current: SessionTokens,
+    refreshToken: string,
+    signal?: AbortSignal,
+  ): Promise<{ tokens: SessionTokens; adopted?: boolean }> {
     for (let attempt = 0; ; attempt++) {
       try {
         return { tokens: await this.requestNewTokens(account, current, refreshToken, signal) };
@@ -209,7 +240,12 @@ export class TokenRotator {
           const latest = await this.options.store.get(account.id);
           if (latest && latest.accessToken !== current.accessToken) return { tokens: latest, adopted: true };
         }
-        if (e instanceof MatrixApiError && (e.status === 401 || e.status === 403 || (current.oauth !== undefined && isOAuthError(e, 'invalid_grant', 'invalid_client', 'unauthorized_client')))) {
+        if (
+          e instanceof MatrixApiError &&
+          (e.status === 401 ||
+            e.status === 403 ||
+            (current.oauth !== undefined && isOAuthError(e, 'invalid_grant', 'invalid_client', 'unauthorized_client')))
+        ) {
           const ended = new SessionEndedError(account.id, e);
           await this.options.store.markEnded?.(account.id, e);
           this.options.events?.onSessionEnded?.(account.id, ended);
@@ -221,7 +257,11 @@ export class TokenRotator {
         if (!isTransientFailure(e) || delay === undefined || signal?.aborted) throw e;
         const wait = e instanceof MatrixApiError && e.retryAfterMs !== undefined ? Math.max(delay, e.retryAfterMs) : delay;
         await sleep(wait, signal).catch(() => {
-          throw new RequestFailedError('cancelled', t('Token rotation for {0} was cancelled; the current tokens are kept.', account.id), account.homeserverUrl);
+          throw new RequestFailedError(
+            'cancelled',
+            t('Token rotation for {0} was cancelled; the current tokens are kept.', account.id),
+            account.homeserverUrl,
+          );
         });
       }
     }

@@ -44,7 +44,12 @@ export interface CallOptions {
   now?: () => number;
 }
 
-export async function loginWithPassword(http: HttpClient, baseUrl: string, req: PasswordLoginRequest, opts: CallOptions = {}): Promise<LoginResult> {
+export async function loginWithPassword(
+  http: HttpClient,
+  baseUrl: string,
+  req: PasswordLoginRequest,
+  opts: CallOptions = {},
+): Promise<LoginResult> {
   const body: Record<string, unknown> = {
     type: 'm.login.password',
     identifier: { type: 'm.id.user', user: req.user },
@@ -58,7 +63,13 @@ export async function loginWithPassword(http: HttpClient, baseUrl: string, req: 
 }
 
 /** `m.login.token` (the second half of SSO), also with refresh tokens. */
-export async function loginWithLoginToken(http: HttpClient, baseUrl: string, token: string, deviceDisplayName?: string, opts: CallOptions = {}): Promise<LoginResult> {
+export async function loginWithLoginToken(
+  http: HttpClient,
+  baseUrl: string,
+  token: string,
+  deviceDisplayName?: string,
+  opts: CallOptions = {},
+): Promise<LoginResult> {
   const body: Record<string, unknown> = { type: 'm.login.token', token, refresh_token: true };
   if (deviceDisplayName) body.initial_device_display_name = deviceDisplayName;
   return login(http, baseUrl, body, opts);
@@ -69,7 +80,12 @@ async function login(http: HttpClient, baseUrl: string, body: Record<string, unk
   const res = await http.request(baseUrl, '/_matrix/client/v3/login', { method: 'POST', body, signal: opts.signal });
   const b = res.body;
   if (typeof b.access_token !== 'string' || typeof b.user_id !== 'string') {
-    throw new RequestFailedError('invalid-response', t('{0} answered the login without an access token or user id.', baseUrl), res.url, res.status);
+    throw new RequestFailedError(
+      'invalid-response',
+      t('{0} answered the login without an access token or user id.', baseUrl),
+      res.url,
+      res.status,
+    );
   }
   const wellKnown = (b.well_known as Record<string, Record<string, unknown>> | undefined)?.['m.homeserver']?.base_url;
   return {
@@ -101,7 +117,11 @@ export async function whoami(http: HttpClient, baseUrl: string, accessToken: str
   if (typeof body.user_id !== 'string') {
     throw new RequestFailedError('invalid-response', t('{0} answered whoami without a user id.', baseUrl), baseUrl);
   }
-  return { userId: body.user_id, deviceId: typeof body.device_id === 'string' ? body.device_id : undefined, isGuest: body.is_guest === true };
+  return {
+    userId: body.user_id,
+    deviceId: typeof body.device_id === 'string' ? body.device_id : undefined,
+    isGuest: body.is_guest === true,
+  };
 }
 
 export async function logout(http: HttpClient, baseUrl: string, accessToken: string, opts: CallOptions = {}): Promise<void> {
@@ -121,9 +141,19 @@ export async function requestRefresh(
   const now = opts.now ?? Date.now;
   const body: Record<string, unknown> = { refresh_token: refreshToken };
   if (opts.refreshTokenLifetimeMs !== undefined) body[CUSTOM_REFRESH_LIFETIME_FIELD] = opts.refreshTokenLifetimeMs;
-  const res = await http.request(baseUrl, '/_matrix/client/v3/refresh', { method: 'POST', body, signal: opts.signal, timeoutMs: opts.timeoutMs });
+  const res = await http.request(baseUrl, '/_matrix/client/v3/refresh', {
+    method: 'POST',
+    body,
+    signal: opts.signal,
+    timeoutMs: opts.timeoutMs,
+  });
   if (typeof res.body.access_token !== 'string') {
-    throw new RequestFailedError('invalid-response', t('{0} answered the token refresh without an access token.', baseUrl), res.url, res.status);
+    throw new RequestFailedError(
+      'invalid-response',
+      t('{0} answered the token refresh without an access token.', baseUrl),
+      res.url,
+      res.status,
+    );
   }
   // A server may rotate only the access token; then the old refresh token stays ours.
   return tokensFrom(res.body, now(), refreshToken);

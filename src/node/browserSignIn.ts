@@ -26,15 +26,35 @@ export interface BrowserSignInOptions {
   port?: number;
 }
 
-export async function signInWithBrowser(http: HttpClient, baseUrl: string, metadata: AuthMetadata, opts: BrowserSignInOptions): Promise<LoginResult> {
+export async function signInWithBrowser(
+  http: HttpClient,
+  baseUrl: string,
+  metadata: AuthMetadata,
+  opts: BrowserSignInOptions,
+): Promise<LoginResult> {
   const prepared = await prepareOAuthSignIn(http, metadata, { deviceId: opts.deviceId, signal: opts.signal });
-  const listener = await startLoopbackListener({ port: opts.port, timeoutMs: opts.timeoutMs ?? 5 * 60_000, signal: opts.signal, pages: opts.pages });
+  const listener = await startLoopbackListener({
+    port: opts.port,
+    timeoutMs: opts.timeoutMs ?? 5 * 60_000,
+    signal: opts.signal,
+    pages: opts.pages,
+  });
   try {
     const verifier = generateCodeVerifier();
     const state = generateState();
-    const url = buildAuthorizationUrl(metadata, { clientId: prepared.grant.clientId, redirectUri: listener.redirectUri, scope: prepared.grant.scope, state, codeChallenge: codeChallengeS256(verifier) });
+    const url = buildAuthorizationUrl(metadata, {
+      clientId: prepared.grant.clientId,
+      redirectUri: listener.redirectUri,
+      scope: prepared.grant.scope,
+      state,
+      codeChallenge: codeChallengeS256(verifier),
+    });
     if (!(await opts.openBrowser(url))) {
-      throw new RequestFailedError('cancelled', t('The browser could not be opened for the sign-in; try "Sign in with a code" instead.'), metadata.issuer);
+      throw new RequestFailedError(
+        'cancelled',
+        t('The browser could not be opened for the sign-in; try "Sign in with a code" instead.'),
+        metadata.issuer,
+      );
     }
     const code = processAuthorizationCallback(await listener.callback, state, metadata.issuer);
     const tokens = await exchangeAuthorizationCode(http, prepared.grant, code, listener.redirectUri, verifier, { signal: opts.signal });

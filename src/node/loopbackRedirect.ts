@@ -39,7 +39,16 @@ export async function startLoopbackListener(opts: LoopbackOptions): Promise<Loop
     server.once('error', (e: NodeJS.ErrnoException) => {
       reject(
         e.code === 'EADDRINUSE'
-          ? new RequestFailedError('network', t('Port {0} on 127.0.0.1 is already in use, so the browser could not come back to VS Code; close what uses it or let Matrix DevTools pick a free port.', opts.port ?? 0), `http://127.0.0.1:${opts.port}`, undefined, e.code)
+          ? new RequestFailedError(
+              'network',
+              t(
+                'Port {0} on 127.0.0.1 is already in use, so the browser could not come back to VS Code; close what uses it or let Matrix DevTools pick a free port.',
+                opts.port ?? 0,
+              ),
+              `http://127.0.0.1:${opts.port}`,
+              undefined,
+              e.code,
+            )
           : e,
       );
     });
@@ -69,7 +78,13 @@ export async function startLoopbackListener(opts: LoopbackOptions): Promise<Loop
     });
     timer = setTimeout(() => {
       close();
-      reject(new RequestFailedError('timeout', t('The browser did not come back within {0} minutes; start the sign-in again.', Math.round(opts.timeoutMs / 60_000)), redirectUri));
+      reject(
+        new RequestFailedError(
+          'timeout',
+          t('The browser did not come back within {0} minutes; start the sign-in again.', Math.round(opts.timeoutMs / 60_000)),
+          redirectUri,
+        ),
+      );
     }, opts.timeoutMs);
     timer.unref?.();
     onAbort = () => {

@@ -29,7 +29,11 @@ const MARKER_FILE = 'secret-store.generation';
 export class StaleSecretStoreError extends Error {
   readonly name = 'StaleSecretStoreError';
   constructor() {
-    super(t('Another VS Code window changed the stored Matrix secrets after this window loaded them, so this window saved nothing (its older copy would overwrite them). Reload this window, then try again.'));
+    super(
+      t(
+        'Another VS Code window changed the stored Matrix secrets after this window loaded them, so this window saved nothing (its older copy would overwrite them). Reload this window, then try again.',
+      ),
+    );
   }
 }
 
@@ -55,7 +59,10 @@ export class CoherentSecretStorage implements SecretStorageLike {
   private neverArrived: string | undefined;
   private lastWriteTime = 0;
 
-  constructor(private readonly inner: SecretStorageLike, private readonly options: CoherentSecretStorageOptions) {
+  constructor(
+    private readonly inner: SecretStorageLike,
+    private readonly options: CoherentSecretStorageOptions,
+  ) {
     this.onDidChange = inner.onDidChange;
     this.catchUpTimeoutMs = options.catchUpTimeoutMs ?? 5_000;
   }
@@ -147,7 +154,9 @@ function parseGeneration(text: string | undefined): Generation | undefined {
   if (text === undefined) return undefined;
   try {
     const value = JSON.parse(text) as Partial<Generation> | null;
-    return value && typeof value.id === 'string' && typeof value.writtenAt === 'number' ? { id: value.id, writtenAt: value.writtenAt } : undefined;
+    return value && typeof value.id === 'string' && typeof value.writtenAt === 'number'
+      ? { id: value.id, writtenAt: value.writtenAt }
+      : undefined;
   } catch {
     return undefined;
   }

@@ -10,7 +10,10 @@ export class Log implements vscode.Disposable {
   readonly channel: vscode.LogOutputChannel;
   private readonly recent: string[] = [];
 
-  constructor(name: string, private readonly keep = 2000) {
+  constructor(
+    name: string,
+    private readonly keep = 2000,
+  ) {
     this.channel = vscode.window.createOutputChannel(name, { log: true });
   }
 

@@ -6,7 +6,11 @@ import * as vscode from 'vscode';
  */
 export interface Prompts {
   inputBox(options: vscode.InputBoxOptions, token?: vscode.CancellationToken): Thenable<string | undefined>;
-  quickPick<T extends vscode.QuickPickItem>(items: readonly T[] | Thenable<readonly T[]>, options: vscode.QuickPickOptions, token?: vscode.CancellationToken): Thenable<T | undefined>;
+  quickPick<T extends vscode.QuickPickItem>(
+    items: readonly T[] | Thenable<readonly T[]>,
+    options: vscode.QuickPickOptions,
+    token?: vscode.CancellationToken,
+  ): Thenable<T | undefined>;
   /** Modal confirmation; resolves to the chosen action or undefined (cancelled). */
   confirm(message: string, detail: string, ...actions: string[]): Thenable<string | undefined>;
   info(message: string, ...actions: string[]): Thenable<string | undefined>;

@@ -34,7 +34,9 @@ async function postCount(endpoint: string): Promise<number> {
 const refreshCount = () => postCount('/refresh');
 
 async function whoamiStatus(accessToken: string): Promise<number> {
-  const response = await fetch(`${homeserver().baseUrl}/_matrix/client/v3/account/whoami`, { headers: { Authorization: `Bearer ${accessToken}` } });
+  const response = await fetch(`${homeserver().baseUrl}/_matrix/client/v3/account/whoami`, {
+    headers: { Authorization: `Bearer ${accessToken}` },
+  });
   return response.status;
 }
 
@@ -43,7 +45,11 @@ const SIGNED_IN = ['signedIn', 'expiringSoon'];
 
 async function alice() {
   const api = await extensionApi();
-  await eventually(() => api.accounts.listAccounts().some((a) => a.userId === '@alice:localhost'), 'the account @alice:localhost in this window', 15_000);
+  await eventually(
+    () => api.accounts.listAccounts().some((a) => a.userId === '@alice:localhost'),
+    'the account @alice:localhost in this window',
+    15_000,
+  );
   return { api, account: api.accounts.listAccounts().find((a) => a.userId === '@alice:localhost')! };
 }
 
@@ -54,7 +60,11 @@ async function barrier(step: string): Promise<void> {
   const all = (process.env.MATRIX_DEVTOOLS_TEST_WINDOWS ?? '').split(',').filter(Boolean);
   assert.ok(dir && me && all.length > 1, 'barrier needs MATRIX_DEVTOOLS_TEST_BARRIER_DIR, _WINDOW and _WINDOWS');
   fs.writeFileSync(path.join(dir, `${step}.${me}`), '');
-  await eventually(() => all.every((w) => fs.existsSync(path.join(dir, `${step}.${w}`))), `every window (${all.join(', ')}) at ${step}`, 60_000);
+  await eventually(
+    () => all.every((w) => fs.existsSync(path.join(dir, `${step}.${w}`))),
+    `every window (${all.join(', ')}) at ${step}`,
+    60_000,
+  );
 }
 
 describe('phase sign-in: a first VS Code session', () => {
@@ -88,7 +98,10 @@ describe('phase after-restart: VS Code opened again with the same profile', () =
     // the main suite grants and tests; here: the provider knows the account again.
     await alice();
     const accounts = await vscode.authentication.getAccounts('matrix');
-    assert.deepStrictEqual(accounts.map((a) => a.label), ['@alice:localhost']);
+    assert.deepStrictEqual(
+      accounts.map((a) => a.label),
+      ['@alice:localhost'],
+    );
   });
 });
 
@@ -108,16 +121,26 @@ describe('phase two-windows: two windows rotate at the same moment', () => {
       outcome = `token ${createHash('sha256').update(token).digest('hex')}`;
     } catch (e) {
       // StaleSecretStoreError: this window's copy missed the winner's write, so it stores nothing either.
-      assert.ok(e instanceof Error && ['StaleTokensError', 'StaleSecretStoreError'].includes(e.name), `the rotation failed otherwise: ${String(e)}`);
+      assert.ok(
+        e instanceof Error && ['StaleTokensError', 'StaleSecretStoreError'].includes(e.name),
+        `the rotation failed otherwise: ${String(e)}`,
+      );
       outcome = 'stale';
     }
     fs.writeFileSync(path.join(dir, `outcome.${me}`), outcome);
     await barrier('rotated');
     const after = await refreshCount();
     assert.strictEqual(after - before, 1, `the homeserver saw ${after - before} /refresh requests for two windows`);
-    const outcomes = fs.readdirSync(dir).filter((f) => f.startsWith('outcome.')).map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
+    const outcomes = fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith('outcome.'))
+      .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'));
     const tokens = new Set(outcomes.filter((o) => o.startsWith('token ')));
-    assert.strictEqual(tokens.size, 1, `windows ended with ${tokens.size} different working tokens (${outcomes.map((o) => o.split(' ')[0]).join(', ')})`);
+    assert.strictEqual(
+      tokens.size,
+      1,
+      `windows ended with ${tokens.size} different working tokens (${outcomes.map((o) => o.split(' ')[0]).join(', ')})`,
+    );
     const current = api.accounts.listAccounts().find((a) => a.id === account.id);
     assert.ok(current && SIGNED_IN.includes(current.displayState), `alice is ${current?.displayState} in window ${me}`);
   });
@@ -173,7 +196,11 @@ describe('phase stale-write: A rotates, then B (open since before) adds an accou
       const logins = await postCount('/login');
       const errors = await addBobAndSetAppserviceToken();
       if (isWeb()) {
-        assert.strictEqual(errors.filter((m) => /Reload this window/.test(m)).length, 2, `B was not told to reload twice: ${JSON.stringify(errors)}`);
+        assert.strictEqual(
+          errors.filter((m) => /Reload this window/.test(m)).length,
+          2,
+          `B was not told to reload twice: ${JSON.stringify(errors)}`,
+        );
         assert.strictEqual(await bob(), undefined, 'B added bob with its stale copy');
         assert.strictEqual(await api.appservices.pings.hasAsToken('scenario-bridge'), false);
         assert.strictEqual(await postCount('/login'), logins, 'B signed bob in although it could not store the session');
@@ -202,11 +229,19 @@ describe('phase after-reloads: both windows reloaded', () => {
     await eventually(async () => !!(await bob()), 'bob in this window', 15_000);
     for (const account of api.accounts.listAccounts()) {
       assert.ok(SIGNED_IN.includes(account.displayState), `${account.userId} is ${account.displayState}`);
-      assert.strictEqual(await whoamiStatus(await api.accounts.internalGetAccessTokenForTest(account.id)), 200, `${account.userId}'s stored token`);
+      assert.strictEqual(
+        await whoamiStatus(await api.accounts.internalGetAccessTokenForTest(account.id)),
+        200,
+        `${account.userId}'s stored token`,
+      );
       const before = await refreshCount();
       await api.accounts.rotateNow(account.id);
       assert.strictEqual(await refreshCount(), before + 1);
-      assert.strictEqual(await whoamiStatus(await api.accounts.internalGetAccessTokenForTest(account.id)), 200, `${account.userId} after rotating`);
+      assert.strictEqual(
+        await whoamiStatus(await api.accounts.internalGetAccessTokenForTest(account.id)),
+        200,
+        `${account.userId} after rotating`,
+      );
     }
     assert.strictEqual(api.accounts.listAccounts().length, 2);
     assert.strictEqual(await api.appservices.pings.hasAsToken('scenario-bridge'), true);

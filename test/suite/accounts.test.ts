@@ -10,7 +10,6 @@ import {
   grantedSession,
   lastIssued,
   loginElsewhere,
-  
   removeAfterTest,
   startRecordedHomeserver,
   whoami,
@@ -44,11 +43,20 @@ describe('accounts: commands', () => {
     const [login] = proxy.bodies('POST', '/login');
     assert.strictEqual(login.refresh_token, true, 'the login did not ask for a refresh token');
     assert.deepStrictEqual(login.identifier, { type: 'm.id.user', user: 'alice' });
-    assert.deepStrictEqual(hs.devices(ALICE).map((d) => d.deviceId), [account.deviceId]);
+    assert.deepStrictEqual(
+      hs.devices(ALICE).map((d) => d.deviceId),
+      [account.deviceId],
+    );
     assert.match(String(hs.devices(ALICE)[0].displayName), /Matrix DevTools/);
-    assert.ok(prompts.notifications.some((n) => n.kind === 'info' && n.message === `Signed in as ${ALICE} on ${url}.`), JSON.stringify(prompts.notifications));
+    assert.ok(
+      prompts.notifications.some((n) => n.kind === 'info' && n.message === `Signed in as ${ALICE} on ${url}.`),
+      JSON.stringify(prompts.notifications),
+    );
     // The password box hid what was typed.
-    assert.deepStrictEqual(prompts.inputBoxes.map((b) => b.password), [false, false, true]);
+    assert.deepStrictEqual(
+      prompts.inputBoxes.map((b) => b.password),
+      [false, false, true],
+    );
 
     const item = await treeItemOf(account.id);
     assert.strictEqual(item.label, ALICE);
@@ -60,7 +68,10 @@ describe('accounts: commands', () => {
     assert.match(detail(item, 'Access token') ?? '', /^expires in [45] min$/);
     assert.match(item.tooltip, /Signed in$/);
 
-    assert.ok((await api.accounts.secretKeys()).some((k) => k.endsWith(account.id)), 'no secret entry for the new account');
+    assert.ok(
+      (await api.accounts.secretKeys()).some((k) => k.endsWith(account.id)),
+      'no secret entry for the new account',
+    );
     const token = await currentAccessToken(account.id);
     assert.strictEqual(token, lastIssued(proxy, '/login', 'access_token'));
     assert.strictEqual((await whoami(hs.baseUrl, token)).status, 200);
@@ -86,12 +97,19 @@ describe('accounts: commands', () => {
     const checks = proxy.find('GET', '/account/whoami');
     assert.strictEqual(checks.length, 1);
     assert.strictEqual(checks[0].authorization, `Bearer ${other.accessToken}`);
-    assert.deepStrictEqual(prompts.inputBoxes.slice(1).map((b) => b.password), [true, true], 'a token was typed into a visible input box');
+    assert.deepStrictEqual(
+      prompts.inputBoxes.slice(1).map((b) => b.password),
+      [true, true],
+      'a token was typed into a visible input box',
+    );
     assert.ok(prompts.notifications.some((n) => n.kind === 'info' && n.message === `Signed in as ${ALICE} on ${url}.`));
 
     // The pasted refresh token is the one the extension rotates with.
     await runCommand('matrixDevtools.rotateToken', account.id);
-    assert.deepStrictEqual(proxy.bodies('POST', '/refresh').map((b) => b.refresh_token), [other.refreshToken]);
+    assert.deepStrictEqual(
+      proxy.bodies('POST', '/refresh').map((b) => b.refresh_token),
+      [other.refreshToken],
+    );
     assert.strictEqual(hs.count('POST', '/_matrix/client/v3/refresh'), 1);
     assert.strictEqual((await whoami(hs.baseUrl, await currentAccessToken(account.id))).status, 200);
   });
@@ -196,7 +214,10 @@ describe('accounts: commands', () => {
     const relogin = proxy.bodies('POST', '/login')[1];
     assert.strictEqual(relogin.device_id, account.deviceId);
     assert.strictEqual(relogin.refresh_token, true);
-    assert.deepStrictEqual(hs.devices(ALICE).map((d) => d.deviceId), [account.deviceId]);
+    assert.deepStrictEqual(
+      hs.devices(ALICE).map((d) => d.deviceId),
+      [account.deviceId],
+    );
     assert.strictEqual(api.accounts.listAccounts().filter((a) => a.homeserverUrl === url).length, 1, 'Sign In Again added a second entry');
     assert.ok(prompts.notifications.some((n) => n.kind === 'info' && n.message === `${ALICE} is signed in again.`));
     assert.strictEqual((await whoami(hs.baseUrl, await currentAccessToken(account.id))).status, 200);
@@ -220,12 +241,19 @@ describe('accounts: commands', () => {
     assert.strictEqual(refreshes.length, 1, 'Rotate Now did not rotate');
     assert.strictEqual(refreshes[0]['com.famedly.refresh_token_lifetime_ms'], 600_000);
     const expiresAt = hs.refreshTokenExpiresAt(lastIssued(proxy, '/refresh', 'refresh_token'));
-    assert.ok(typeof expiresAt === 'number' && Math.abs(expiresAt - (Date.now() + 600_000)) < 10_000, `the server did not apply the lifetime: ${expiresAt}`);
+    assert.ok(
+      typeof expiresAt === 'number' && Math.abs(expiresAt - (Date.now() + 600_000)) < 10_000,
+      `the server did not apply the lifetime: ${expiresAt}`,
+    );
 
     prompts.inputs.push('');
     prompts.answers.push('Rotate Now');
     await runCommand('matrixDevtools.setRefreshTokenLifetime', account.id);
-    assert.strictEqual(prompts.inputBoxes[prompts.inputBoxes.length - 1].value, '600000', 'the input box did not show the current lifetime');
+    assert.strictEqual(
+      prompts.inputBoxes[prompts.inputBoxes.length - 1].value,
+      '600000',
+      'the input box did not show the current lifetime',
+    );
     assert.strictEqual((await accountFor(url))?.refreshTokenLifetimeMs, undefined);
     assert.ok(prompts.notifications.some((n) => n.message === `${ALICE} no longer asks for a custom refresh-token lifetime.`));
     assert.strictEqual(detail(await treeItemOf(account.id), 'Custom refresh-token lifetime'), undefined);
@@ -247,13 +275,19 @@ describe('accounts: commands', () => {
     assert.deepStrictEqual((await accountFor(url))?.specVersions, ['v1.10', 'v1.11', 'v1.9']);
     assert.strictEqual(detail(await treeItemOf(account.id), 'Spec versions'), 'up to v1.11 (3 versions)');
     assert.strictEqual(hs.count('GET', '/_matrix/client/v3/account/whoami'), whoamisBefore + 1);
-    assert.deepStrictEqual(prompts.notifications.filter((n) => n.kind !== 'info'), []);
+    assert.deepStrictEqual(
+      prompts.notifications.filter((n) => n.kind !== 'info'),
+      [],
+    );
 
     // A session ended elsewhere is found by the next refresh.
     hs.logoutAllDevices(ALICE);
     await runCommand('matrixDevtools.refreshAccounts');
     assert.strictEqual((await accountFor(url))?.displayState, 'needsSignIn');
-    assert.ok(prompts.notifications.some((n) => n.kind === 'warning' && /no longer knows this session \(M_UNKNOWN_TOKEN\)/.test(n.message)), JSON.stringify(prompts.notifications));
+    assert.ok(
+      prompts.notifications.some((n) => n.kind === 'warning' && /no longer knows this session \(M_UNKNOWN_TOKEN\)/.test(n.message)),
+      JSON.stringify(prompts.notifications),
+    );
   });
 
   it('Show Log opens the Matrix output channel with what the extension did', async () => {
@@ -261,7 +295,12 @@ describe('accounts: commands', () => {
     const { url } = await startRecordedHomeserver();
     await addPasswordAccount(prompts, url);
     await runCommand('matrixDevtools.showLog');
-    const shown = () => vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'output' && d.getText().includes(`Signed in ${ALICE} on ${url}`));
-    await eventually(() => shown() !== undefined, `the Matrix log in the Output view; open: ${vscode.workspace.textDocuments.map((d) => d.uri.toString()).join(', ')}`, 10_000);
+    const shown = () =>
+      vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'output' && d.getText().includes(`Signed in ${ALICE} on ${url}`));
+    await eventually(
+      () => shown() !== undefined,
+      `the Matrix log in the Output view; open: ${vscode.workspace.textDocuments.map((d) => d.uri.toString()).join(', ')}`,
+      10_000,
+    );
   });
 });

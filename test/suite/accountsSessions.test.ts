@@ -9,7 +9,6 @@ import {
   currentAccessToken,
   grantedSession,
   lastIssued,
-  
   startRecordedHomeserver,
   watchMatrixSessions,
   whoami,
@@ -43,7 +42,12 @@ describe('accounts: sessions', () => {
     assert.strictEqual(me.body.device_id, account.deviceId, 'rotation moved the session to another device');
     const view = await accountFor(url);
     assert.ok(view?.lastRotationAt && Date.now() - view.lastRotationAt < 30_000, 'the last rotation was not recorded');
-    assert.ok(prompts.notifications.some((n) => n.kind === 'info' && n.message.startsWith(`Rotated the tokens of ${ALICE}; the new access token expires in`)), JSON.stringify(prompts.notifications));
+    assert.ok(
+      prompts.notifications.some(
+        (n) => n.kind === 'info' && n.message.startsWith(`Rotated the tokens of ${ALICE}; the new access token expires in`),
+      ),
+      JSON.stringify(prompts.notifications),
+    );
     assert.strictEqual(hs.count('POST', '/_matrix/client/v3/refresh'), 1, 'something refreshed again behind the command');
   });
 
@@ -58,7 +62,11 @@ describe('accounts: sessions', () => {
     assert.strictEqual(checks.length, 1);
     assert.strictEqual(checks[0].authorization, `Bearer ${token}`);
     assert.strictEqual(checks[0].status, 200);
-    const ok = prompts.notifications.find((n) => n.kind === 'info' && n.message.startsWith(`${ALICE} is signed in on ${url} (device ${account.deviceId}); the access token expires in`));
+    const ok = prompts.notifications.find(
+      (n) =>
+        n.kind === 'info' &&
+        n.message.startsWith(`${ALICE} is signed in on ${url} (device ${account.deviceId}); the access token expires in`),
+    );
     assert.ok(ok, JSON.stringify(prompts.notifications));
 
     hs.logoutAllDevices(ALICE);
@@ -84,7 +92,12 @@ describe('accounts: sessions', () => {
     const me = await whoami(hs.baseUrl, copied);
     assert.strictEqual(me.status, 200);
     assert.strictEqual(me.body.user_id, ALICE);
-    assert.ok(prompts.notifications.some((n) => n.kind === 'info' && n.message.startsWith(`Copied the access token of ${ALICE} to the clipboard; it expires in`)), JSON.stringify(prompts.notifications));
+    assert.ok(
+      prompts.notifications.some(
+        (n) => n.kind === 'info' && n.message.startsWith(`Copied the access token of ${ALICE} to the clipboard; it expires in`),
+      ),
+      JSON.stringify(prompts.notifications),
+    );
     assert.ok(!JSON.stringify(prompts.notifications).includes(copied), 'a notification shows the token');
     assert.strictEqual(hs.count('POST', '/_matrix/client/v3/refresh'), 0, 'a token valid for minutes was rotated before copying');
   });
@@ -118,7 +131,10 @@ describe('accounts: sessions', () => {
     const me = await whoami(hs.baseUrl, session.accessToken);
     assert.strictEqual(me.status, 200);
     assert.strictEqual(me.body.user_id, ALICE);
-    assert.strictEqual(await vscode.authentication.getSession('matrix', ['https://elsewhere.example'], { createIfNone: false, silent: true }), undefined);
+    assert.strictEqual(
+      await vscode.authentication.getSession('matrix', ['https://elsewhere.example'], { createIfNone: false, silent: true }),
+      undefined,
+    );
 
     await runCommand('matrixDevtools.rotateToken', account.id);
     await eventually(() => events.count() >= 1, 'onDidChangeSessions after a rotation');
@@ -163,14 +179,21 @@ describe('accounts: sessions', () => {
     assert.ok(await grantedSession(url), 'no session handed out before the refresh was refused');
     // Another client refreshes with the same refresh token and uses the result: ours is now spent.
     const shared = lastIssued(proxy, '/login', 'refresh_token');
-    const stolen = await fetch(new URL('/_matrix/client/v3/refresh', url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: shared }) });
+    const stolen = await fetch(new URL('/_matrix/client/v3/refresh', url), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: shared }),
+    });
     assert.strictEqual(stolen.status, 200);
     assert.strictEqual((await whoami(hs.baseUrl, lastIssued(proxy, '/refresh', 'access_token'))).status, 200);
 
     await runCommand('matrixDevtools.rotateToken', account.id);
     const refused = proxy.find('POST', '/refresh')[1];
     assert.strictEqual(refused?.status, 403, 'the homeserver did not refuse the spent refresh token');
-    await eventually(async () => (await accountFor(url))?.displayState === 'needsSignIn', `needs-sign-in; the account shows ${(await accountFor(url))?.displayState}`);
+    await eventually(
+      async () => (await accountFor(url))?.displayState === 'needsSignIn',
+      `needs-sign-in; the account shows ${(await accountFor(url))?.displayState}`,
+    );
     assert.ok(await accountFor(url), 'the account was dropped after a refused refresh');
     assert.strictEqual(hs.count('POST', '/_matrix/client/v3/refresh'), 2, 'the spent refresh token was tried again');
     const item = api.accounts.treeItems().find((i) => i.id === account.id);

@@ -8,7 +8,6 @@ import {
   findLeaks,
   issuedTokens,
   lastIssued,
-  
   startRecordedHomeserver,
   userVisibleTexts,
 } from './support/accountsHarness';

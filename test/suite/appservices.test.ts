@@ -57,12 +57,17 @@ describe('Ping Appservice in the extension host', () => {
     const from = api.appservices.outputLines().length;
     const report = await runCommand<PingReport>('matrixDevtools.pingAppservice');
 
-    assert.deepStrictEqual(prompts.inputBoxes.map((b) => b.title), [`Homeserver for appservice "${reg.id}"`]);
+    assert.deepStrictEqual(
+      prompts.inputBoxes.map((b) => b.title),
+      [`Homeserver for appservice "${reg.id}"`],
+    );
     assert.strictEqual(api.appservices.memory.get(item.key), hs.baseUrl, 'the chosen homeserver is remembered');
     assert.strictEqual(report.outcome, 'ok', JSON.stringify(report.result));
     const duration = report.result.durationMs;
     assert.strictEqual(typeof duration, 'number');
-    assert.deepStrictEqual(prompts.notifications, [{ kind: 'info', message: `"${reg.id}": The homeserver reached the appservice in ${duration} ms.`, actions: [] }]);
+    assert.deepStrictEqual(prompts.notifications, [
+      { kind: 'info', message: `"${reg.id}": The homeserver reached the appservice in ${duration} ms.`, actions: [] },
+    ]);
 
     const block = lastBlock(api, pingHead(reg.id), from);
     assert.strictEqual(field(block, 'homeserver'), hs.baseUrl);
@@ -108,7 +113,8 @@ describe('Ping Appservice in the extension host', () => {
       status: 502,
       errcode: 'M_CONNECTION_FAILED',
       summary: 'The homeserver could not connect to the appservice (M_CONNECTION_FAILED).',
-      nextStep: /^Check the registration's url: is the appservice running, on that host and port, and reachable from the homeserver \(inside Docker, localhost means the homeserver's own container\)\?$/,
+      nextStep:
+        /^Check the registration's url: is the appservice running, on that host and port, and reachable from the homeserver \(inside Docker, localhost means the homeserver's own container\)\?$/,
       homeserverSaid: /Connection refused/,
     },
     {
@@ -174,7 +180,9 @@ describe('Ping Appservice in the extension host', () => {
       if (f.appserviceAnswered) assert.match(field(block, 'appservice answered the homeserver') ?? '', f.appserviceAnswered);
       assert.strictEqual(pingRequests(hs).length, 1, 'a failed ping is never retried');
       if (fake) assert.strictEqual(fake.calls.length, 1);
-      if (f.behaviour === 'hang') assert.ok(Date.now() - started >= PING_TIMEOUT_MS, 'the answer came from the homeserver after its ping timeout');
+      if (f.behaviour === 'hang') {
+        assert.ok(Date.now() - started >= PING_TIMEOUT_MS, 'the answer came from the homeserver after its ping timeout');
+      }
 
       const tree = await renderedItemFor(api, item);
       assert.strictEqual(tree.description, `${new URL(hs.baseUrl).host} · ${f.errcode}`);
@@ -194,14 +202,20 @@ describe('Ping Appservice in the extension host', () => {
     await runCommand('matrixDevtools.pingAppservice', node(item));
 
     const summary = 'The registration has url: null, so the homeserver never contacts this appservice (M_URL_NOT_SET).';
-    assert.deepStrictEqual(prompts.notifications.map((n) => [n.kind, n.message]), [['warning', `"${reg.id}": ${summary}`]]);
+    assert.deepStrictEqual(
+      prompts.notifications.map((n) => [n.kind, n.message]),
+      [['warning', `"${reg.id}": ${summary}`]],
+    );
     const block = lastBlock(api, pingHead(reg.id), from);
     assert.strictEqual(field(block, 'outcome'), 'failed: HTTP 400 M_URL_NOT_SET');
     assert.strictEqual(field(block, 'explanation'), summary);
-    assert.match(field(block, 'next step') ?? '', /^That is right for a receive-only appservice; otherwise set url in the registration and restart the homeserver\.$/);
+    assert.match(
+      field(block, 'next step') ?? '',
+      /^That is right for a receive-only appservice; otherwise set url in the registration and restart the homeserver\.$/,
+    );
   });
 
-  it("explains an as_token the homeserver does not know (registration not loaded)", async () => {
+  it('explains an as_token the homeserver does not know (registration not loaded)', async () => {
     const hs = await homeserver();
     const reg = registration('unknown-token', null);
     const fake = await fakeAppservice({ hsToken: reg.hs_token });
@@ -215,10 +229,16 @@ describe('Ping Appservice in the extension host', () => {
     await runCommand('matrixDevtools.pingAppservice', node(item));
 
     const summary = 'The homeserver does not know this as_token (M_UNKNOWN_TOKEN).';
-    assert.deepStrictEqual(prompts.notifications.map((n) => [n.kind, n.message]), [['warning', `"${reg.id}": ${summary}`]]);
+    assert.deepStrictEqual(
+      prompts.notifications.map((n) => [n.kind, n.message]),
+      [['warning', `"${reg.id}": ${summary}`]],
+    );
     const block = lastBlock(api, pingHead(reg.id), from);
     assert.strictEqual(field(block, 'outcome'), 'failed: HTTP 401 M_UNKNOWN_TOKEN');
-    assert.match(field(block, 'next step') ?? '', /^Make sure the homeserver loads this registration file \(Synapse: app_service_config_files\) and was restarted after it changed/);
+    assert.match(
+      field(block, 'next step') ?? '',
+      /^Make sure the homeserver loads this registration file \(Synapse: app_service_config_files\) and was restarted after it changed/,
+    );
     assert.strictEqual(fake.calls.length, 0, 'the homeserver never called the appservice');
   });
 
@@ -236,7 +256,10 @@ describe('Ping Appservice in the extension host', () => {
     const report = await runCommand<PingReport>('matrixDevtools.pingAppservice', node(item));
 
     const summary = `${hs.baseUrl} does not support appservice ping: its /versions lists spec versions up to v1.6 and advertises neither fi.mau.msc2659.stable nor fi.mau.msc2659, so no ping was sent.`;
-    assert.deepStrictEqual(prompts.notifications.map((n) => [n.kind, n.message]), [['warning', `"${reg.id}": ${summary}`]]);
+    assert.deepStrictEqual(
+      prompts.notifications.map((n) => [n.kind, n.message]),
+      [['warning', `"${reg.id}": ${summary}`]],
+    );
     assert.strictEqual(report.sent, false);
     assert.strictEqual(pingRequests(hs).length, 0, 'no doomed ping request');
     assert.ok(hs.count('GET', '/_matrix/client/versions') >= 1, 'it asked /versions first');
@@ -262,9 +285,18 @@ describe('Ping Appservice in the extension host', () => {
     await runCommand('matrixDevtools.pingAppservice', node(item));
 
     const summary = 'The homeserver does not support appservice ping (HTTP 404 M_UNRECOGNIZED).';
-    assert.deepStrictEqual(prompts.notifications.map((n) => [n.kind, n.message]), [['warning', `"${reg.id}": ${summary}`]]);
-    assert.deepStrictEqual(pingRequests(hs).map((r) => [r.path, r.status]), [[`/_matrix/client/v1/appservice/${reg.id}/ping`, 404]]);
-    assert.match(field(lastBlock(api, pingHead(reg.id), from), 'next step') ?? '', /upgrade the homeserver, or use Check Appservice Directly/);
+    assert.deepStrictEqual(
+      prompts.notifications.map((n) => [n.kind, n.message]),
+      [['warning', `"${reg.id}": ${summary}`]],
+    );
+    assert.deepStrictEqual(
+      pingRequests(hs).map((r) => [r.path, r.status]),
+      [[`/_matrix/client/v1/appservice/${reg.id}/ping`, 404]],
+    );
+    assert.match(
+      field(lastBlock(api, pingHead(reg.id), from), 'next step') ?? '',
+      /upgrade the homeserver, or use Check Appservice Directly/,
+    );
   });
 
   it('uses the MSC2659 path on a homeserver that has only the unstable ping', async () => {
@@ -281,8 +313,15 @@ describe('Ping Appservice in the extension host', () => {
     const report = await runCommand<PingReport>('matrixDevtools.pingAppservice', node(item));
 
     const unstablePath = `/_matrix/client/unstable/fi.mau.msc2659/appservice/${reg.id}/ping`;
-    assert.deepStrictEqual(pingRequests(hs).map((r) => [r.path, r.status]), [[unstablePath, 200]], 'exactly one ping, on the unstable path');
-    assert.strictEqual(prompts.notifications[0]?.message, `"${reg.id}": The homeserver reached the appservice in ${report.result.durationMs} ms.`);
+    assert.deepStrictEqual(
+      pingRequests(hs).map((r) => [r.path, r.status]),
+      [[unstablePath, 200]],
+      'exactly one ping, on the unstable path',
+    );
+    assert.strictEqual(
+      prompts.notifications[0]?.message,
+      `"${reg.id}": The homeserver reached the appservice in ${report.result.durationMs} ms.`,
+    );
     assert.strictEqual(field(lastBlock(api, pingHead(reg.id), from), 'endpoint'), `MSC2659 (unstable) — POST ${unstablePath}`);
     assert.strictEqual(fake.calls.length, 1);
   });
@@ -304,9 +343,15 @@ describe('Ping Appservice in the extension host', () => {
 
     assert.strictEqual(report.sent, false);
     assert.strictEqual(pingRequests(hs).length, 0);
-    assert.deepStrictEqual(prompts.notifications.map((n) => [n.kind, n.message]), [
-      ['warning', `"${name}": The registration file cannot be used: This quoted value has no closing quote: add the quote where the value ends. (line 2).`],
-    ]);
+    assert.deepStrictEqual(
+      prompts.notifications.map((n) => [n.kind, n.message]),
+      [
+        [
+          'warning',
+          `"${name}": The registration file cannot be used: This quoted value has no closing quote: add the quote where the value ends. (line 2).`,
+        ],
+      ],
+    );
   });
 });
 
@@ -331,7 +376,9 @@ describe('Ping All Appservices in the extension host', () => {
     const orphan = registration('all-nohs', 'http://127.0.0.1:9');
     for (const reg of [healthy, down, broken, receiveOnly]) hs.registerAppservice(reg);
     const items = [];
-    for (const reg of [healthy, down, broken, receiveOnly, orphan]) items.push(await addRegistration(api, dir, reg, `${reg.id}-registration.yaml`));
+    for (const reg of [healthy, down, broken, receiveOnly, orphan]) {
+      items.push(await addRegistration(api, dir, reg, `${reg.id}-registration.yaml`));
+    }
     for (const item of items.slice(0, 4)) await useHomeserver(api, item, hs);
     await settle(api, () => api.appservices.catalog.items().length === 5, 'the catalog lists exactly the five files of this test');
 
@@ -339,7 +386,9 @@ describe('Ping All Appservices in the extension host', () => {
     const from = api.appservices.outputLines().length;
     const summary = await runCommand<PingAllSummary>('matrixDevtools.pingAllAppservices');
 
-    assert.deepStrictEqual(prompts.notifications, [{ kind: 'warning', message: '1 ok, 3 failing, 1 without a homeserver — see output', actions: ['Show Output'] }]);
+    assert.deepStrictEqual(prompts.notifications, [
+      { kind: 'warning', message: '1 ok, 3 failing, 1 without a homeserver — see output', actions: ['Show Output'] },
+    ]);
     assert.deepStrictEqual([summary.ok, summary.failing, summary.skipped, summary.cancelled], [1, 3, 1, 0]);
     assert.strictEqual(pingRequests(hs).length, 4, 'one ping each; none for the appservice without a homeserver');
 

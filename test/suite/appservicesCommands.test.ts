@@ -28,7 +28,11 @@ import {
 import { afterThisTest, type Api, eventually, extensionApi, runCommand, scriptPrompts, startHomeserver } from './support/host';
 
 /** Lists a settings-only appservice (no registration file) and waits for the catalog to show it. */
-async function settingsEntry(api: Api, entry: { id: string; homeserver?: string }, target: vscode.ConfigurationTarget): Promise<AppserviceItem> {
+async function settingsEntry(
+  api: Api,
+  entry: { id: string; homeserver?: string },
+  target: vscode.ConfigurationTarget,
+): Promise<AppserviceItem> {
   await setSetting('matrixDevtools.appservices', [entry], target);
   await settle(api, () => !!api.appservices.catalog.get(`settings:${entry.id}`), `settings entry ${entry.id} in the catalog`);
   const item = api.appservices.catalog.get(`settings:${entry.id}`);
@@ -57,21 +61,34 @@ describe('Set Appservice Token in the extension host', () => {
     const prompts = await scriptPrompts();
     const before = await runCommand<PingReport>('matrixDevtools.pingAppservice', node(item));
     assert.strictEqual(before.sent, false);
-    assert.deepStrictEqual(prompts.notifications.map((n) => [n.kind, n.message]), [['warning', `"${reg.id}": No as_token is set for "${reg.id}" (it has no registration file).`]]);
+    assert.deepStrictEqual(
+      prompts.notifications.map((n) => [n.kind, n.message]),
+      [['warning', `"${reg.id}": No as_token is set for "${reg.id}" (it has no registration file).`]],
+    );
     assert.match(field(lastBlock(api, pingHead(reg.id)), 'next step') ?? '', /^Run "Set Appservice Token" and paste the as_token/);
     assert.strictEqual(hs.count('POST', '/_matrix/client/v1/appservice'), 0);
 
     prompts.inputs.push(reg.as_token);
     const stored = await runCommand('matrixDevtools.setAppserviceToken', node(item));
     assert.strictEqual(stored, true);
-    assert.deepStrictEqual(prompts.inputBoxes, [{ title: `as_token for appservice "${reg.id}"`, prompt: 'The as_token from the registration the homeserver loaded. Kept in the secret store, never in settings.', password: true, value: undefined }]);
+    assert.deepStrictEqual(prompts.inputBoxes, [
+      {
+        title: `as_token for appservice "${reg.id}"`,
+        prompt: 'The as_token from the registration the homeserver loaded. Kept in the secret store, never in settings.',
+        password: true,
+        value: undefined,
+      },
+    ]);
     assert.strictEqual(prompts.notifications.at(-1)?.message, `The as_token for "${reg.id}" is stored in the secret store.`);
     assert.strictEqual(await api.appservices.pings.hasAsToken(reg.id), true);
     assert.strictEqual((await asTokenNode())?.description, 'set (in the secret store)');
 
     const after = await runCommand<PingReport>('matrixDevtools.pingAppservice', node(item));
     assert.strictEqual(after.outcome, 'ok', after.result.summary);
-    assert.strictEqual(prompts.notifications.at(-1)?.message, `"${reg.id}": The homeserver reached the appservice in ${after.result.durationMs} ms.`);
+    assert.strictEqual(
+      prompts.notifications.at(-1)?.message,
+      `"${reg.id}": The homeserver reached the appservice in ${after.result.durationMs} ms.`,
+    );
     assert.strictEqual(hs.count('POST', `/_matrix/client/v1/appservice/${reg.id}/ping`), 1);
 
     // The token went to the secret store, not to the settings.
@@ -89,7 +106,11 @@ describe('Set Appservice Token in the extension host', () => {
 
     assert.strictEqual(result, undefined);
     assert.deepStrictEqual(prompts.notifications, [
-      { kind: 'info', message: `"${reg.id}" takes its as_token from its registration file at each ping; edit the file to change it.`, actions: ['Open Registration File'] },
+      {
+        kind: 'info',
+        message: `"${reg.id}" takes its as_token from its registration file at each ping; edit the file to change it.`,
+        actions: ['Open Registration File'],
+      },
     ]);
     assert.strictEqual(prompts.inputBoxes.length, 0, 'no token is asked for');
     assert.strictEqual(vscode.window.activeTextEditor?.document.uri.fsPath, item.file);
@@ -117,11 +138,20 @@ describe('Choose Homeserver for Appservice in the extension host', () => {
     await useHomeserver(api, item, hs);
 
     assert.strictEqual(chosen, hs.baseUrl, 'typed input is trimmed');
-    assert.deepStrictEqual(prompts.inputBoxes.map((b) => [b.title, b.prompt]), [
-      [`Homeserver for appservice "${reg.id}"`, 'The homeserver that loaded this registration: a server name (example.org) or URL (http://localhost:8008).'],
-    ]);
+    assert.deepStrictEqual(
+      prompts.inputBoxes.map((b) => [b.title, b.prompt]),
+      [
+        [
+          `Homeserver for appservice "${reg.id}"`,
+          'The homeserver that loaded this registration: a server name (example.org) or URL (http://localhost:8008).',
+        ],
+      ],
+    );
     assert.strictEqual((await renderedItemFor(api, item)).description, `${new URL(hs.baseUrl).host} · never pinged`);
-    assert.match((await renderedItemFor(api, item)).tooltip ?? '', new RegExp(`Homeserver: ${hs.baseUrl.replace(/[.]/g, '\\.')} \\(chosen for this appservice\\)`));
+    assert.match(
+      (await renderedItemFor(api, item)).tooltip ?? '',
+      new RegExp(`Homeserver: ${hs.baseUrl.replace(/[.]/g, '\\.')} \\(chosen for this appservice\\)`),
+    );
 
     const report = await runCommand<PingReport>('matrixDevtools.pingAppservice', node(item));
     assert.strictEqual(report.outcome, 'ok', report.result.summary);
@@ -138,7 +168,11 @@ describe('Choose Homeserver for Appservice in the extension host', () => {
 
     assert.strictEqual(result, undefined);
     assert.deepStrictEqual(prompts.notifications, [
-      { kind: 'info', message: `"${id}" uses matrix.example.org from the matrixDevtools.appservices setting; change it there.`, actions: ['Open Settings'] },
+      {
+        kind: 'info',
+        message: `"${id}" uses matrix.example.org from the matrixDevtools.appservices setting; change it there.`,
+        actions: ['Open Settings'],
+      },
     ]);
     assert.strictEqual(prompts.inputBoxes.length, 0);
     assert.strictEqual(api.appservices.memory.get(item.key), undefined, 'nothing remembered over the setting');
@@ -193,7 +227,10 @@ describe('Check Appservice Directly in the extension host', () => {
 
     const { prompts, block } = await run(item);
 
-    assert.deepStrictEqual(prompts.notifications.map((n) => [n.kind, n.message]), [['info', `"${reg.id}": Both this machine and the homeserver reach the appservice.`]]);
+    assert.deepStrictEqual(
+      prompts.notifications.map((n) => [n.kind, n.message]),
+      [['info', `"${reg.id}": Both this machine and the homeserver reach the appservice.`]],
+    );
     assert.strictEqual(field(block, 'url'), fake.url);
     assert.strictEqual(field(block, 'reachable from this machine'), 'yes');
     assert.strictEqual(field(block, 'hs_token accepted'), 'yes');
@@ -207,7 +244,7 @@ describe('Check Appservice Directly in the extension host', () => {
     assert.strictEqual(fake.calls.filter((c) => c.authorization === `Bearer ${reg.hs_token}`).length, 2);
   });
 
-  it('tells apart an appservice that accepts this file\'s hs_token from a homeserver that sends another one', async () => {
+  it("tells apart an appservice that accepts this file's hs_token from a homeserver that sends another one", async () => {
     const hs = await startHomeserver();
     const reg = registration('direct-stale-hs', null);
     const fake = await fakeAppservice({ hsToken: reg.hs_token });
@@ -221,10 +258,14 @@ describe('Check Appservice Directly in the extension host', () => {
 
     const { prompts, block } = await run(item);
 
-    const verdict = 'The appservice accepts the hs_token in this file but rejected the one the homeserver sent: the homeserver has loaded a different registration; restart it after editing the file.';
+    const verdict =
+      'The appservice accepts the hs_token in this file but rejected the one the homeserver sent: the homeserver has loaded a different registration; restart it after editing the file.';
     assert.deepStrictEqual(prompts.notifications, [{ kind: 'warning', message: `"${reg.id}": ${verdict}`, actions: ['Show Output'] }]);
     assert.strictEqual(field(block, 'hs_token accepted'), 'yes');
-    assert.strictEqual(field(block, 'homeserver ping'), 'failed: HTTP 502 M_BAD_STATUS — The appservice answered the homeserver with HTTP 403 (M_BAD_STATUS).');
+    assert.strictEqual(
+      field(block, 'homeserver ping'),
+      'failed: HTTP 502 M_BAD_STATUS — The appservice answered the homeserver with HTTP 403 (M_BAD_STATUS).',
+    );
     assert.strictEqual(field(block, 'verdict'), verdict);
   });
 
@@ -241,12 +282,18 @@ describe('Check Appservice Directly in the extension host', () => {
     const { prompts, report, block } = await run(item);
 
     const verdict = "The appservice rejects the registration's hs_token from here too: its config and the registration file disagree.";
-    assert.deepStrictEqual(prompts.notifications.map((n) => [n.kind, n.message]), [['warning', `"${reg.id}": ${verdict}`]]);
+    assert.deepStrictEqual(
+      prompts.notifications.map((n) => [n.kind, n.message]),
+      [['warning', `"${reg.id}": ${verdict}`]],
+    );
     assert.strictEqual(report.direct?.acceptsHsToken, false);
     assert.strictEqual(field(block, 'reachable from this machine'), 'yes');
     assert.strictEqual(field(block, 'hs_token accepted'), 'no');
     assert.strictEqual(field(block, 'HTTP status'), '403');
-    assert.strictEqual(field(block, 'explanation'), "The appservice answers here but rejects the registration's hs_token (HTTP 403 M_FORBIDDEN).");
+    assert.strictEqual(
+      field(block, 'explanation'),
+      "The appservice answers here but rejects the registration's hs_token (HTTP 403 M_FORBIDDEN).",
+    );
     assert.match(field(block, 'next step') ?? '', /^The appservice's own config has a different hs_token than this registration file/);
     assert.strictEqual(field(block, 'verdict'), verdict);
   });
@@ -273,8 +320,12 @@ describe('Check Appservice Directly in the extension host', () => {
 
     const { prompts, block } = await run(item);
 
-    const why = 'The registration has url: null: the homeserver never contacts this appservice (receive-only), so there is nothing to check.';
-    assert.deepStrictEqual(prompts.notifications.map((n) => [n.kind, n.message]), [['warning', `"${reg.id}": ${why}`]]);
+    const why =
+      'The registration has url: null: the homeserver never contacts this appservice (receive-only), so there is nothing to check.';
+    assert.deepStrictEqual(
+      prompts.notifications.map((n) => [n.kind, n.message]),
+      [['warning', `"${reg.id}": ${why}`]],
+    );
     assert.deepStrictEqual(block.slice(1), ['    url: null', '    outcome: not checked', `    explanation: ${why}`]);
   });
 });
@@ -302,7 +353,10 @@ describe('Refresh Appservices in the extension host', () => {
     const refreshed = itemForFile(api, file);
     assert.ok(refreshed, 'the file is listed again right after the command');
     assert.strictEqual(refreshed.registration?.id, reg.id);
-    assert.deepStrictEqual(refreshed.problems.filter((p) => p.severity === 'error'), []);
+    assert.deepStrictEqual(
+      refreshed.problems.filter((p) => p.severity === 'error'),
+      [],
+    );
   });
 });
 
@@ -320,7 +374,8 @@ describe('Show Appservice Log in the extension host', () => {
     const last = api.appservices.outputLines().at(-1) ?? '';
     assert.match(last, /^ {4}explanation: The registration has url: null/);
 
-    const isLog = (e: vscode.TextEditor | undefined) => e?.document.uri.scheme === 'output' && decodeURIComponent(e.document.uri.path).includes('Matrix Appservices');
+    const isLog = (e: vscode.TextEditor | undefined) =>
+      e?.document.uri.scheme === 'output' && decodeURIComponent(e.document.uri.path).includes('Matrix Appservices');
     // Focus is in an editor. Pings and direct checks reveal the output without
     // taking focus, so only the command can make the log the active editor.
     await vscode.window.showTextDocument(vscode.Uri.file(item.file ?? ''));
@@ -330,7 +385,11 @@ describe('Show Appservice Log in the extension host', () => {
 
     await runCommand('matrixDevtools.showAppserviceLog');
 
-    await eventually(() => isLog(vscode.window.activeTextEditor), `the Matrix Appservices output has the focus (active: ${vscode.window.activeTextEditor?.document.uri.toString()})`, 5_000);
+    await eventually(
+      () => isLog(vscode.window.activeTextEditor),
+      `the Matrix Appservices output has the focus (active: ${vscode.window.activeTextEditor?.document.uri.toString()})`,
+      5_000,
+    );
     const editor = vscode.window.activeTextEditor;
     await eventually(() => !!editor?.document.getText().includes(last), 'the output shows the latest report', 5_000);
   });

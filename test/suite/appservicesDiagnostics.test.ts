@@ -36,26 +36,46 @@ const cases: Case[] = [
   {
     title: 'a YAML syntax error, at the position of the unclosed quote',
     broken: (reg) => registrationYaml(reg).replace(`url: "${reg.url}"`, `url: "${reg.url}`),
-    expected: (text) => ({ severity: vscode.DiagnosticSeverity.Error, code: 'yaml-syntax', message: 'This quoted value has no closing quote: add the quote where the value ends.', line: lineOf(text, 'url: "'), character: 'url: '.length }),
+    expected: (text) => ({
+      severity: vscode.DiagnosticSeverity.Error,
+      code: 'yaml-syntax',
+      message: 'This quoted value has no closing quote: add the quote where the value ends.',
+      line: lineOf(text, 'url: "'),
+      character: 'url: '.length,
+    }),
   },
   {
     title: 'a missing key',
     broken: (reg) => registrationYaml(reg).replace(/^sender_localpart: .*\n/m, ''),
-    expected: () => ({ severity: vscode.DiagnosticSeverity.Error, code: 'missing-key', message: "sender_localpart is missing: add the localpart of the appservice's bot user.", line: 0, character: 0 }),
+    expected: () => ({
+      severity: vscode.DiagnosticSeverity.Error,
+      code: 'missing-key',
+      message: "sender_localpart is missing: add the localpart of the appservice's bot user.",
+      line: 0,
+      character: 0,
+    }),
   },
   {
     title: 'url: null, as a warning that keeps the registration usable',
     broken: (reg) => registrationYaml({ ...reg, url: null }),
-    expected: (text) => ({ severity: vscode.DiagnosticSeverity.Warning, code: 'url-null', message: 'receive-only appservice: the homeserver cannot push events or pings to it', line: lineOf(text, 'url: null'), character: 'url: '.length }),
+    expected: (text) => ({
+      severity: vscode.DiagnosticSeverity.Warning,
+      code: 'url-null',
+      message: 'receive-only appservice: the homeserver cannot push events or pings to it',
+      line: lineOf(text, 'url: null'),
+      character: 'url: '.length,
+    }),
     usable: true,
   },
   {
     title: 'a namespace regex that does not compile',
-    broken: (reg) => registrationYaml({ ...reg, namespaces: { users: [{ exclusive: true, regex: '@_bridge_(.*:example.org' }], aliases: [], rooms: [] } }),
+    broken: (reg) =>
+      registrationYaml({ ...reg, namespaces: { users: [{ exclusive: true, regex: '@_bridge_(.*:example.org' }], aliases: [], rooms: [] } }),
     expected: (text) => ({
       severity: vscode.DiagnosticSeverity.Error,
       code: 'regex-invalid',
-      message: 'namespaces.users[0].regex is not a valid regular expression (Unterminated group): fix it, or the homeserver refuses to load the registration.',
+      message:
+        'namespaces.users[0].regex is not a valid regular expression (Unterminated group): fix it, or the homeserver refuses to load the registration.',
       line: lineOf(text, '@_bridge_('),
       character: text.split('\n')[lineOf(text, '@_bridge_(')].indexOf("'"),
     }),
@@ -63,7 +83,13 @@ const cases: Case[] = [
   {
     title: 'as_token equal to hs_token',
     broken: (reg) => registrationYaml({ ...reg, hs_token: reg.as_token }),
-    expected: (text) => ({ severity: vscode.DiagnosticSeverity.Error, code: 'tokens-equal', message: 'as_token and hs_token are the same secret: generate a separate random secret for each.', line: lineOf(text, 'hs_token:'), character: 'hs_token: '.length }),
+    expected: (text) => ({
+      severity: vscode.DiagnosticSeverity.Error,
+      code: 'tokens-equal',
+      message: 'as_token and hs_token are the same secret: generate a separate random secret for each.',
+      line: lineOf(text, 'hs_token:'),
+      character: 'hs_token: '.length,
+    }),
   },
 ];
 
@@ -87,13 +113,28 @@ describe('registration diagnostics in the extension host', () => {
       const want = c.expected(text, reg);
 
       await loadedItem(api, file, (i) => i.problems.some((p) => p.code === want.code));
-      await eventually(() => vscode.languages.getDiagnostics(uri).some((d) => d.code === want.code), `a ${want.code} diagnostic on ${file}`);
+      await eventually(
+        () => vscode.languages.getDiagnostics(uri).some((d) => d.code === want.code),
+        `a ${want.code} diagnostic on ${file}`,
+      );
       const shown = vscode.languages.getDiagnostics(uri).filter(ours).filter(notLoopback);
       assert.deepStrictEqual(
-        shown.map((d) => ({ severity: d.severity, code: d.code, message: d.message, line: d.range.start.line, character: d.range.start.character })),
+        shown.map((d) => ({
+          severity: d.severity,
+          code: d.code,
+          message: d.message,
+          line: d.range.start.line,
+          character: d.range.start.character,
+        })),
         [want],
       );
-      assert.deepStrictEqual(api.appservices.diagnosticsFor(file).filter(notLoopback).map((d) => d.message), [want.message]);
+      assert.deepStrictEqual(
+        api.appservices
+          .diagnosticsFor(file)
+          .filter(notLoopback)
+          .map((d) => d.message),
+        [want.message],
+      );
 
       // The view lists the problem under the appservice, with its line.
       const item = await loadedItem(api, file);
@@ -104,8 +145,18 @@ describe('registration diagnostics in the extension host', () => {
       assert.strictEqual(detail.icon, want.severity === vscode.DiagnosticSeverity.Error ? 'error' : 'warning');
 
       fs.writeFileSync(file, registrationYaml(reg));
-      await eventually(() => !vscode.languages.getDiagnostics(uri).filter(ours).some(notLoopback), `the diagnostics of ${file} clear once it is fixed`, 10_000);
-      assert.deepStrictEqual(vscode.languages.getDiagnostics(uri).filter(ours).map((d) => d.code), ['url-loopback']);
+      await eventually(
+        () => !vscode.languages.getDiagnostics(uri).filter(ours).some(notLoopback),
+        `the diagnostics of ${file} clear once it is fixed`,
+        10_000,
+      );
+      assert.deepStrictEqual(
+        vscode.languages
+          .getDiagnostics(uri)
+          .filter(ours)
+          .map((d) => d.code),
+        ['url-loopback'],
+      );
       assert.strictEqual((await loadedItem(api, file, (i) => !!i.registration)).registration?.id, reg.id);
     });
   }
@@ -114,18 +165,30 @@ describe('registration diagnostics in the extension host', () => {
     // In the workspace folder itself, watched since the window opened: the
     // watcher can miss a file created right after its new folder was.
     const reg = registration('diag-deleted', 'http://127.0.0.1:9');
-    const file = writeFile(workspaceFolder(), `diag-deleted-${reg.id}-registration.yaml`, registrationYaml({ ...reg, hs_token: reg.as_token }));
+    const file = writeFile(
+      workspaceFolder(),
+      `diag-deleted-${reg.id}-registration.yaml`,
+      registrationYaml({ ...reg, hs_token: reg.as_token }),
+    );
     afterThisTest(() => fs.rmSync(file, { force: true }));
     const uri = vscode.Uri.file(file);
     // Through the watcher alone (no rescan): a rescan could find the file before the
     // watcher reports it, and the watcher merges a create and a delete that arrive
     // in one batch into no event at all, so the delete would never be seen.
-    await eventually(() => itemForFile(api, file)?.problems.some((p) => p.code === 'tokens-equal') === true, 'the watcher reports the new file', 10_000);
+    await eventually(
+      () => itemForFile(api, file)?.problems.some((p) => p.code === 'tokens-equal') === true,
+      'the watcher reports the new file',
+      10_000,
+    );
     await eventually(() => vscode.languages.getDiagnostics(uri).some((d) => d.code === 'tokens-equal'), 'a tokens-equal diagnostic');
 
     fs.rmSync(file);
 
-    await eventually(() => vscode.languages.getDiagnostics(uri).filter(ours).length === 0, 'no diagnostics left on the deleted file', 10_000);
+    await eventually(
+      () => vscode.languages.getDiagnostics(uri).filter(ours).length === 0,
+      'no diagnostics left on the deleted file',
+      10_000,
+    );
     assert.strictEqual(itemForFile(api, file), undefined, 'the deleted file is still in the Appservices view');
   });
 });

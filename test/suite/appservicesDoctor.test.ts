@@ -22,7 +22,16 @@ import {
 } from './support/appservices';
 import { afterThisTest, type Api, extensionApi, runCommand, scriptPrompts, startHomeserver } from './support/host';
 
-const CHECKS = ['registration', 'as-token', 'appservice-id', 'homeserver-ping', 'direct-ping', 'transactions', 'namespaces', 'server-features'];
+const CHECKS = [
+  'registration',
+  'as-token',
+  'appservice-id',
+  'homeserver-ping',
+  'direct-ping',
+  'transactions',
+  'namespaces',
+  'server-features',
+];
 
 function assertNoSecret(texts: readonly string[], where: string): void {
   for (const text of texts) for (const secret of usedSecrets) assert.ok(!text.includes(secret), `a token appeared in ${where}`);
@@ -45,26 +54,47 @@ describe('Appservice doctor in the extension host', () => {
     const prompts = await scriptPrompts();
 
     const run = await runCommand<DoctorRun>('matrixDevtools.diagnoseAppservice', node(item));
-    assert.deepStrictEqual(run.report.checks.map((c) => [c.id, c.status]), [
-      ['registration', 'warn'],
-      ['as-token', 'ok'],
-      ['appservice-id', 'ok'],
-      ['homeserver-ping', 'ok'],
-      ['direct-ping', 'ok'],
-      ['transactions', 'fail'],
-      ['namespaces', 'ok'],
-      ['server-features', 'ok'],
-    ]);
-    assert.deepStrictEqual(prompts.notifications.map((n) => [n.kind, n.message, n.actions]), [['warning', `${reg.id}: 6 ok, 1 warning, 1 failed`, ['Show Output']]]);
+    assert.deepStrictEqual(
+      run.report.checks.map((c) => [c.id, c.status]),
+      [
+        ['registration', 'warn'],
+        ['as-token', 'ok'],
+        ['appservice-id', 'ok'],
+        ['homeserver-ping', 'ok'],
+        ['direct-ping', 'ok'],
+        ['transactions', 'fail'],
+        ['namespaces', 'ok'],
+        ['server-features', 'ok'],
+      ],
+    );
+    assert.deepStrictEqual(
+      prompts.notifications.map((n) => [n.kind, n.message, n.actions]),
+      [['warning', `${reg.id}: 6 ok, 1 warning, 1 failed`, ['Show Output']]],
+    );
 
     const rendered = await renderedItemFor(api, item);
     const checks = rendered.children.slice(0, CHECKS.length);
-    assert.deepStrictEqual(checks.map((c) => c.label), CHECKS);
-    assert.deepStrictEqual(checks.map((c) => c.icon), ['warning', 'pass', 'pass', 'pass', 'pass', 'error', 'pass', 'pass']);
+    assert.deepStrictEqual(
+      checks.map((c) => c.label),
+      CHECKS,
+    );
+    assert.deepStrictEqual(
+      checks.map((c) => c.icon),
+      ['warning', 'pass', 'pass', 'pass', 'pass', 'error', 'pass', 'pass'],
+    );
     const txn = checks[5];
-    assert.strictEqual(txn.description, "The appservice answered an empty transaction with HTTP 500 M_UNKNOWN: the homeserver's transactions fail the same way, so the bridge receives no events.");
-    assert.match(txn.tooltip ?? '', /\n\nNext: Look at the appservice's logs for the error behind that answer\. Synapse retries failed transactions/);
-    assert.strictEqual(checks[1].description, `The homeserver knows this as_token: it answers as the sender @${reg.sender_localpart}:localhost.`);
+    assert.strictEqual(
+      txn.description,
+      "The appservice answered an empty transaction with HTTP 500 M_UNKNOWN: the homeserver's transactions fail the same way, so the bridge receives no events.",
+    );
+    assert.match(
+      txn.tooltip ?? '',
+      /\n\nNext: Look at the appservice's logs for the error behind that answer\. Synapse retries failed transactions/,
+    );
+    assert.strictEqual(
+      checks[1].description,
+      `The homeserver knows this as_token: it answers as the sender @${reg.sender_localpart}:localhost.`,
+    );
     assert.match(rendered.tooltip ?? '', new RegExp(`Diagnosed .*: ${reg.id}: 6 ok, 1 warning, 1 failed`));
     // The usual details stay below the checks.
     assert.ok(rendered.children.slice(CHECKS.length).some((c) => c.label === 'url'));
@@ -75,7 +105,10 @@ describe('Appservice doctor in the extension host', () => {
     assert.match(block[8], /^ {25}next step: Look at the appservice's logs/);
     assert.strictEqual(block.at(-1), `    ${reg.id}: 6 ok, 1 warning, 1 failed`);
 
-    assertNoSecret([...api.appservices.outputLines(), ...treeText([rendered]), ...prompts.notifications.map((n) => n.message)], 'the output, tree or notifications');
+    assertNoSecret(
+      [...api.appservices.outputLines(), ...treeText([rendered]), ...prompts.notifications.map((n) => n.message)],
+      'the output, tree or notifications',
+    );
   });
 
   it('from the palette, asks which appservice and which homeserver, and skips the homeserver checks for one that never loaded it', async () => {
@@ -94,7 +127,10 @@ describe('Appservice doctor in the extension host', () => {
     assert.strictEqual(run.report.appservice, reg.id);
     const asToken = run.report.checks.find((c) => c.id === 'as-token');
     assert.strictEqual(asToken?.status, 'fail');
-    assert.strictEqual(asToken?.message, 'The homeserver does not know this as_token (M_UNKNOWN_TOKEN): it has not loaded this registration.');
+    assert.strictEqual(
+      asToken?.message,
+      'The homeserver does not know this as_token (M_UNKNOWN_TOKEN): it has not loaded this registration.',
+    );
     assert.strictEqual(run.report.checks.find((c) => c.id === 'homeserver-ping')?.status, 'skipped');
     assert.strictEqual(prompts.notifications.at(-1)?.message, `${reg.id}: 4 ok, 1 warning, 1 failed, 2 skipped`);
     // The homeserver typed once is remembered for the next ping or diagnosis.
@@ -118,9 +154,15 @@ describe('Appservice doctor in the extension host', () => {
     const runs = await runCommand<DoctorRun[]>('matrixDevtools.diagnoseAllAppservices');
     const mine = runs.filter((r) => r.appserviceKey === goodItem.key || r.appserviceKey === nullItem.key);
     assert.strictEqual(mine.length, 2);
-    assert.ok(mine.every((r) => !r.report.checks.some((c) => c.status === 'fail')), JSON.stringify(mine.map((r) => r.report.checks)));
+    assert.ok(
+      mine.every((r) => !r.report.checks.some((c) => c.status === 'fail')),
+      JSON.stringify(mine.map((r) => r.report.checks)),
+    );
     assert.match(prompts.notifications.at(-1)?.message ?? '', new RegExp(`^Diagnosed ${runs.length} appservices: .* — see output$`));
-    assert.strictEqual((await renderedItemFor(api, nullItem)).children.find((c) => c.label === 'transactions')?.description, 'Skipped: the registration has url: null (receive-only), so the homeserver never calls it.');
+    assert.strictEqual(
+      (await renderedItemFor(api, nullItem)).children.find((c) => c.label === 'transactions')?.description,
+      'Skipped: the registration has url: null (receive-only), so the homeserver never calls it.',
+    );
   });
 
   it('Which Appservice Owns… lists the registrations whose namespaces claim an id and opens the one picked', async () => {
@@ -132,9 +174,17 @@ describe('Appservice doctor in the extension host', () => {
     const someone = `${local.replace('.*', 'alice')}:example.org`;
     prompts.inputs.push(someone);
     prompts.picks.push(reg.id);
-    const claims = await runCommand<Array<{ appserviceId: string; regex: string; exclusive: boolean }>>('matrixDevtools.whichAppserviceOwns');
-    assert.deepStrictEqual(claims.map((c) => [c.appserviceId, c.regex, c.exclusive]), [[reg.id, local, true]]);
-    assert.strictEqual(prompts.quickPicks.at(-1)?.placeHolder, `${someone} is claimed by 1 namespace(s): pick one to open its registration`);
+    const claims = await runCommand<Array<{ appserviceId: string; regex: string; exclusive: boolean }>>(
+      'matrixDevtools.whichAppserviceOwns',
+    );
+    assert.deepStrictEqual(
+      claims.map((c) => [c.appserviceId, c.regex, c.exclusive]),
+      [[reg.id, local, true]],
+    );
+    assert.strictEqual(
+      prompts.quickPicks.at(-1)?.placeHolder,
+      `${someone} is claimed by 1 namespace(s): pick one to open its registration`,
+    );
     assert.strictEqual(vscode.window.activeTextEditor?.document.uri.fsPath, item.file);
     // Matched from the start of the id: one more character in front and the namespace no longer claims it.
     prompts.inputs.push(`@x${someone.slice(1)}`);
@@ -146,15 +196,33 @@ describe('Appservice doctor in the extension host', () => {
   it('shows cross-file conflicts in the Problems panel: a shared hs_token and overlapping exclusive namespaces', async () => {
     const dir = testFolder(api, 'doctor-conflicts');
     const a = registration('conf-a', null);
-    const b = registration('conf-b', null, { hs_token: a.hs_token, namespaces: { users: [{ exclusive: true, regex: '@.*' }], aliases: [], rooms: [] } });
+    const b = registration('conf-b', null, {
+      hs_token: a.hs_token,
+      namespaces: { users: [{ exclusive: true, regex: '@.*' }], aliases: [], rooms: [] },
+    });
     const itemA = await addRegistration(api, dir, a, 'a-registration.yaml');
     await addRegistration(api, dir, b, 'b-registration.yaml');
     // Only what comes from the other file (each also warns about its own url: null).
-    const shown = () => api.appservices.diagnosticsFor(itemA.file ?? '').filter((d) => d.code !== 'url-null').map((d) => [d.code, d.severity, d.message]);
+    const shown = () =>
+      api.appservices
+        .diagnosticsFor(itemA.file ?? '')
+        .filter((d) => d.code !== 'url-null')
+        .map((d) => [d.code, d.severity, d.message]);
     assert.deepStrictEqual(shown(), [
-      ['duplicate-hs-token', vscode.DiagnosticSeverity.Error, `Another registration file (${path.join(dir, 'b-registration.yaml')}) uses the same hs_token: give each appservice its own secret, or each one accepts transactions meant for the other.`],
-      ['namespace-overlap', vscode.DiagnosticSeverity.Warning, `This exclusive users namespace overlaps one of "${b.id}" (${path.join(dir, 'b-registration.yaml')}): both claim ids such as ${a.namespaces?.users?.[0].regex.replace('.*', '')}:a; make the regexes disjoint, or the homeserver lets only one of them use those ids.`],
+      [
+        'duplicate-hs-token',
+        vscode.DiagnosticSeverity.Error,
+        `Another registration file (${path.join(dir, 'b-registration.yaml')}) uses the same hs_token: give each appservice its own secret, or each one accepts transactions meant for the other.`,
+      ],
+      [
+        'namespace-overlap',
+        vscode.DiagnosticSeverity.Warning,
+        `This exclusive users namespace overlaps one of "${b.id}" (${path.join(dir, 'b-registration.yaml')}): both claim ids such as ${a.namespaces?.users?.[0].regex.replace('.*', '')}:a; make the regexes disjoint, or the homeserver lets only one of them use those ids.`,
+      ],
     ]);
-    assertNoSecret(api.appservices.diagnosticsFor(itemA.file ?? '').map((d) => d.message), 'the Problems panel');
+    assertNoSecret(
+      api.appservices.diagnosticsFor(itemA.file ?? '').map((d) => d.message),
+      'the Problems panel',
+    );
   });
 });

@@ -22,7 +22,16 @@ import {
   useHomeserver,
   writeFile,
 } from './support/appservices';
-import { allScriptedPrompts, eventually, extensionApi, runCommand, scriptPrompts, startHomeserver, workspaceFolder, type Api } from './support/host';
+import {
+  allScriptedPrompts,
+  eventually,
+  extensionApi,
+  runCommand,
+  scriptPrompts,
+  startHomeserver,
+  workspaceFolder,
+  type Api,
+} from './support/host';
 
 /** workspaceState as the appservices feature holds it, ping results included. */
 function workspaceStateText(api: Api): string {
@@ -35,7 +44,10 @@ function settingsText(): string {
   const config = vscode.workspace.getConfiguration('matrixDevtools');
   const names = ['appservices', 'registrationGlob', 'pingTimeoutSeconds', 'pingAllConcurrency', 'revealOutputOnPingFailure'];
   const onDisk = path.join(workspaceFolder(), '.vscode', 'settings.json');
-  return JSON.stringify({ inspected: names.map((n) => config.inspect(n)), workspaceFile: fs.existsSync(onDisk) ? fs.readFileSync(onDisk, 'utf8') : '' });
+  return JSON.stringify({
+    inspected: names.map((n) => config.inspect(n)),
+    workspaceFile: fs.existsSync(onDisk) ? fs.readFileSync(onDisk, 'utf8') : '',
+  });
 }
 
 describe('appservice secrets in the extension host', () => {
@@ -56,7 +68,10 @@ describe('appservice secrets in the extension host', () => {
     const rejected = registration('secret-reject', null);
     rejected.url = (await fakeAppservice({ hsToken: `${rejected.hs_token}-other`, behaviour: 'ok' })).url;
     for (const reg of [healthy, rejected]) hs.registerAppservice(reg);
-    const items = [await addRegistration(api, dir, healthy, 'ok-registration.yaml'), await addRegistration(api, dir, rejected, 'reject-registration.yaml')];
+    const items = [
+      await addRegistration(api, dir, healthy, 'ok-registration.yaml'),
+      await addRegistration(api, dir, rejected, 'reject-registration.yaml'),
+    ];
     for (const item of items) {
       await useHomeserver(api, item, hs);
       await runCommand('matrixDevtools.pingAppservice', node(item));
@@ -76,12 +91,18 @@ describe('appservice secrets in the extension host', () => {
     // A file whose problem is about its tokens.
     const same = registration('secret-same', 'http://127.0.0.1:9');
     const sameFile = writeFile(dir, 'same-registration.yaml', registrationYaml({ ...same, hs_token: same.as_token }));
-    await eventually(() => vscode.languages.getDiagnostics(vscode.Uri.file(sameFile)).some((d) => d.code === 'tokens-equal'), 'the tokens-equal diagnostic');
+    await eventually(
+      () => vscode.languages.getDiagnostics(vscode.Uri.file(sameFile)).some((d) => d.code === 'tokens-equal'),
+      'the tokens-equal diagnostic',
+    );
     await runCommand('matrixDevtools.pingAllAppservices');
 
     // The scenario really ran: pings were answered both ways, the token was stored.
     assert.deepStrictEqual(
-      hs.requests.filter((r) => r.path.endsWith('/ping')).map((r) => r.status).sort(),
+      hs.requests
+        .filter((r) => r.path.endsWith('/ping'))
+        .map((r) => r.status)
+        .sort(),
       [200, 200, 200, 200, 200, 502, 502, 502],
       'ping and direct+ping for each file, the settings ping, then Ping All of the three with this homeserver (in any order)',
     );
@@ -102,19 +123,31 @@ describe('appservice secrets in the extension host', () => {
         ...p.quickPicks.flatMap((q) => [...q.labels, q.placeHolder ?? '']),
         ...p.inputBoxes.flatMap((b) => [b.title ?? '', b.prompt ?? '', b.value ?? '']),
       ]),
-      diagnostics: vscode.languages.getDiagnostics().flatMap(([uri, ds]) => ds.map((d) => `${uri.fsPath}: ${d.message} ${String(d.code)} ${d.source ?? ''}`)),
+      diagnostics: vscode.languages
+        .getDiagnostics()
+        .flatMap(([uri, ds]) => ds.map((d) => `${uri.fsPath}: ${d.message} ${String(d.code)} ${d.source ?? ''}`)),
       'tree items': treeText(await renderTree(api.appservices.tree)),
       workspaceState: [workspaceStateText(api)],
       settings: [settingsText()],
     };
-    assert.ok(places['output lines'].length > 0 && places.notifications.length > 0 && places.diagnostics.length > 0 && places['tree items'].length > 0);
+    assert.ok(
+      places['output lines'].length > 0 &&
+        places.notifications.length > 0 &&
+        places.diagnostics.length > 0 &&
+        places['tree items'].length > 0,
+    );
     const leaks = Object.entries(places).flatMap(([where, texts]) =>
-      texts.flatMap((text) => [...secrets].filter((s) => text.includes(s)).map((s) => `${where}: ${text.replace(s, `<${s.slice(0, 5)}…>`)}`)),
+      texts.flatMap((text) =>
+        [...secrets].filter((s) => text.includes(s)).map((s) => `${where}: ${text.replace(s, `<${s.slice(0, 5)}…>`)}`),
+      ),
     );
     assert.deepStrictEqual(leaks, []);
 
     // Stronger than "redacted": no explanation even needed redacting (a mangled
     // sentence is what a user would see otherwise).
-    assert.deepStrictEqual(places['output lines'].filter((l) => l.includes('<redacted>')), []);
+    assert.deepStrictEqual(
+      places['output lines'].filter((l) => l.includes('<redacted>')),
+      [],
+    );
   });
 });

@@ -45,7 +45,11 @@ async function assertOtherUntouched(run: Run, requestsBefore: number): Promise<v
   const token = await currentAccessToken(run.other.id);
   assert.strictEqual((await whoami(run.hs.baseUrl, token)).body.user_id, run.other.userId, 'the other account lost its session');
   const touched = run.proxy.exchanges.slice(requestsBefore).filter((e) => e.authorization === `Bearer ${token}`);
-  assert.deepStrictEqual(touched.map((e) => e.path), [], 'the command acted on the account that was not picked');
+  assert.deepStrictEqual(
+    touched.map((e) => e.path),
+    [],
+    'the command acted on the account that was not picked',
+  );
 }
 
 const CASES: PaletteCase[] = [
@@ -54,8 +58,15 @@ const CASES: PaletteCase[] = [
     title: 'Copy Access Token',
     async effect({ hs, prompts, target }) {
       const copied = await vscode.env.clipboard.readText();
-      assert.strictEqual((await whoami(hs.baseUrl, copied)).body.user_id, target.userId, 'the clipboard does not hold a working token of the picked account');
-      assert.match(lastNotification(prompts).message, new RegExp(`^Copied the access token of ${target.userId} to the clipboard; it expires in \\d+ min\\.$`));
+      assert.strictEqual(
+        (await whoami(hs.baseUrl, copied)).body.user_id,
+        target.userId,
+        'the clipboard does not hold a working token of the picked account',
+      );
+      assert.match(
+        lastNotification(prompts).message,
+        new RegExp(`^Copied the access token of ${target.userId} to the clipboard; it expires in \\d+ min\\.$`),
+      );
       assert.ok(!JSON.stringify([prompts.notifications, prompts.quickPicks]).includes(copied), 'the token was shown');
     },
   },
@@ -67,7 +78,10 @@ const CASES: PaletteCase[] = [
       const fresh = lastIssued(proxy, '/refresh', 'access_token');
       assert.strictEqual(await currentAccessToken(target.id), fresh);
       assert.strictEqual((await whoami(hs.baseUrl, fresh)).body.user_id, target.userId);
-      assert.match(lastNotification(prompts).message, new RegExp(`^Rotated the tokens of ${target.userId}; the new access token expires in \\d+ min\\.$`));
+      assert.match(
+        lastNotification(prompts).message,
+        new RegExp(`^Rotated the tokens of ${target.userId}; the new access token expires in \\d+ min\\.$`),
+      );
     },
   },
   {
@@ -76,7 +90,10 @@ const CASES: PaletteCase[] = [
     async effect({ proxy, url, prompts, target }) {
       const [check] = proxy.find('GET', '/account/whoami').slice(-1);
       assert.strictEqual(check?.authorization, `Bearer ${await currentAccessToken(target.id)}`);
-      assert.match(lastNotification(prompts).message, new RegExp(`^${target.userId} is signed in on ${url} \\(device ${target.deviceId}\\); the access token expires in \\d+ min\\.$`));
+      assert.match(
+        lastNotification(prompts).message,
+        new RegExp(`^${target.userId} is signed in on ${url} \\(device ${target.deviceId}\\); the access token expires in \\d+ min\\.$`),
+      );
     },
   },
   {
@@ -94,7 +111,11 @@ const CASES: PaletteCase[] = [
     script: (prompts) => prompts.answers.push('Remove'),
     async effect({ hs, url, prompts, target }) {
       assert.strictEqual(await accountFor(url, target.userId), undefined, 'the account is still listed');
-      assert.deepStrictEqual(hs.devices(target.userId).map((d) => d.deviceId), [], 'the session was not ended on the server');
+      assert.deepStrictEqual(
+        hs.devices(target.userId).map((d) => d.deviceId),
+        [],
+        'the session was not ended on the server',
+      );
       const confirm = prompts.notifications.find((n) => n.kind === 'confirm');
       assert.match(confirm?.message ?? '', new RegExp(`^Remove the Matrix account ${target.userId}\\?`));
     },
@@ -109,7 +130,10 @@ const CASES: PaletteCase[] = [
     async effect({ hs, proxy, prompts, target }) {
       const [login] = proxy.bodies('POST', '/login').slice(-1);
       assert.strictEqual(login.device_id, target.deviceId, 'signing in again did not keep the device');
-      assert.deepStrictEqual(hs.devices(target.userId).map((d) => d.deviceId), [target.deviceId]);
+      assert.deepStrictEqual(
+        hs.devices(target.userId).map((d) => d.deviceId),
+        [target.deviceId],
+      );
       assert.strictEqual(lastNotification(prompts).message, `${target.userId} is signed in again.`);
     },
   },
@@ -131,7 +155,11 @@ const CASES: PaletteCase[] = [
 
 async function assertNoAccounts(): Promise<void> {
   const api = await extensionApi();
-  assert.deepStrictEqual(api.accounts.listAccounts().map((a) => a.userId), [], 'an earlier test left an account behind');
+  assert.deepStrictEqual(
+    api.accounts.listAccounts().map((a) => a.userId),
+    [],
+    'an earlier test left an account behind',
+  );
 }
 
 describe('palette: account commands with no argument', () => {
@@ -181,7 +209,13 @@ describe('palette: account commands with no argument', () => {
         assert.strictEqual(asked?.title, c.title);
         assert.strictEqual(asked.placeHolder, 'Which Matrix account?');
         const host = new URL(recorded.url).host;
-        assert.deepStrictEqual(asked.items.map((i) => [i.label, i.description]).sort(), [[other.userId, host], [target.userId, host]].sort());
+        assert.deepStrictEqual(
+          asked.items.map((i) => [i.label, i.description]).sort(),
+          [
+            [other.userId, host],
+            [target.userId, host],
+          ].sort(),
+        );
         for (const item of asked.items) assert.match(item.detail ?? '', /^Signed in · access token expires in \d+ min$/);
 
         const run = { ...recorded, prompts, target, other, refreshesBefore };
@@ -260,7 +294,10 @@ describe('palette: when no account fits', () => {
       await eventually(() => api.accounts.contextKeys()['matrixDevtools.hasSignedInAccount'] === true, 'hasSignedInAccount');
       assert.strictEqual(api.accounts.contextKeys()['matrixDevtools.hasRotatableAccount'], false);
       await runCommand('matrixDevtools.rotateToken');
-      assert.strictEqual(lastNotification(prompts).message, 'No signed-in Matrix account has a refresh token, so there is nothing to rotate. Sign in with a password to get one.');
+      assert.strictEqual(
+        lastNotification(prompts).message,
+        'No signed-in Matrix account has a refresh token, so there is nothing to rotate. Sign in with a password to get one.',
+      );
       assert.strictEqual(hs.count('POST', '/_matrix/client/v3/refresh'), 0);
     } finally {
       prompts.answers.push('Remove');
@@ -304,7 +341,13 @@ describe('palette: context keys follow the accounts', () => {
     const bob = await addPasswordAccount(prompts, url, 'bob', 'builder');
     const before = proxy.exchanges.length;
     await runCommand('matrixDevtools.refreshAccounts');
-    const checked = proxy.exchanges.slice(before).filter((e) => e.path.endsWith('/account/whoami')).map((e) => e.authorization);
-    assert.deepStrictEqual(checked.sort(), [`Bearer ${await currentAccessToken(alice.id)}`, `Bearer ${await currentAccessToken(bob.id)}`].sort());
+    const checked = proxy.exchanges
+      .slice(before)
+      .filter((e) => e.path.endsWith('/account/whoami'))
+      .map((e) => e.authorization);
+    assert.deepStrictEqual(
+      checked.sort(),
+      [`Bearer ${await currentAccessToken(alice.id)}`, `Bearer ${await currentAccessToken(bob.id)}`].sort(),
+    );
   });
 });

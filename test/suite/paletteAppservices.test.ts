@@ -8,7 +8,8 @@ import type { PingReport } from '../../src/vscode/appservices/pingService';
 import { addRegistration, fakeAppservice, registration, setSetting, settle, testFolder, useHomeserver } from './support/appservices';
 import { type Api, eventually, extensionApi, runCommand, scriptPrompts, startHomeserver } from './support/host';
 
-const NONE = 'No appservices found. Put registration files (matching matrixDevtools.registrationGlob) in the workspace, or list them in the matrixDevtools.appservices setting.';
+const NONE =
+  'No appservices found. Put registration files (matching matrixDevtools.registrationGlob) in the workspace, or list them in the matrixDevtools.appservices setting.';
 
 /** Only registrations in `dir` count for this test; none when `dir` is undefined. */
 async function onlyRegistrationsIn(api: Api, dir: string | undefined): Promise<void> {
@@ -27,10 +28,19 @@ describe('palette: appservice commands with no argument', () => {
     await onlyRegistrationsIn(api, undefined);
     await eventually(() => api.appservices.contextKeys()['matrixDevtools.hasAppservices'] === false, 'hasAppservices false');
     assert.strictEqual(api.appservices.contextKeys()['matrixDevtools.hasRegistrationFiles'], false);
-    for (const command of ['matrixDevtools.pingAppservice', 'matrixDevtools.chooseAppserviceHomeserver', 'matrixDevtools.openRegistrationFile', 'matrixDevtools.pingAllAppservices']) {
+    for (const command of [
+      'matrixDevtools.pingAppservice',
+      'matrixDevtools.chooseAppserviceHomeserver',
+      'matrixDevtools.openRegistrationFile',
+      'matrixDevtools.pingAllAppservices',
+    ]) {
       const prompts = await scriptPrompts();
       await runCommand(command);
-      assert.deepStrictEqual(prompts.notifications.map((n) => [n.kind, n.message, n.actions]), [['info', NONE, ['Open Settings']]], command);
+      assert.deepStrictEqual(
+        prompts.notifications.map((n) => [n.kind, n.message, n.actions]),
+        [['info', NONE, ['Open Settings']]],
+        command,
+      );
       assert.deepStrictEqual(prompts.quickPicks, [], command);
     }
   });
@@ -51,7 +61,10 @@ describe('palette: appservice commands with no argument', () => {
     assert.deepStrictEqual(prompts.quickPicks, []);
     assert.strictEqual(report.outcome, 'ok', JSON.stringify(report.result));
     assert.strictEqual(hs.count('POST', `/_matrix/client/v1/appservice/${reg.id}/ping`), 1);
-    assert.strictEqual(prompts.notifications[0]?.message, `"${reg.id}": The homeserver reached the appservice in ${report.result.durationMs} ms.`);
+    assert.strictEqual(
+      prompts.notifications[0]?.message,
+      `"${reg.id}": The homeserver reached the appservice in ${report.result.durationMs} ms.`,
+    );
 
     await runCommand('matrixDevtools.openRegistrationFile');
     assert.strictEqual(vscode.window.activeTextEditor?.document.uri.fsPath, item.file);
@@ -98,7 +111,9 @@ describe('palette: appservice commands with no argument', () => {
     prompts.picks.push(other.id);
     const original = prompts.quickPick.bind(prompts);
     prompts.quickPick = ((items, options) =>
-      options?.placeHolder?.startsWith('Which homeserver') ? Promise.resolve(items).then((list) => list.find((i) => i.label.startsWith('Enter a homeserver'))) : original(items, options)) as typeof prompts.quickPick;
+      options?.placeHolder?.startsWith('Which homeserver')
+        ? Promise.resolve(items).then((list) => list.find((i) => i.label.startsWith('Enter a homeserver')))
+        : original(items, options)) as typeof prompts.quickPick;
     prompts.inputs.push(elsewhere.baseUrl);
     await runCommand('matrixDevtools.chooseAppserviceHomeserver');
     assert.strictEqual(api.appservices.memory.get(b.key), elsewhere.baseUrl);

@@ -41,7 +41,12 @@ function tokenOf(req: http.IncomingMessage): string | undefined {
   return new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('access_token') ?? undefined;
 }
 
-export async function startFakeAppservice(opts: { hsToken: string; behaviour?: FakeAppserviceBehaviour; transactions?: FakeTransactionBehaviour; host?: string }): Promise<FakeAppservice> {
+export async function startFakeAppservice(opts: {
+  hsToken: string;
+  behaviour?: FakeAppserviceBehaviour;
+  transactions?: FakeTransactionBehaviour;
+  host?: string;
+}): Promise<FakeAppservice> {
   let behaviour: FakeAppserviceBehaviour = opts.behaviour ?? 'ok';
   let transactionBehaviour: FakeTransactionBehaviour = opts.transactions ?? 'ok';
   const calls: FakeAppserviceCall[] = [];

@@ -19,7 +19,11 @@ export interface ForeignServer {
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
-async function listen(server: http.Server | https.Server, scheme: 'http' | 'https', requests: ForeignServer['requests']): Promise<ForeignServer> {
+async function listen(
+  server: http.Server | https.Server,
+  scheme: 'http' | 'https',
+  requests: ForeignServer['requests'],
+): Promise<ForeignServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
@@ -56,16 +60,22 @@ export const emptyJsonHandler: Handler = (_req, res) => {
 };
 
 /** A redirect of every request to `target` + the same path. */
-export const redirectTo = (target: () => string, status = 302): Handler => (req, res) => {
-  res.writeHead(status, { Location: `${target()}${req.url ?? '/'}` });
-  res.end();
-};
+export const redirectTo =
+  (target: () => string, status = 302): Handler =>
+  (req, res) => {
+    res.writeHead(status, { Location: `${target()}${req.url ?? '/'}` });
+    res.end();
+  };
 
 /** A self-signed certificate for 127.0.0.1 (openssl), or undefined when openssl is missing. */
 export function selfSignedCertificate(): { key: Buffer; cert: Buffer } | undefined {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-cert-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '1', '-subj', '/CN=127.0.0.1'], { cwd: dir, stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '1', '-subj', '/CN=127.0.0.1'],
+      { cwd: dir, stdio: 'ignore' },
+    );
     return { key: fs.readFileSync(path.join(dir, 'k.pem')), cert: fs.readFileSync(path.join(dir, 'c.pem')) };
   } catch {
     return undefined;

@@ -7,7 +7,9 @@ import type { RegistrationObject } from './homeserver';
 export function registrationYaml(r: RegistrationObject, comments: string[] = []): string {
   const ns = r.namespaces ?? {};
   const list = (entries: { exclusive?: boolean; regex: string }[] | undefined) =>
-    !entries || entries.length === 0 ? ' []\n' : `\n${entries.map((e) => `    - exclusive: ${e.exclusive ?? false}\n      regex: '${e.regex.replace(/'/g, "''")}'\n`).join('')}`;
+    !entries || entries.length === 0
+      ? ' []\n'
+      : `\n${entries.map((e) => `    - exclusive: ${e.exclusive ?? false}\n      regex: '${e.regex.replace(/'/g, "''")}'\n`).join('')}`;
   return [
     ...comments.map((c) => `# ${c}`),
     `id: ${r.id}`,

@@ -45,5 +45,9 @@ export function assertOneSentence(message: string): void {
   assert.ok(message.trim().length > 0, 'an empty message');
   assert.ok(!message.includes('\n'), `more than one line: ${message}`);
   assert.ok(message.length <= 400, `${message.length} characters: ${message}`);
-  assert.doesNotMatch(message, /ssl3_|wrong version number|\[object |undefined|TypeError|SyntaxError|Unexpected token|^Error:|\n\s+at /, `raw library text: ${message}`);
+  assert.doesNotMatch(
+    message,
+    /ssl3_|wrong version number|\[object |undefined|TypeError|SyntaxError|Unexpected token|^Error:|\n\s+at /,
+    `raw library text: ${message}`,
+  );
 }

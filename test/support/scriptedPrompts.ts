@@ -20,7 +20,13 @@ export class ScriptedPrompts implements Prompts {
   readonly notifications: Notification[] = [];
   readonly inputBoxes: Array<{ title?: string; prompt?: string; password: boolean; value?: string }> = [];
 
-  async inputBox(options: { title?: string; prompt?: string; password?: boolean; value?: string; validateInput?: (v: string) => unknown }): Promise<string | undefined> {
+  async inputBox(options: {
+    title?: string;
+    prompt?: string;
+    password?: boolean;
+    value?: string;
+    validateInput?: (v: string) => unknown;
+  }): Promise<string | undefined> {
     this.inputBoxes.push({ title: options.title, prompt: options.prompt, password: options.password === true, value: options.value });
     if (this.inputs.length === 0) throw new Error(`Unexpected input box: ${options.title ?? ''} / ${options.prompt ?? ''}`);
     const answer = this.inputs.shift();
@@ -31,9 +37,17 @@ export class ScriptedPrompts implements Prompts {
     return answer;
   }
 
-  readonly quickPicks: Array<{ labels: string[]; placeHolder?: string; title?: string; items: Array<{ label: string; description?: string; detail?: string }> }> = [];
+  readonly quickPicks: Array<{
+    labels: string[];
+    placeHolder?: string;
+    title?: string;
+    items: Array<{ label: string; description?: string; detail?: string }>;
+  }> = [];
 
-  async quickPick<T extends { label: string; description?: string; detail?: string }>(items: readonly T[] | Thenable<readonly T[]>, options?: { placeHolder?: string; title?: string }): Promise<T | undefined> {
+  async quickPick<T extends { label: string; description?: string; detail?: string }>(
+    items: readonly T[] | Thenable<readonly T[]>,
+    options?: { placeHolder?: string; title?: string },
+  ): Promise<T | undefined> {
     const list = await items;
     this.quickPicks.push({
       labels: list.map((i) => i.label),

@@ -27,7 +27,10 @@ export class WebWindowSecrets implements SecretStorageLike {
   private readonly emitter = new Emitter<{ readonly key: string }>();
   readonly onDidChange = this.emitter.event;
 
-  constructor(private readonly backend: WebSecretBackend, private readonly copy: Map<string, string>) {}
+  constructor(
+    private readonly backend: WebSecretBackend,
+    private readonly copy: Map<string, string>,
+  ) {}
 
   async get(key: string): Promise<string | undefined> {
     return this.copy.get(key);

@@ -82,9 +82,18 @@ describe('accounts: rotation timer', () => {
     const time = new ManualTime();
     const due = time.now + 10 * 60_000;
     let rotated = 0;
-    const scheduler = new RotationScheduler({ now: () => time.now, timers: time, maxWaitMs: 60_000, dueAt: () => (rotated ? undefined : due), rotate: async () => void rotated++ });
+    const scheduler = new RotationScheduler({
+      now: () => time.now,
+      timers: time,
+      maxWaitMs: 60_000,
+      dueAt: () => (rotated ? undefined : due),
+      rotate: async () => void rotated++,
+    });
     scheduler.arm('a');
-    assert.ok(time.pendingWaits().every((w) => w <= 60_000), 'each single wait is capped');
+    assert.ok(
+      time.pendingWaits().every((w) => w <= 60_000),
+      'each single wait is capped',
+    );
     // Asleep for 20 minutes: the timer does not advance, but the real time passes the due time.
     await time.sleepLaptop(20 * 60_000);
     assert.equal(rotated, 0);
@@ -116,7 +125,12 @@ describe('accounts: rotation timer', () => {
   it('stops when there is nothing to rotate any more', async () => {
     const time = new ManualTime();
     let due: number | undefined = time.now + 1_000;
-    const scheduler = new RotationScheduler({ now: () => time.now, timers: time, dueAt: () => due, rotate: async () => void (due = undefined) });
+    const scheduler = new RotationScheduler({
+      now: () => time.now,
+      timers: time,
+      dueAt: () => due,
+      rotate: async () => void (due = undefined),
+    });
     scheduler.arm('a');
     await time.advance(2_000);
     assert.equal(scheduler.nextCheckAt('a'), undefined);
@@ -134,7 +148,12 @@ describe('accounts: secret token store', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  const tokens = (n: number) => ({ accessToken: `syt_access_${n}_abcdef`, refreshToken: `syr_refresh_${n}_abcdef`, issuedAt: n, expiresAt: n + 300_000 });
+  const tokens = (n: number) => ({
+    accessToken: `syt_access_${n}_abcdef`,
+    refreshToken: `syr_refresh_${n}_abcdef`,
+    issuedAt: n,
+    expiresAt: n + 300_000,
+  });
 
   it('keeps one entry per account and keeps the tokens of an ended session', async () => {
     const secrets = InMemorySecretStorage.standalone();
@@ -189,7 +208,10 @@ describe('accounts: secret token store', () => {
     await store.set('a', tokens(1));
     // What a writer that died between its two writes leaves: the new entry, the old marker.
     const entry = JSON.parse((await secrets.get(secretKeyFor('a')))!);
-    await secrets.store(secretKeyFor('a'), JSON.stringify({ ...entry, tokens: tokens(2), generation: 'newer', writtenAt: entry.writtenAt + 1 }));
+    await secrets.store(
+      secretKeyFor('a'),
+      JSON.stringify({ ...entry, tokens: tokens(2), generation: 'newer', writtenAt: entry.writtenAt + 1 }),
+    );
     const started = Date.now();
     assert.deepEqual(await store.get('a', { forRotation: true }), tokens(2));
     assert.ok(Date.now() - started < 1_000, 'it did not wait for a marker that will never change');
@@ -230,7 +252,15 @@ describe('accounts: presentation', () => {
     assert.equal(model.description, 'matrix.example.org');
     assert.equal(model.contextValue, 'account.signedIn.refreshable');
     const tooltip = markdownToText(model.tooltipMarkdown);
-    for (const expected of ['@alice:example.org', 'DEVICEID', 'https://matrix.example.org', 'expires in 3 min', 'Last rotation: 2 min ago', 'Custom refresh-token lifetime: 10 min', 'v1.11']) {
+    for (const expected of [
+      '@alice:example.org',
+      'DEVICEID',
+      'https://matrix.example.org',
+      'expires in 3 min',
+      'Last rotation: 2 min ago',
+      'Custom refresh-token lifetime: 10 min',
+      'v1.11',
+    ]) {
       assert.ok(tooltip.includes(expected), `tooltip has "${expected}":\n${tooltip}`);
     }
     assert.ok(model.details.some((d) => d.label === 'Spec versions' && d.description === 'up to v1.11 (4 versions)'));

@@ -60,7 +60,10 @@ describe('accounts against the test homeserver', function () {
       assert.equal(account.homeserverUrl, hs.baseUrl);
       assert.equal(account.displayState, 'signedIn');
       assert.ok(account.token?.refreshable && account.token.expiresAt, 'refreshable token with an expiry');
-      assert.deepEqual(hs.devices('@alice:localhost').map((d) => d.deviceId), [account.deviceId]);
+      assert.deepEqual(
+        hs.devices('@alice:localhost').map((d) => d.deviceId),
+        [account.deviceId],
+      );
       const passwordBox = w.prompts.inputBoxes.find((b) => /password/i.test(b.title ?? ''));
       assert.equal(passwordBox?.password, true, 'the password is asked in a password box');
       assert.deepEqual(w.secrets.keys(), [`matrixDevtools.tokens/${id}`]);
@@ -129,7 +132,9 @@ describe('accounts against the test homeserver', function () {
       const w = await world.openWindow();
       const id = await addAlice(w, hs);
       hs.expireAccessToken((await w.manager.store.get(id))!.accessToken);
-      const results = await Promise.all(Array.from({ length: 100 }, () => w.manager.withAccessToken(id, (token) => whoami(w.http, hs.baseUrl, token))));
+      const results = await Promise.all(
+        Array.from({ length: 100 }, () => w.manager.withAccessToken(id, (token) => whoami(w.http, hs.baseUrl, token))),
+      );
       assert.equal(results.length, 100);
       assert.equal(hs.count('POST', REFRESH), 1);
       assert.equal(hs.count('GET', WHOAMI), 200, 'each caller: one 401, one retry');
@@ -150,7 +155,10 @@ describe('accounts against the test homeserver', function () {
       await Promise.all([a.manager.rotateNow(id), b.manager.rotateNow(id)]);
       assert.equal(hs.count('POST', REFRESH), 2);
       await b.actions.checkSession(id);
-      assert.deepEqual(hs.requests.filter((r) => r.status === 403 || r.status === 401), []);
+      assert.deepEqual(
+        hs.requests.filter((r) => r.status === 403 || r.status === 401),
+        [],
+      );
       assert.equal(a.manager.account(id)?.displayState, 'signedIn');
       assert.equal(b.manager.account(id)?.displayState, 'signedIn');
     });
@@ -166,7 +174,10 @@ describe('accounts against the test homeserver', function () {
         await a.actions.checkSession(id);
         await b.actions.checkSession(id);
       }
-      assert.deepEqual(hs.requests.filter((r) => r.status >= 400), []);
+      assert.deepEqual(
+        hs.requests.filter((r) => r.status >= 400),
+        [],
+      );
     });
 
     it('a window whose secret store never catches up (VS Code for the Web) refuses to rotate with its old copy, and the session survives', async () => {
@@ -186,7 +197,10 @@ describe('accounts against the test homeserver', function () {
       await a.manager.rotateNow(id);
       await a.actions.checkSession(id);
       assert.equal(a.manager.account(id)?.displayState, 'signedIn');
-      assert.deepEqual(hs.requests.filter((r) => r.status >= 400), []);
+      assert.deepEqual(
+        hs.requests.filter((r) => r.status >= 400),
+        [],
+      );
     });
 
     it('a window picks up another window’s rotation: session "changed" event, new token, timer re-armed, no extra /refresh', async () => {
@@ -217,7 +231,10 @@ describe('accounts against the test homeserver', function () {
       await w.manager.rotateNow(id);
       await w.actions.checkSession(id);
       assert.equal(w.manager.account(id)?.displayState, 'signedIn');
-      assert.deepEqual(hs.requests.filter((r) => r.status >= 400), []);
+      assert.deepEqual(
+        hs.requests.filter((r) => r.status >= 400),
+        [],
+      );
     });
 
     it('soft logout on whoami: one rotation, then success', async () => {
@@ -227,7 +244,10 @@ describe('accounts against the test homeserver', function () {
       const me = await w.actions.checkSession(id);
       assert.equal(me.userId, '@alice:localhost');
       assert.equal(hs.count('POST', REFRESH), 1);
-      assert.deepEqual(hs.requests.filter((r) => WHOAMI.test(r.path)).map((r) => `${r.status} ${r.errcode ?? ''}`), ['401 M_UNKNOWN_TOKEN', '200 ']);
+      assert.deepEqual(
+        hs.requests.filter((r) => WHOAMI.test(r.path)).map((r) => `${r.status} ${r.errcode ?? ''}`),
+        ['401 M_UNKNOWN_TOKEN', '200 '],
+      );
     });
 
     it('sends the custom refresh-token lifetime only when it is set', async () => {
@@ -242,7 +262,10 @@ describe('accounts against the test homeserver', function () {
       await w.manager.rotateNow(id);
       const expiresAt = await lifetimeOf();
       assert.ok(typeof expiresAt === 'number' && Math.abs(expiresAt - (Date.now() + 600_000)) < 10_000, `about 10 min, got ${expiresAt}`);
-      assert.match(markdownToText(accountItemModel(w.manager.account(id)!, Date.now()).tooltipMarkdown), /Custom refresh-token lifetime: 10 min/);
+      assert.match(
+        markdownToText(accountItemModel(w.manager.account(id)!, Date.now()).tooltipMarkdown),
+        /Custom refresh-token lifetime: 10 min/,
+      );
 
       w.prompts.inputs.push('');
       await w.flows.setRefreshTokenLifetime(id);
@@ -280,8 +303,14 @@ describe('accounts against the test homeserver', function () {
       await eventually(() => hs.count('POST', REFRESH) >= 2, 'the next automatic rotation', 3_000);
       await a.actions.checkSession(id);
       await b.actions.checkSession(id);
-      assert.deepEqual(hs.requests.filter((r) => r.status >= 400), []);
-      assert.ok(a.log.lines.some((l) => /Rotating the tokens of @alice:localhost automatically/.test(l)) || b.log.lines.some((l) => /automatically/.test(l)));
+      assert.deepEqual(
+        hs.requests.filter((r) => r.status >= 400),
+        [],
+      );
+      assert.ok(
+        a.log.lines.some((l) => /Rotating the tokens of @alice:localhost automatically/.test(l)) ||
+          b.log.lines.some((l) => /automatically/.test(l)),
+      );
     });
   });
 
@@ -300,8 +329,15 @@ describe('accounts against the test homeserver', function () {
       const attempts = await Promise.allSettled([a.manager.rotateNow(id), a.manager.rotateNow(id), b.manager.rotateNow(id)]);
       assert.ok(attempts.every((r) => r.status === 'rejected'));
       assert.ok(attempts.some((r) => r.status === 'rejected' && r.reason instanceof SessionEndedError));
-      assert.equal(hs.requests.filter((r) => REFRESH.test(r.path) && r.status === 403).length, 1, 'one refused refresh, not one per caller');
-      await eventually(() => a.manager.account(id)?.displayState === 'needsSignIn' && b.manager.account(id)?.displayState === 'needsSignIn', 'both windows show needs sign-in');
+      assert.equal(
+        hs.requests.filter((r) => REFRESH.test(r.path) && r.status === 403).length,
+        1,
+        'one refused refresh, not one per caller',
+      );
+      await eventually(
+        () => a.manager.account(id)?.displayState === 'needsSignIn' && b.manager.account(id)?.displayState === 'needsSignIn',
+        'both windows show needs sign-in',
+      );
       await new Promise((r) => setTimeout(r, 100));
       const told = [...a.endedEvents, ...b.endedEvents];
       assert.equal(told.length, 1, 'told once (by whichever window got the refusal)');
@@ -379,7 +415,11 @@ describe('accounts against the test homeserver', function () {
       await w.flows.refresh();
       assert.equal(w.manager.account(id)?.displayState, 'unreachable');
       assert.match(w.manager.account(id)?.unreachableReason ?? '', /connection refused|could not reach|ECONNREFUSED/i);
-      assert.equal(accountItemModel(w.manager.account(id)!, Date.now()).contextValue, 'account.signedIn.refreshable', 'still offers the session actions');
+      assert.equal(
+        accountItemModel(w.manager.account(id)!, Date.now()).contextValue,
+        'account.signedIn.refreshable',
+        'still offers the session actions',
+      );
       assert.match(w.prompts.notifications.at(-1)?.message ?? '', /1 of 1 accounts could not be checked/);
       // The same port again, so the stored homeserver URL fits.
       hs = await TestHomeserver.start({ port, versions: ['v1.5', 'v1.11'] });
@@ -415,7 +455,10 @@ describe('accounts against the test homeserver', function () {
       assert.deepEqual(w.secrets.keys(), []);
       assert.deepEqual(hs.devices('@alice:localhost'), []);
       assert.equal(world.memento.dump(), 'matrixDevtools.accounts=[]');
-      await eventually(() => other.manager.accounts().length === 0 && other.sessionChanges.some((c) => c.removed.includes(id)), 'gone in the other window too');
+      await eventually(
+        () => other.manager.accounts().length === 0 && other.sessionChanges.some((c) => c.removed.includes(id)),
+        'gone in the other window too',
+      );
       assert.deepEqual(other.secrets.keys(), []);
     });
 
@@ -468,7 +511,10 @@ describe('accounts against the test homeserver', function () {
       assert.deepEqual(witness.leaksInto([...w.log.lines, ...other.log.lines].join('\n')), [], 'log');
       assert.deepEqual(witness.leaksInto(JSON.stringify(w.prompts.notifications)), [], 'notifications');
       assert.deepEqual(witness.leaksInto(JSON.stringify(rendered)), [], 'tree item');
-      assert.ok(w.log.lines.some((l) => l.includes('/_matrix/client/v3/refresh')), 'requests are logged');
+      assert.ok(
+        w.log.lines.some((l) => l.includes('/_matrix/client/v3/refresh')),
+        'requests are logged',
+      );
     });
   });
 });

@@ -68,7 +68,11 @@ export class TestWindow<S extends SecretStorageLike = InMemorySecretStorage> {
   readonly endedEvents: SessionEndedEvent[] = [];
   clockOffsetMs: number;
 
-  constructor(readonly secrets: S, world: TestWorld, opts: WindowOptions) {
+  constructor(
+    readonly secrets: S,
+    world: TestWorld,
+    opts: WindowOptions,
+  ) {
     this.clockOffsetMs = opts.clockOffsetMs ?? 0;
     this.http = new HttpClient({ log: (e) => this.log.request(e), timeoutMs: opts.timeoutMs ?? 5_000 });
     this.manager = new AccountManager({
@@ -78,7 +82,10 @@ export class TestWindow<S extends SecretStorageLike = InMemorySecretStorage> {
       coherenceDir: world.lockDir,
       http: this.http,
       log: this.log,
-      settings: { autoRotate: () => opts.autoRotate ?? false, rotationPolicy: () => opts.policy ?? { lifetimeFraction: 2 / 3, minMarginMs: 30_000 } },
+      settings: {
+        autoRotate: () => opts.autoRotate ?? false,
+        rotationPolicy: () => opts.policy ?? { lifetimeFraction: 2 / 3, minMarginMs: 30_000 },
+      },
       now: () => Date.now() + this.clockOffsetMs,
       timers: opts.timers,
       retryDelaysMs: [20, 40, 80],

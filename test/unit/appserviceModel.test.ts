@@ -16,24 +16,30 @@ const dir = path.resolve('/workspace');
 const file = (name: string) => path.join(dir, name);
 
 describe('appservice catalog', () => {
-  it('lists one item per registration file, labelled with the file\'s id', () => {
+  it("lists one item per registration file, labelled with the file's id", () => {
     const catalog = new AppserviceCatalog(dir);
     catalog.replaceFiles([
       [file('telegram-registration.yaml'), registrationYaml({ id: 'telegram' })],
       [file('bot/registration.yml'), registrationYaml({ id: 'bot', asToken: 'as_b', hsToken: 'hs_b' })],
     ]);
     const items = catalog.items();
-    assert.deepEqual(items.map((i) => [i.id, i.source, i.file]), [
-      ['bot', 'file', file('bot/registration.yml')],
-      ['telegram', 'file', file('telegram-registration.yaml')],
-    ]);
+    assert.deepEqual(
+      items.map((i) => [i.id, i.source, i.file]),
+      [
+        ['bot', 'file', file('bot/registration.yml')],
+        ['telegram', 'file', file('telegram-registration.yaml')],
+      ],
+    );
     assert.equal(items[1].registration?.url, 'http://bridge.example.net:9000');
   });
 
   it('merges a settings entry into the file with the same id and keeps its homeserver', () => {
     const catalog = new AppserviceCatalog(dir);
     catalog.replaceFiles([[file('reg.yaml'), registrationYaml({ id: 'telegram' })]]);
-    catalog.setEntries([{ id: 'telegram', homeserver: 'example.org' }, { id: 'remote-bridge', homeserver: 'https://matrix.example.com' }]);
+    catalog.setEntries([
+      { id: 'telegram', homeserver: 'example.org' },
+      { id: 'remote-bridge', homeserver: 'https://matrix.example.com' },
+    ]);
     const items = catalog.items();
     assert.equal(items.length, 2);
     const merged = items.find((i) => i.id === 'telegram');
@@ -119,7 +125,10 @@ describe('registration problems → Problems panel', () => {
 
   it('accepts the \\# escape real bridges write (no u flag)', () => {
     const d = diagnosticsOf(registrationYaml({ id: 'a', aliasRegex: '\\#telegram_.*:example.org' }));
-    assert.equal(d.find((x) => x.code === 'regex-invalid'), undefined);
+    assert.equal(
+      d.find((x) => x.code === 'regex-invalid'),
+      undefined,
+    );
   });
 
   it('flags as_token equal to hs_token without printing the token', () => {
@@ -156,18 +165,34 @@ describe('registration problems → Problems panel', () => {
 
   it('never throws on random text and always gives an unusable file a diagnostic', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.jsonValue().map((v) => JSON.stringify(v)), fc.object().map((o) => registrationLike(o))), (text) => {
-        const catalog = new AppserviceCatalog(dir);
-        catalog.replaceFiles([[file('fuzz.yaml'), text]]);
-        const [item] = catalog.items();
-        const diagnostics = toDiagnosticData(catalog.problemsForFile(file('fuzz.yaml')));
-        for (const d of diagnostics) {
-          assert.ok(d.range.startLine >= 0 && d.range.startCharacter >= 0);
-          assert.ok(d.range.endLine > d.range.startLine || (d.range.endLine === d.range.startLine && d.range.endCharacter >= d.range.startCharacter));
-          assert.ok(d.message.trim().length > 0);
-        }
-        if (!item.registration) assert.ok(diagnostics.some((d) => d.severity === 'error'), `no error diagnostic for unusable ${JSON.stringify(text)}`);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: 'binary' }),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+          fc.object().map((o) => registrationLike(o)),
+        ),
+        (text) => {
+          const catalog = new AppserviceCatalog(dir);
+          catalog.replaceFiles([[file('fuzz.yaml'), text]]);
+          const [item] = catalog.items();
+          const diagnostics = toDiagnosticData(catalog.problemsForFile(file('fuzz.yaml')));
+          for (const d of diagnostics) {
+            assert.ok(d.range.startLine >= 0 && d.range.startCharacter >= 0);
+            assert.ok(
+              d.range.endLine > d.range.startLine ||
+                (d.range.endLine === d.range.startLine && d.range.endCharacter >= d.range.startCharacter),
+            );
+            assert.ok(d.message.trim().length > 0);
+          }
+          if (!item.registration) {
+            assert.ok(
+              diagnostics.some((d) => d.severity === 'error'),
+              `no error diagnostic for unusable ${JSON.stringify(text)}`,
+            );
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -179,14 +204,24 @@ function registrationLike(extra: Record<string, unknown>): string {
 }
 
 describe('homeserver per appservice', () => {
-  const item = (over: Partial<{ configuredHomeserver: string }> = {}) => ({ key: 'file:/w/a.yaml', id: 'a', source: 'file' as const, problems: [], inSettings: false, ...over });
+  const item = (over: Partial<{ configuredHomeserver: string }> = {}) => ({
+    key: 'file:/w/a.yaml',
+    id: 'a',
+    source: 'file' as const,
+    problems: [],
+    inSettings: false,
+    ...over,
+  });
 
   it('prefers the settings entry, then the remembered choice', async () => {
     const memory = new HomeserverMemory(new MemoryStore());
     assert.equal(effectiveHomeserver(item(), memory), undefined);
     await memory.remember('file:/w/a.yaml', 'http://127.0.0.1:8008');
     assert.deepEqual(effectiveHomeserver(item(), memory), { input: 'http://127.0.0.1:8008', origin: 'remembered' });
-    assert.deepEqual(effectiveHomeserver(item({ configuredHomeserver: 'example.org' }), memory), { input: 'example.org', origin: 'settings' });
+    assert.deepEqual(effectiveHomeserver(item({ configuredHomeserver: 'example.org' }), memory), {
+      input: 'example.org',
+      origin: 'settings',
+    });
   });
 
   it('remembers per appservice in the workspace state, across instances', async () => {
@@ -238,7 +273,10 @@ describe('what the tree and notifications say', () => {
     catalog.replaceFiles([[file('reg.yaml'), registrationYaml({ id: 'a', url: null })]]);
     const [item] = catalog.items();
     const children = detailNodes(item);
-    assert.deepEqual(children.slice(0, 3).map((c) => c.label), ['url', 'sender_localpart', 'namespaces']);
+    assert.deepEqual(
+      children.slice(0, 3).map((c) => c.label),
+      ['url', 'sender_localpart', 'namespaces'],
+    );
     assert.match(children[0].description ?? '', /null/);
     assert.ok((children[2].children ?? []).length > 0, 'namespaces are listed');
     const problem = children.find((c) => c.open);
@@ -259,7 +297,10 @@ describe('what the tree and notifications say', () => {
   it('sums up Ping All as "5 ok, 2 failing — see output"', () => {
     const base = { reports: [] };
     assert.equal(formatPingAllSummary({ ...base, ok: 5, failing: 2, skipped: 0, cancelled: 0 }), '5 ok, 2 failing — see output');
-    assert.equal(formatPingAllSummary({ ...base, ok: 1, failing: 0, skipped: 1, cancelled: 2 }), '1 ok, 0 failing, 1 without a homeserver, 2 cancelled — see output');
+    assert.equal(
+      formatPingAllSummary({ ...base, ok: 1, failing: 0, skipped: 1, cancelled: 2 }),
+      '1 ok, 0 failing, 1 without a homeserver, 2 cancelled — see output',
+    );
     assert.equal(describeLastPing(undefined), 'never pinged');
   });
 });

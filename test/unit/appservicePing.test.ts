@@ -65,7 +65,10 @@ interface AppserviceSetup {
   homeserver?: TestHomeserver;
 }
 
-async function addAppservice(w: World, s: AppserviceSetup = {}): Promise<{ item: AppserviceItem; file: string; reg: RegistrationObject; fake?: FakeAppservice }> {
+async function addAppservice(
+  w: World,
+  s: AppserviceSetup = {},
+): Promise<{ item: AppserviceItem; file: string; reg: RegistrationObject; fake?: FakeAppservice }> {
   const id = s.id ?? secret('as-').slice(0, 12);
   const asToken = secret('');
   const hsToken = secret('');
@@ -100,7 +103,10 @@ function blockOf(output: RecordingOutput, id: string): string {
   const start = output.lines.findIndex((l) => l.text.includes(`"${id}"`));
   assert.ok(start >= 0, `no output block for ${id}:\n${output.text}`);
   const end = output.lines.findIndex((l, i) => i > start && !l.text.startsWith('    '));
-  return output.lines.slice(start, end === -1 ? undefined : end).map((l) => l.text).join('\n');
+  return output.lines
+    .slice(start, end === -1 ? undefined : end)
+    .map((l) => l.text)
+    .join('\n');
 }
 
 describe('appservice ping through the homeserver', function () {
@@ -125,7 +131,14 @@ describe('appservice ping through the homeserver', function () {
       http,
       fakes: [],
       tokens: [],
-      service: new AppservicePingService({ http: () => http, readText: (f) => fs.readFile(f, 'utf8'), secrets, state, output, settings: () => settings }),
+      service: new AppservicePingService({
+        http: () => http,
+        readText: (f) => fs.readFile(f, 'utf8'),
+        secrets,
+        state,
+        output,
+        settings: () => settings,
+      }),
     };
   });
 
@@ -170,7 +183,10 @@ describe('appservice ping through the homeserver', function () {
     const block = blockOf(w.output, 'deadport');
     assert.match(block, /outcome: failed: HTTP 502 M_CONNECTION_FAILED/);
     assert.match(block, /explanation: The homeserver could not connect to the appservice \(M_CONNECTION_FAILED\)\./);
-    assert.match(block, /next step: Check the registration's url: is the appservice running, on that host and port, and reachable from the homeserver/);
+    assert.match(
+      block,
+      /next step: Check the registration's url: is the appservice running, on that host and port, and reachable from the homeserver/,
+    );
     assert.match(block, /homeserver said: ConnectionRefusedError/);
     assert.equal(w.output.lines[0].level, 'warn');
     assert.equal(w.output.reveals, 1, 'a failure reveals the output');
@@ -241,7 +257,7 @@ describe('appservice ping through the homeserver', function () {
     assert.match(block, /next step: Use the id from the same registration file as the as_token\./);
   });
 
-  it('user token instead of as_token: says to use the registration\'s as_token', async () => {
+  it("user token instead of as_token: says to use the registration's as_token", async () => {
     const login = await fetch(`${w.hs.baseUrl}/_matrix/client/v3/login`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -257,7 +273,10 @@ describe('appservice ping through the homeserver', function () {
     await w.service.setAsToken('bridge-by-hand', userToken);
     await w.service.ping(item, w.hs.baseUrl);
     const block = blockOf(w.output, 'bridge-by-hand');
-    assert.match(block, /explanation: The homeserver does not treat this token as an appservice token \(M_FORBIDDEN\): Only application services can use/);
+    assert.match(
+      block,
+      /explanation: The homeserver does not treat this token as an appservice token \(M_FORBIDDEN\): Only application services can use/,
+    );
     assert.match(block, /next step: Use the registration's as_token, not a user's access token\./);
   });
 
@@ -313,10 +332,16 @@ describe('appservice ping through the homeserver', function () {
       w.hs.registerAppservice({ ...reg, hs_token: hsToken });
       w.tokens.push(hsToken);
       // The file holds the token the appservice echoes, so the ping reads and registers it as a secret.
-      await fs.writeFile(path.join(w.dir, 'echoes-registration.yaml'), registrationYaml({ id: 'echoes', url, asToken: reg.as_token, hsToken }));
+      await fs.writeFile(
+        path.join(w.dir, 'echoes-registration.yaml'),
+        registrationYaml({ id: 'echoes', url, asToken: reg.as_token, hsToken }),
+      );
       await w.service.ping(item, w.hs.baseUrl);
       const block = blockOf(w.output, 'echoes');
-      assert.match(block, /appservice answered the homeserver: HTTP 500: bad request, you sent Bearer <redacted>;? expected Bearer <redacted>/);
+      assert.match(
+        block,
+        /appservice answered the homeserver: HTTP 500: bad request, you sent Bearer <redacted>;? expected Bearer <redacted>/,
+      );
     } finally {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
@@ -337,7 +362,12 @@ describe('appservice ping through the homeserver', function () {
       assert.equal(report.sent, false);
       const block = blockOf(w.output, 'oldserver');
       assert.match(block, /outcome: not sent/);
-      assert.ok(block.includes(`explanation: ${other.baseUrl} does not support appservice ping: its /versions lists spec versions up to v1.6 and advertises neither fi.mau.msc2659.stable nor fi.mau.msc2659, so no ping was sent.`), block);
+      assert.ok(
+        block.includes(
+          `explanation: ${other.baseUrl} does not support appservice ping: its /versions lists spec versions up to v1.6 and advertises neither fi.mau.msc2659.stable nor fi.mau.msc2659, so no ping was sent.`,
+        ),
+        block,
+      );
       assert.match(block, /next step: Appservice ping needs Matrix v1\.7 \(Synapse 1\.84 or later\)/);
       assert.equal(other.count('POST', /\/ping$/), 0, 'no doomed request');
       assert.equal(other.count('GET', '/_matrix/client/versions'), 1, '/versions was checked');
@@ -361,7 +391,11 @@ describe('appservice ping through the homeserver', function () {
       assert.equal(report.result.endpoint, 'unstable');
       assert.equal(other.count('POST', '/_matrix/client/unstable/fi.mau.msc2659/appservice/unstableonly/ping'), 1);
       assert.equal(other.count('POST', '/_matrix/client/v1/'), 0, 'the stable path was not tried');
-      assert.ok(blockOf(w.output, 'unstableonly').includes('endpoint: MSC2659 (unstable) — POST /_matrix/client/unstable/fi.mau.msc2659/appservice/unstableonly/ping'));
+      assert.ok(
+        blockOf(w.output, 'unstableonly').includes(
+          'endpoint: MSC2659 (unstable) — POST /_matrix/client/unstable/fi.mau.msc2659/appservice/unstableonly/ping',
+        ),
+      );
     });
   });
 
@@ -371,7 +405,9 @@ describe('appservice ping through the homeserver', function () {
       w.hs.delay(/\/ping$/, 150, 100);
       const targets = [];
       for (let i = 0; i < 5; i++) targets.push({ item: (await addAppservice(w, { id: `ok${i}` })).item, homeserver: w.hs.baseUrl });
-      for (let i = 0; i < 2; i++) targets.push({ item: (await addAppservice(w, { id: `down${i}`, behaviour: 'dead' })).item, homeserver: w.hs.baseUrl });
+      for (let i = 0; i < 2; i++) {
+        targets.push({ item: (await addAppservice(w, { id: `down${i}`, behaviour: 'dead' })).item, homeserver: w.hs.baseUrl });
+      }
       const progress: number[] = [];
       const summary = await w.service.pingAll(targets, undefined, (done) => progress.push(done));
       assert.equal(w.http.peak, 3, 'never more than 3 pings at once, and it did use 3');
@@ -388,7 +424,10 @@ describe('appservice ping through the homeserver', function () {
       const { item } = await addAppservice(w, { id: 'nohs' });
       const summary = await w.service.pingAll([{ item, homeserver: undefined }]);
       assert.equal(summary.skipped, 1);
-      assert.match(blockOf(w.output, 'nohs'), /No homeserver is chosen for this appservice\..*\n.*next step: Run "Choose Homeserver for Appservice"/);
+      assert.match(
+        blockOf(w.output, 'nohs'),
+        /No homeserver is chosen for this appservice\..*\n.*next step: Run "Choose Homeserver for Appservice"/,
+      );
       assert.equal(w.hs.count('POST', /\/ping$/), 0);
     });
 
@@ -396,7 +435,9 @@ describe('appservice ping through the homeserver', function () {
       w.settings.concurrency = 2;
       w.hs.setPingTimeoutMs(15_000);
       const targets = [];
-      for (let i = 0; i < 6; i++) targets.push({ item: (await addAppservice(w, { id: `stuck${i}`, behaviour: 'hang' })).item, homeserver: w.hs.baseUrl });
+      for (let i = 0; i < 6; i++) {
+        targets.push({ item: (await addAppservice(w, { id: `stuck${i}`, behaviour: 'hang' })).item, homeserver: w.hs.baseUrl });
+      }
       const controller = new AbortController();
       const waitForCalls = async () => {
         while (w.fakes.reduce((n, f) => n + f.calls.length, 0) < 2) await new Promise((r) => setTimeout(r, 10));
@@ -406,7 +447,11 @@ describe('appservice ping through the homeserver', function () {
       const [summary] = await Promise.all([w.service.pingAll(targets, controller.signal), waitForCalls()]);
       assert.ok(Date.now() - started < 5_000, 'did not wait for the homeserver');
       assert.equal(summary.cancelled, 6);
-      assert.equal(w.fakes.reduce((n, f) => n + f.calls.length, 0), 2, 'only the two running pings reached appservices');
+      assert.equal(
+        w.fakes.reduce((n, f) => n + f.calls.length, 0),
+        2,
+        'only the two running pings reached appservices',
+      );
       assert.equal(w.http.started, 2);
       const block = blockOf(w.output, 'stuck0');
       assert.match(block, /outcome: cancelled here while waiting \(the homeserver may still finish the ping\)/);
@@ -428,9 +473,15 @@ describe('appservice ping through the homeserver', function () {
       const block = w.output.text.slice(w.output.text.indexOf('Check appservice "split" directly'));
       assert.match(block, /reachable from this machine: yes/);
       assert.match(block, /hs_token accepted: yes/);
-      assert.match(block, /url note: 127\.0\.0\.1 is a loopback address: only a homeserver on the same machine \(and not inside a container\) can reach it\./);
+      assert.match(
+        block,
+        /url note: 127\.0\.0\.1 is a loopback address: only a homeserver on the same machine \(and not inside a container\) can reach it\./,
+      );
       assert.match(block, /homeserver ping: failed: HTTP 502 M_CONNECTION_FAILED/);
-      assert.match(block, /verdict: The appservice answers here but the homeserver cannot reach it: the registration's url is not reachable from the homeserver \(container network, firewall or wrong host\)\./);
+      assert.match(
+        block,
+        /verdict: The appservice answers here but the homeserver cannot reach it: the registration's url is not reachable from the homeserver \(container network, firewall or wrong host\)\./,
+      );
       assert.equal(w.output.reveals >= 1, true);
     });
 
@@ -451,7 +502,10 @@ describe('appservice ping through the homeserver', function () {
       assert.match(block, /hs_token accepted: no/);
       assert.match(block, /explanation: The appservice answers here but rejects the registration's hs_token \(HTTP 403 M_FORBIDDEN\)\./);
       assert.match(block, /homeserver ping: failed: HTTP 502 M_BAD_STATUS/);
-      assert.match(block, /verdict: The appservice rejects the registration's hs_token from here too: its config and the registration file disagree\./);
+      assert.match(
+        block,
+        /verdict: The appservice rejects the registration's hs_token from here too: its config and the registration file disagree\./,
+      );
     });
 
     it('nothing listens: unreachable from here, and without a homeserver no ping is made', async () => {
@@ -469,7 +523,10 @@ describe('appservice ping through the homeserver', function () {
       const { item } = await addAppservice(w, { id: 'nullurl', url: null });
       const report = await w.service.checkDirectly(item, w.hs.baseUrl);
       assert.ok(report.notChecked);
-      assert.match(w.output.text, /url: null\n.*outcome: not checked\n.*explanation: The registration has url: null: the homeserver never contacts this appservice \(receive-only\)/);
+      assert.match(
+        w.output.text,
+        /url: null\n.*outcome: not checked\n.*explanation: The registration has url: null: the homeserver never contacts this appservice \(receive-only\)/,
+      );
     });
   });
 });

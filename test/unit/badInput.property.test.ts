@@ -23,12 +23,23 @@ const host = fc.oneof(
   fc.string({ unit: 'grapheme', maxLength: 20 }),
   fc.constantFrom('matrix.example.org', 'bücher.example', '例え.テスト', 'localhost', 'a_b', 'ht!tp', '[::1', 'exa mple.org', '.', '..'),
 );
-const port = fc.oneof(fc.constant(''), fc.integer({ min: -5, max: 70_000 }).map((p) => `:${p}`), fc.constantFrom(':', ':abc', ':0', ':8448'));
+const port = fc.oneof(
+  fc.constant(''),
+  fc.integer({ min: -5, max: 70_000 }).map((p) => `:${p}`),
+  fc.constantFrom(':', ':abc', ':0', ':8448'),
+);
 const tail = fc.oneof(fc.constant(''), fc.constantFrom('/', '//', '/_matrix', '?x=1', '#f', '/path/../x'), fc.webPath());
-const serverInput = fc.oneof(fc.tuple(scheme, fc.option(fc.constantFrom('user:pw@', 'u@'), { nil: '' }), host, port, tail).map((parts) => parts.join('')), fc.string({ maxLength: 40 }), fc.webUrl());
+const serverInput = fc.oneof(
+  fc.tuple(scheme, fc.option(fc.constantFrom('user:pw@', 'u@'), { nil: '' }), host, port, tail).map((parts) => parts.join('')),
+  fc.string({ maxLength: 40 }),
+  fc.webUrl(),
+);
 
 function assertOwnError(e: unknown): void {
-  assert.ok(e instanceof RequestFailedError || e instanceof MatrixApiError, `an unexpected ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+  assert.ok(
+    e instanceof RequestFailedError || e instanceof MatrixApiError,
+    `an unexpected ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`,
+  );
   assertOneSentence(e.message || `${(e as MatrixApiError).errcode}`);
 }
 
@@ -52,7 +63,16 @@ describe('bad input: what a user types as a homeserver', () => {
 
   it('the CLI exits 2 (usage) for a --homeserver it cannot parse, before sending anything', async function () {
     this.timeout(60_000);
-    const unusable = ['ftp://example.org', 'http://[::1', 'https://exa mple.org', 'example.org?x=1', 'http://127.0.0.1:99999', 'ht!tp://x', 'user:pw@example.org', ' '];
+    const unusable = [
+      'ftp://example.org',
+      'http://[::1',
+      'https://exa mple.org',
+      'example.org?x=1',
+      'http://127.0.0.1:99999',
+      'ht!tp://x',
+      'user:pw@example.org',
+      ' ',
+    ];
     for (const input of unusable) {
       const run = await runCli(['whoami', '--homeserver', input, '--store', '/nonexistent/store.json']);
       assert.equal(run.code, 2, `${JSON.stringify(input)}: exit ${run.code}, ${run.stderr}`);
@@ -79,7 +99,21 @@ describe('bad input: JSON answers from a homeserver', function () {
   const answer = fc.oneof(
     fc.json(),
     fc.jsonValue().map((v) => JSON.stringify(v)),
-    fc.record({ versions: fc.anything(), flows: fc.anything(), user_id: fc.anything(), access_token: fc.anything(), expires_in_ms: fc.anything(), errcode: fc.anything(), retry_after_ms: fc.anything(), soft_logout: fc.anything() }, { requiredKeys: [] }).map((v) => JSON.stringify(v) ?? 'null'),
+    fc
+      .record(
+        {
+          versions: fc.anything(),
+          flows: fc.anything(),
+          user_id: fc.anything(),
+          access_token: fc.anything(),
+          expires_in_ms: fc.anything(),
+          errcode: fc.anything(),
+          retry_after_ms: fc.anything(),
+          soft_logout: fc.anything(),
+        },
+        { requiredKeys: [] },
+      )
+      .map((v) => JSON.stringify(v) ?? 'null'),
     fc.string({ maxLength: 30 }),
   );
   const calls: Array<[string, (http: HttpClient, base: string) => Promise<unknown>]> = [

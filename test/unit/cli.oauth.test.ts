@@ -30,7 +30,10 @@ describe('matrix-devtools login --oauth', function () {
   });
 
   it('prints the URL and code to stderr, stores the session, and whoami/token/refresh/logout work on it', async () => {
-    const child = spawn(process.execPath, [CLI, 'login', '--homeserver', setup.hs.baseUrl, '--oauth', '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'login', '--homeserver', setup.hs.baseUrl, '--oauth', '--json'], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     const browser = new TestBrowser();
@@ -65,7 +68,9 @@ describe('matrix-devtools login --oauth', function () {
     const out = await runCli(['logout', '--json'], { env });
     assert.equal(out.code, 0, out.stderr);
     assert.equal(setup.auth.count('/token/revocation'), 1);
-    const after = await fetch(`${setup.hs.baseUrl}/_matrix/client/v3/account/whoami`, { headers: { Authorization: `Bearer ${accessToken}` } });
+    const after = await fetch(`${setup.hs.baseUrl}/_matrix/client/v3/account/whoami`, {
+      headers: { Authorization: `Bearer ${accessToken}` },
+    });
     assert.equal(after.status, 401);
   });
 
@@ -80,7 +85,9 @@ describe('matrix-devtools login --oauth', function () {
   });
 
   it('npm run dev-homeserver -- --oauth serves auth_metadata and no password login', async () => {
-    const child = spawn(process.execPath, [path.join(__dirname, '../support/devHomeserver.js'), '--port', '0', '--json', '--oauth'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(process.execPath, [path.join(__dirname, '../support/devHomeserver.js'), '--port', '0', '--json', '--oauth'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     try {
       const line = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -91,7 +98,10 @@ describe('matrix-devtools login --oauth', function () {
         child.on('exit', (code) => reject(new Error(`devHomeserver exited (${code}) before printing its JSON line`)));
       });
       const info = JSON.parse(line) as { baseUrl: string; oauthIssuer: string };
-      const meta = (await (await fetch(`${info.baseUrl}/_matrix/client/v1/auth_metadata`)).json()) as { issuer: string; device_authorization_endpoint?: string };
+      const meta = (await (await fetch(`${info.baseUrl}/_matrix/client/v1/auth_metadata`)).json()) as {
+        issuer: string;
+        device_authorization_endpoint?: string;
+      };
       assert.equal(meta.issuer, info.oauthIssuer);
       assert.ok(meta.device_authorization_endpoint);
       assert.equal((await fetch(`${info.baseUrl}/_matrix/client/v3/login`)).status, 404);

@@ -34,7 +34,10 @@ describe('matrix-devtools CLI', function () {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  const login = (extra: string[] = []) => cli(['login', '--homeserver', hs.baseUrl, '--user', 'alice', '--password-stdin', '--json', ...s(), ...extra], { input: 'wonderland\n' });
+  const login = (extra: string[] = []) =>
+    cli(['login', '--homeserver', hs.baseUrl, '--user', 'alice', '--password-stdin', '--json', ...s(), ...extra], {
+      input: 'wonderland\n',
+    });
 
   it('logs in, stores the session with mode 0600 and without the password', async () => {
     const run = await login();
@@ -90,7 +93,9 @@ describe('matrix-devtools CLI', function () {
     assert.ok(typeof expiresAt === 'number' && Math.abs(expiresAt - (Date.now() + 120000)) < 10_000, `refresh token expiry ${expiresAt}`);
 
     const plainStore = path.join(dir, 'plain.json');
-    const plain = await cli(['login', '--homeserver', hs.baseUrl, '--user', 'alice', '--password-stdin', '--store', plainStore], { input: 'wonderland' });
+    const plain = await cli(['login', '--homeserver', hs.baseUrl, '--user', 'alice', '--password-stdin', '--store', plainStore], {
+      input: 'wonderland',
+    });
     assert.equal(plain.code, 0);
     const plainAccount = JSON.parse(await fs.readFile(plainStore, 'utf8')).accounts['@alice:localhost'];
     assert.equal(plainAccount.refreshTokenLifetimeMs, undefined);
@@ -145,7 +150,9 @@ describe('matrix-devtools CLI', function () {
 
   it('exits 1 with a clear error for an unreachable homeserver', async () => {
     const port = await freePort();
-    const run = await cli(['login', '--homeserver', `127.0.0.1:${port}`, '--user', 'alice', '--password-stdin', '--json', ...s()], { input: 'x' });
+    const run = await cli(['login', '--homeserver', `127.0.0.1:${port}`, '--user', 'alice', '--password-stdin', '--json', ...s()], {
+      input: 'x',
+    });
     assert.equal(run.code, 1);
     assert.match(run.stderr, /Nothing is listening at 127\.0\.0\.1:\d+/);
     assert.equal(lastJson(run).ok, false);
@@ -158,7 +165,14 @@ describe('matrix-devtools CLI', function () {
     assert.equal(noStdinFlag.code, 2);
     assert.match(noStdinFlag.stderr, /--password-stdin/);
     assert.equal((await cli(['login', '--user', 'alice', '--password-stdin', ...s()])).code, 2);
-    assert.equal((await cli(['login', '--homeserver', hs.baseUrl, '--user', 'alice', '--password-stdin', '--refresh-lifetime-ms', 'soon', ...s()], { input: 'x' })).code, 2);
+    assert.equal(
+      (
+        await cli(['login', '--homeserver', hs.baseUrl, '--user', 'alice', '--password-stdin', '--refresh-lifetime-ms', 'soon', ...s()], {
+          input: 'x',
+        })
+      ).code,
+      2,
+    );
     assert.equal((await cli(['whoami', '--bogus-flag'])).code, 2);
   });
 
@@ -177,7 +191,14 @@ describe('matrix-devtools CLI', function () {
     });
 
     async function registration(id: string, url: string | null, hsToken = `hs-${id}-secret`, asToken = `as-${id}-secret`) {
-      const reg = { id, url, as_token: asToken, hs_token: hsToken, sender_localpart: `${id}_bot`, namespaces: { users: [{ exclusive: true, regex: `@${id}_.*:localhost` }] } };
+      const reg = {
+        id,
+        url,
+        as_token: asToken,
+        hs_token: hsToken,
+        sender_localpart: `${id}_bot`,
+        namespaces: { users: [{ exclusive: true, regex: `@${id}_.*:localhost` }] },
+      };
       hs.registerAppservice(reg);
       const file = path.join(dir, `${id}-registration.yaml`);
       await fs.writeFile(file, stringify(reg));
@@ -209,7 +230,14 @@ describe('matrix-devtools CLI', function () {
     it('sends no ping to a homeserver without ping support, and says so up front', async () => {
       const old = await TestHomeserver.start({ pingEndpoint: 'none' });
       stops.push(() => old.stop());
-      const reg = { id: 'legacy', url: 'http://127.0.0.1:9', as_token: 'as-legacy-secret', hs_token: 'hs-legacy-secret', sender_localpart: 'legacy_bot', namespaces: { users: [] } };
+      const reg = {
+        id: 'legacy',
+        url: 'http://127.0.0.1:9',
+        as_token: 'as-legacy-secret',
+        hs_token: 'hs-legacy-secret',
+        sender_localpart: 'legacy_bot',
+        namespaces: { users: [] },
+      };
       old.registerAppservice(reg);
       const file = path.join(dir, 'legacy-registration.yaml');
       await fs.writeFile(file, stringify(reg));
@@ -228,7 +256,9 @@ describe('matrix-devtools CLI', function () {
       const as = await startFakeAppservice({ hsToken: 'hs-env-secret' });
       stops.push(() => as.stop());
       await registration('env', as.url);
-      const run = await cli(['ping', '--id', 'env', '--as-token-env', 'MY_AS_TOKEN', '--homeserver', hs.baseUrl], { env: { MY_AS_TOKEN: 'as-env-secret' } });
+      const run = await cli(['ping', '--id', 'env', '--as-token-env', 'MY_AS_TOKEN', '--homeserver', hs.baseUrl], {
+        env: { MY_AS_TOKEN: 'as-env-secret' },
+      });
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /^OK {3}env via .*reached the appservice in \d+ ms/m);
       const unset = await cli(['ping', '--id', 'env', '--as-token-env', 'NOT_SET_ANYWHERE', '--homeserver', hs.baseUrl]);
@@ -240,7 +270,10 @@ describe('matrix-devtools CLI', function () {
       const ok = await cli(['check-registration', good]);
       assert.equal(ok.code, 0, ok.stderr);
       const bad = path.join(dir, 'bad-registration.yaml');
-      await fs.writeFile(bad, 'id: bad\nurl: http://127.0.0.1:9\nas_token: same\nhs_token: same\nsender_localpart: bot\nnamespaces:\n  users:\n    - exclusive: true\n      regex: "@bad_(.*:localhost"\n');
+      await fs.writeFile(
+        bad,
+        'id: bad\nurl: http://127.0.0.1:9\nas_token: same\nhs_token: same\nsender_localpart: bot\nnamespaces:\n  users:\n    - exclusive: true\n      regex: "@bad_(.*:localhost"\n',
+      );
       const run = await cli(['check-registration', bad]);
       assert.equal(run.code, 1);
       assert.match(run.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:4:\\d+: error: .*\\[tokens-equal\\]`));
@@ -252,9 +285,26 @@ describe('matrix-devtools CLI', function () {
       const as = await startFakeAppservice({ hsToken: 'hs-split-secret' });
       stops.push(() => as.stop());
       // The homeserver has a registration with a dead url; the file here points at the live appservice.
-      hs.registerAppservice({ id: 'split', url: `http://127.0.0.1:${await freePort()}`, as_token: 'as-split-secret', hs_token: 'hs-split-secret', sender_localpart: 'split_bot', namespaces: {} });
+      hs.registerAppservice({
+        id: 'split',
+        url: `http://127.0.0.1:${await freePort()}`,
+        as_token: 'as-split-secret',
+        hs_token: 'hs-split-secret',
+        sender_localpart: 'split_bot',
+        namespaces: {},
+      });
       const file = path.join(dir, 'split-registration.yaml');
-      await fs.writeFile(file, stringify({ id: 'split', url: as.url, as_token: 'as-split-secret', hs_token: 'hs-split-secret', sender_localpart: 'split_bot', namespaces: { users: [] } }));
+      await fs.writeFile(
+        file,
+        stringify({
+          id: 'split',
+          url: as.url,
+          as_token: 'as-split-secret',
+          hs_token: 'hs-split-secret',
+          sender_localpart: 'split_bot',
+          namespaces: { users: [] },
+        }),
+      );
       const run = await cli(['check-appservice', '--registration', file, '--homeserver', hs.baseUrl, '--json']);
       assert.equal(run.code, 1);
       const out = lastJson(run) as { direct: { acceptsHsToken: boolean }; verdict: string };

@@ -56,7 +56,7 @@ describe('secret writes across windows of VS Code for the Web', function () {
     assert.equal(web.persistedValue('other'), 'x');
   });
 
-  it('in desktop VS Code a write waits for the other window\'s write to arrive instead of refusing', async () => {
+  it("in desktop VS Code a write waits for the other window's write to arrive instead of refusing", async () => {
     const desktop = new InMemorySecretBackend();
     const a = guard(desktop.openWindow(50), 2_000);
     const b = guard(desktop.openWindow(50), 2_000);
@@ -97,7 +97,15 @@ describe('accounts in two windows of VS Code for the Web', function () {
     await hs?.stop();
   });
 
-  const open = (web: WebSecretBackend) => world.openWindowWith(new CoherentSecretStorage(web.openWindow(), { dir: world.lockDir, lock: new FileLock(world.lockDir, { pollMs: 5 }), catchUpTimeoutMs: 200 }), { catchUpTimeoutMs: 200 });
+  const open = (web: WebSecretBackend) =>
+    world.openWindowWith(
+      new CoherentSecretStorage(web.openWindow(), {
+        dir: world.lockDir,
+        lock: new FileLock(world.lockDir, { pollMs: 5 }),
+        catchUpTimeoutMs: 200,
+      }),
+      { catchUpTimeoutMs: 200 },
+    );
 
   async function add(w: TestWindow<CoherentSecretStorage>, user: string, password: string): Promise<string | undefined> {
     w.prompts.inputs.push(hs.baseUrl, user, password);
@@ -106,7 +114,12 @@ describe('accounts in two windows of VS Code for the Web', function () {
   }
 
   it('rotate in A, then add an account and rotate in B: B refuses before sending anything; after reloads every session works', async () => {
-    hs = await TestHomeserver.start({ users: [{ localpart: 'alice', password: 'wonderland' }, { localpart: 'bob', password: 'builder' }] });
+    hs = await TestHomeserver.start({
+      users: [
+        { localpart: 'alice', password: 'wonderland' },
+        { localpart: 'bob', password: 'builder' },
+      ],
+    });
     world = await TestWorld.create();
     const web = new WebSecretBackend();
     const a = await open(web);
@@ -129,7 +142,10 @@ describe('accounts in two windows of VS Code for the Web', function () {
     const bob = await add(b2, 'bob', 'builder');
     assert.ok(bob, JSON.stringify(b2.prompts.notifications));
     const a2 = await open(web);
-    for (const [id, user] of [[alice, '@alice:localhost'], [bob, '@bob:localhost']] as const) {
+    for (const [id, user] of [
+      [alice, '@alice:localhost'],
+      [bob, '@bob:localhost'],
+    ] as const) {
       const me = await a2.manager.withAccessToken(id, (token) => whoami(a2.http, hs.baseUrl, token));
       assert.equal(me.userId, user);
       await a2.manager.rotateNow(id);

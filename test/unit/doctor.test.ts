@@ -80,7 +80,11 @@ describe('matrix-devtools doctor', function () {
     if (s.url !== null) {
       if (s.appservice === 'dead') reg.url = `http://127.0.0.1:${await freePort()}`;
       else {
-        fake = await startFakeAppservice({ hsToken: reg.hs_token, behaviour: s.appservice === 'status500' ? 'status500' : 'ok', transactions: s.transactions });
+        fake = await startFakeAppservice({
+          hsToken: reg.hs_token,
+          behaviour: s.appservice === 'status500' ? 'status500' : 'ok',
+          transactions: s.transactions,
+        });
         fakes.push(fake);
         reg.url = fake.url;
       }
@@ -117,13 +121,23 @@ describe('matrix-devtools doctor', function () {
     const { file, fake } = await registration();
     const { run, report, text } = await doctor([file]);
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual(report.checks.map((c) => c.id), ['registration', 'as-token', 'appservice-id', 'homeserver-ping', 'direct-ping', 'transactions', 'namespaces', 'server-features']);
-    assert.deepEqual(report.checks.map((c) => c.status), ['warn', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'], JSON.stringify(report.checks, null, 1));
+    assert.deepEqual(
+      report.checks.map((c) => c.id),
+      ['registration', 'as-token', 'appservice-id', 'homeserver-ping', 'direct-ping', 'transactions', 'namespaces', 'server-features'],
+    );
+    assert.deepEqual(
+      report.checks.map((c) => c.status),
+      ['warn', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok'],
+      JSON.stringify(report.checks, null, 1),
+    );
     assert.match(check(report, 'registration').message, /^Line 2: url points at the loopback interface, .* if it runs elsewhere\.$/);
     assert.equal(report.appservice, 'acc-live');
     assert.equal(report.homeserver, hs.baseUrl);
     assert.equal(check(report, 'as-token').message, 'The homeserver knows this as_token: it answers as the sender @acclivebot:localhost.');
-    assert.equal(check(report, 'transactions').message, "The appservice accepted an empty transaction with HTTP 200, as it must accept the homeserver's.");
+    assert.equal(
+      check(report, 'transactions').message,
+      "The appservice accepted an empty transaction with HTTP 200, as it must accept the homeserver's.",
+    );
     assert.ok(report.checks.slice(1).every((c) => c.next === undefined));
     // The probe was a real, empty transaction with the hs_token, under a fresh id.
     assert.equal(fake?.transactions.length, 2);
@@ -131,7 +145,10 @@ describe('matrix-devtools doctor', function () {
     assert.notEqual(fake?.transactions[0].txnId, fake?.transactions[1].txnId);
     const lines = text.stdout.trim().split('\n');
     assert.equal(lines.length, 9);
-    assert.match(lines[0], /^warn registration {4}Line 2: url points at the loopback interface.* Next: Fix the problems shown for the file/);
+    assert.match(
+      lines[0],
+      /^warn registration {4}Line 2: url points at the loopback interface.* Next: Fix the problems shown for the file/,
+    );
     assert.match(lines[1], /^ok {3}as-token {8}The homeserver knows this as_token/);
     assert.equal(lines[8], 'acc-live: 7 ok, 1 warning');
   });
@@ -143,7 +160,10 @@ describe('matrix-devtools doctor', function () {
     const asToken = check(report, 'as-token');
     assert.equal(asToken.status, 'fail');
     assert.equal(asToken.message, 'The homeserver does not know this as_token (M_UNKNOWN_TOKEN): it has not loaded this registration.');
-    assert.match(asToken.next ?? '', /app_service_config_files and restart it; if it is listed, the homeserver reads another copy whose tokens differ/);
+    assert.match(
+      asToken.next ?? '',
+      /app_service_config_files and restart it; if it is listed, the homeserver reads another copy whose tokens differ/,
+    );
     assert.equal(check(report, 'appservice-id').status, 'skipped');
     assert.equal(check(report, 'homeserver-ping').status, 'skipped');
     // What does not need the homeserver's registration still runs.
@@ -170,7 +190,10 @@ describe('matrix-devtools doctor', function () {
     assert.equal(check(report, 'as-token').status, 'ok');
     const id = check(report, 'appservice-id');
     assert.equal(id.status, 'fail');
-    assert.equal(id.message, 'The file says id "acc-live", but the homeserver loaded this as_token under another id (M_FORBIDDEN: Mismatching application service ID in path).');
+    assert.equal(
+      id.message,
+      'The file says id "acc-live", but the homeserver loaded this as_token under another id (M_FORBIDDEN: Mismatching application service ID in path).',
+    );
     assert.equal(check(report, 'homeserver-ping').status, 'skipped');
   });
 
@@ -180,7 +203,10 @@ describe('matrix-devtools doctor', function () {
     assert.equal(run.code, 1);
     const asToken = check(report, 'as-token');
     assert.equal(asToken.status, 'fail');
-    assert.equal(asToken.message, 'The homeserver knows this as_token as @somebodyelse:localhost, not as the sender @acclivebot:localhost this file names: it holds a different registration for this token.');
+    assert.equal(
+      asToken.message,
+      'The homeserver knows this as_token as @somebodyelse:localhost, not as the sender @acclivebot:localhost this file names: it holds a different registration for this token.',
+    );
   });
 
   it('a dead appservice: the ping, the direct check and the transaction fail, each saying why', async () => {
@@ -189,9 +215,15 @@ describe('matrix-devtools doctor', function () {
     assert.equal(run.code, 1);
     assert.equal(check(report, 'homeserver-ping').message, 'The homeserver could not connect to the appservice (M_CONNECTION_FAILED).');
     assert.equal(check(report, 'direct-ping').status, 'fail');
-    assert.equal(check(report, 'direct-ping').message, 'Neither this machine nor the homeserver can reach the appservice: it is probably not running, or the url is wrong.');
+    assert.equal(
+      check(report, 'direct-ping').message,
+      'Neither this machine nor the homeserver can reach the appservice: it is probably not running, or the url is wrong.',
+    );
     assert.equal(check(report, 'transactions').status, 'fail');
-    assert.match(check(report, 'transactions').message, /^The empty transaction could not be delivered from this machine: Nothing is listening at 127\.0\.0\.1:\d+/);
+    assert.match(
+      check(report, 'transactions').message,
+      /^The empty transaction could not be delivered from this machine: Nothing is listening at 127\.0\.0\.1:\d+/,
+    );
   });
 
   it('an appservice reachable here but not from the homeserver', async () => {
@@ -201,7 +233,10 @@ describe('matrix-devtools doctor', function () {
     assert.equal(check(report, 'homeserver-ping').status, 'fail');
     const direct = check(report, 'direct-ping');
     assert.equal(direct.status, 'fail');
-    assert.equal(direct.message, "The appservice answers here but the homeserver cannot reach it: the registration's url is not reachable from the homeserver (container network, firewall or wrong host).");
+    assert.equal(
+      direct.message,
+      "The appservice answers here but the homeserver cannot reach it: the registration's url is not reachable from the homeserver (container network, firewall or wrong host).",
+    );
     assert.match(direct.next ?? '', /inside Docker, localhost is the homeserver's own container/);
   });
 
@@ -212,8 +247,14 @@ describe('matrix-devtools doctor', function () {
     assert.equal(check(report, 'homeserver-ping').status, 'ok');
     const txn = check(report, 'transactions');
     assert.equal(txn.status, 'fail');
-    assert.equal(txn.message, "The appservice answered an empty transaction with HTTP 500 M_UNKNOWN: the homeserver's transactions fail the same way, so the bridge receives no events.");
-    assert.match(txn.next ?? '', /Synapse retries failed transactions with growing delays, up to minutes; since Synapse 1\.132 a successful ping resets that back-off/);
+    assert.equal(
+      txn.message,
+      "The appservice answered an empty transaction with HTTP 500 M_UNKNOWN: the homeserver's transactions fail the same way, so the bridge receives no events.",
+    );
+    assert.match(
+      txn.next ?? '',
+      /Synapse retries failed transactions with growing delays, up to minutes; since Synapse 1\.132 a successful ping resets that back-off/,
+    );
     const pushed = await hs.sendTransaction(reg.id, [{ type: 'm.room.message' }]);
     assert.deepEqual([pushed.ok, pushed.errcode, pushed.appserviceStatus], [false, 'M_BAD_STATUS', 500]);
   });
@@ -223,7 +264,10 @@ describe('matrix-devtools doctor', function () {
     const { run, report } = await doctor([file]);
     assert.equal(run.code, 0, JSON.stringify(report.checks, null, 1));
     for (const id of ['homeserver-ping', 'direct-ping', 'transactions']) assert.equal(check(report, id).status, 'skipped', id);
-    assert.equal(check(report, 'direct-ping').message, 'Skipped: the registration has url: null (receive-only), so the homeserver never calls it.');
+    assert.equal(
+      check(report, 'direct-ping').message,
+      'Skipped: the registration has url: null (receive-only), so the homeserver never calls it.',
+    );
     assert.equal(check(report, 'appservice-id').status, 'ok');
   });
 
@@ -236,7 +280,10 @@ describe('matrix-devtools doctor', function () {
     assert.equal(reports.length, 2);
     const ns = check(reports[0], 'namespaces');
     assert.equal(ns.status, 'warn');
-    assert.equal(ns.message, `Namespaces.users[0] (@telegram_.*:localhost) overlaps the exclusive namespace @.*_bridge:localhost of "catchall" (${b.file}): both claim @telegram_bridge:localhost.`);
+    assert.equal(
+      ns.message,
+      `Namespaces.users[0] (@telegram_.*:localhost) overlaps the exclusive namespace @.*_bridge:localhost of "catchall" (${b.file}): both claim @telegram_bridge:localhost.`,
+    );
     assert.match(check(reports[1], 'namespaces').message, /of "telegram" .*both claim @telegram_bridge:localhost/);
     const reg = check(reports[0], 'registration');
     assert.equal(reg.status, 'warn');
@@ -244,7 +291,12 @@ describe('matrix-devtools doctor', function () {
   });
 
   it('a regex naming another server, and an uppercase user regex', async () => {
-    const { file } = await registration({ users: [{ exclusive: true, regex: '@acc-live_.*:example\\.org' }, { exclusive: false, regex: '@Acc_.*' }] });
+    const { file } = await registration({
+      users: [
+        { exclusive: true, regex: '@acc-live_.*:example\\.org' },
+        { exclusive: false, regex: '@Acc_.*' },
+      ],
+    });
     const { run, report } = await doctor([file]);
     assert.equal(run.code, 0);
     const ns = check(report, 'namespaces');
@@ -259,7 +311,10 @@ describe('matrix-devtools doctor', function () {
   it('a regex written for the localpart only', async () => {
     const { file } = await registration({ users: [{ exclusive: true, regex: 'acc_.*' }] });
     const { report } = await doctor([file]);
-    assert.match(check(report, 'namespaces').message, /^Namespaces\.users\[0\] \(acc_\.\*\) never matches: the homeserver matches it against the full id from its start/);
+    assert.match(
+      check(report, 'namespaces').message,
+      /^Namespaces\.users\[0\] \(acc_\.\*\) never matches: the homeserver matches it against the full id from its start/,
+    );
   });
 
   it('next-generation auth without io.element.msc4190 is warned about', async () => {
@@ -268,7 +323,10 @@ describe('matrix-devtools doctor', function () {
     let { report } = await doctor([file]);
     const features = check(report, 'server-features');
     assert.equal(features.status, 'warn');
-    assert.equal(features.message, 'The homeserver uses next-generation auth (OAuth 2.0, issuer https://auth.example.org/) and this registration lacks io.element.msc4190: true, so an encrypted bridge cannot create its devices (M_APPSERVICE_LOGIN_UNSUPPORTED).');
+    assert.equal(
+      features.message,
+      'The homeserver uses next-generation auth (OAuth 2.0, issuer https://auth.example.org/) and this registration lacks io.element.msc4190: true, so an encrypted bridge cannot create its devices (M_APPSERVICE_LOGIN_UNSUPPORTED).',
+    );
     const fixed = await registration({ id: 'acc-e2ee', extra: { 'io.element.msc4190': true } });
     await fs.appendFile(fixed.file, '\nio.element.msc4190: true\n');
     ({ report } = await doctor([fixed.file]));
@@ -298,12 +356,26 @@ describe('matrix-devtools match', function () {
 
   const write = async (name: string, users: NamespaceEntry[], aliases: NamespaceEntry[] = []) => {
     const file = path.join(dir, `${name}.yaml`);
-    await fs.writeFile(file, registrationYaml({ id: name, url: null, as_token: token('as'), hs_token: token('hs'), sender_localpart: `${name}bot`, namespaces: { users, aliases, rooms: [] } }));
+    await fs.writeFile(
+      file,
+      registrationYaml({
+        id: name,
+        url: null,
+        as_token: token('as'),
+        hs_token: token('hs'),
+        sender_localpart: `${name}bot`,
+        namespaces: { users, aliases, rooms: [] },
+      }),
+    );
     return file;
   };
 
   it('lists every registration whose namespace matches from the start of the id, exclusive or not', async () => {
-    const tg = await write('telegram', [{ exclusive: true, regex: '@telegram_.*' }], [{ exclusive: true, regex: '#telegram_.*:example\\.org' }]);
+    const tg = await write(
+      'telegram',
+      [{ exclusive: true, regex: '@telegram_.*' }],
+      [{ exclusive: true, regex: '#telegram_.*:example\\.org' }],
+    );
     const all = await write('audit', [{ exclusive: false, regex: '@.*:example\\.org' }]);
     const local = await write('localonly', [{ exclusive: true, regex: 'telegram_.*' }]);
     const files = [tg, all, local].flatMap((f) => ['--registration', f]);
@@ -316,7 +388,10 @@ describe('matrix-devtools match', function () {
     // Anchored at the start only: a longer id still matches; a regex for the localpart never does.
     const json = await cli(['match', '#telegram_x:example.org.evil', ...files, '--json']);
     assert.equal(json.code, 0);
-    assert.deepEqual(JSON.parse(json.stdout).claims.map((c: { appservice: string }) => c.appservice), ['telegram']);
+    assert.deepEqual(
+      JSON.parse(json.stdout).claims.map((c: { appservice: string }) => c.appservice),
+      ['telegram'],
+    );
     const none = await cli(['match', '@someone:example.com', ...files]);
     assert.equal(none.code, 1);
     assert.equal(none.stdout, 'No registration claims @someone:example.com.\n');
@@ -327,21 +402,54 @@ describe('matrix-devtools match', function () {
 
 describe('cross-file conflicts (Problems panel)', () => {
   const yaml = (id: string, asToken: string, hsToken: string, users: NamespaceEntry[]) =>
-    registrationYaml({ id, url: null, as_token: asToken, hs_token: hsToken, sender_localpart: `${id}bot`, namespaces: { users, aliases: [], rooms: [] } });
+    registrationYaml({
+      id,
+      url: null,
+      as_token: asToken,
+      hs_token: hsToken,
+      sender_localpart: `${id}bot`,
+      namespaces: { users, aliases: [], rooms: [] },
+    });
 
   it('reports a shared hs_token and overlapping exclusive namespaces at their lines, without a token', () => {
     const hsShared = token('hs');
     const files = [
       { file: 'a.yaml', parsed: parseRegistration(yaml('a', token('as'), hsShared, [{ exclusive: true, regex: '@a_.*' }])) },
-      { file: 'b.yaml', parsed: parseRegistration(yaml('b', token('as'), hsShared, [{ exclusive: false, regex: '@.*' }, { exclusive: true, regex: '@.*:localhost' }])) },
+      {
+        file: 'b.yaml',
+        parsed: parseRegistration(
+          yaml('b', token('as'), hsShared, [
+            { exclusive: false, regex: '@.*' },
+            { exclusive: true, regex: '@.*:localhost' },
+          ]),
+        ),
+      },
     ];
     const result = findConflicts(files);
     const a = result.get('a.yaml') ?? [];
-    assert.deepEqual(a.map((p) => [p.code, p.severity, p.line]), [['duplicate-hs-token', 'error', 4], ['namespace-overlap', 'warning', 10]]);
-    assert.equal(a[0].message, 'Another registration file (b.yaml) uses the same hs_token: give each appservice its own secret, or each one accepts transactions meant for the other.');
-    assert.equal(a[1].message, 'This exclusive users namespace overlaps one of "b" (b.yaml): both claim ids such as @a_:localhost; make the regexes disjoint, or the homeserver lets only one of them use those ids.');
+    assert.deepEqual(
+      a.map((p) => [p.code, p.severity, p.line]),
+      [
+        ['duplicate-hs-token', 'error', 4],
+        ['namespace-overlap', 'warning', 10],
+      ],
+    );
+    assert.equal(
+      a[0].message,
+      'Another registration file (b.yaml) uses the same hs_token: give each appservice its own secret, or each one accepts transactions meant for the other.',
+    );
+    assert.equal(
+      a[1].message,
+      'This exclusive users namespace overlaps one of "b" (b.yaml): both claim ids such as @a_:localhost; make the regexes disjoint, or the homeserver lets only one of them use those ids.',
+    );
     // The shared (non-exclusive) @.* is no conflict; the exclusive one is, at its own line.
-    assert.deepEqual((result.get('b.yaml') ?? []).map((p) => [p.code, p.line, p.key]), [['duplicate-hs-token', 4, 'hs_token'], ['namespace-overlap', 12, 'namespaces.users[1].regex']]);
+    assert.deepEqual(
+      (result.get('b.yaml') ?? []).map((p) => [p.code, p.line, p.key]),
+      [
+        ['duplicate-hs-token', 4, 'hs_token'],
+        ['namespace-overlap', 12, 'namespaces.users[1].regex'],
+      ],
+    );
     for (const p of [...result.values()].flat()) assert.ok(!p.message.includes(hsShared));
   });
 });

@@ -38,10 +38,14 @@ describe('crash points: the CLI killed during a rotation', function () {
 
   for (const point of ['before-store', 'before-rename'] as const) {
     it(`${point === 'before-store' ? 'after /refresh answered, before the tokens are stored' : 'between the two writes of the store update'}: the next run recovers with the old refresh token`, async () => {
-      const login = await runCli(['login', '--homeserver', hs.baseUrl, '--user', 'alice', '--password-stdin', '--store', store], { input: 'wonderland\n' });
+      const login = await runCli(['login', '--homeserver', hs.baseUrl, '--user', 'alice', '--password-stdin', '--store', store], {
+        input: 'wonderland\n',
+      });
       assert.equal(login.code, 0, login.stderr);
       const before = await fs.readFile(store, 'utf8');
-      const crashed = await runCli(['refresh', '--store', store], { env: { NODE_OPTIONS: `--require ${PRELOAD}`, MATRIX_DEVTOOLS_TEST_CRASH: point } });
+      const crashed = await runCli(['refresh', '--store', store], {
+        env: { NODE_OPTIONS: `--require ${PRELOAD}`, MATRIX_DEVTOOLS_TEST_CRASH: point },
+      });
       assert.equal(crashed.code, 137, `the crash point was not reached: ${crashed.stderr}`);
       assert.equal(hs.count('POST', REFRESH), 1, 'the server did not rotate before the crash');
       assert.equal(await fs.readFile(store, 'utf8'), before, 'the store changed although the process died before replacing it');

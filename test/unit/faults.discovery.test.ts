@@ -9,7 +9,15 @@ import * as path from 'node:path';
 import { HttpClient } from '../../src/core/http';
 import { whoami } from '../../src/core/session';
 import { TestHomeserver } from '../support/homeserver';
-import { emptyJsonHandler, redirectTo, selfSignedCertificate, startHttpServer, startTlsServer, websiteHandler, type ForeignServer } from '../support/foreignServers';
+import {
+  emptyJsonHandler,
+  redirectTo,
+  selfSignedCertificate,
+  startHttpServer,
+  startTlsServer,
+  websiteHandler,
+  type ForeignServer,
+} from '../support/foreignServers';
 import { assertOneSentence, recordFault } from '../support/reliabilityFigures';
 import { TestWorld } from './accountsHarness';
 
@@ -38,7 +46,10 @@ describe('fault matrix: Add Account (discovery and login)', function () {
     const view = await w.flows.addAccount();
     assert.equal(view, undefined, 'an account was added');
     assert.deepEqual(w.manager.accounts(), []);
-    assert.deepEqual(w.secrets.keys().filter((k) => k.startsWith('matrixDevtools.tokens/')), []);
+    assert.deepEqual(
+      w.secrets.keys().filter((k) => k.startsWith('matrixDevtools.tokens/')),
+      [],
+    );
     const errors = w.prompts.notifications.filter((n) => n.kind === 'error');
     assert.equal(errors.length, 1, JSON.stringify(w.prompts.notifications));
     assertOneSentence(errors[0].message);
@@ -123,7 +134,11 @@ describe('where an access token may go', function () {
     assert.equal(elsewhere.requests[0].headers.authorization, undefined, 'the token went to another origin');
     await http.request(`${redirecting.url}/same-origin`, '/_matrix/client/v3/account/whoami', { accessToken: token });
     const followed = redirecting.requests.find((r) => r.url.startsWith('/same/'));
-    assert.equal(followed?.headers.authorization, `Bearer ${token}`, 'a same-origin redirect lost the token (the check above would then prove nothing)');
+    assert.equal(
+      followed?.headers.authorization,
+      `Bearer ${token}`,
+      'a same-origin redirect lost the token (the check above would then prove nothing)',
+    );
     for (const r of [...elsewhere.requests, ...redirecting.requests]) assert.doesNotMatch(r.url, /access_token=/);
     recordFault('authenticated call', 'a redirect to another origin');
   });
@@ -135,7 +150,14 @@ describe('where an access token may go', function () {
       for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) await walk(full);
-        else if (entry.name.endsWith('.ts') && /[?&]access_token=|searchParams\.(set|append)\(\s*['"]access_token|query:\s*\{[^}]*\baccess_token\b/.test(await fs.readFile(full, 'utf8'))) offenders.push(full);
+        else if (
+          entry.name.endsWith('.ts') &&
+          /[?&]access_token=|searchParams\.(set|append)\(\s*['"]access_token|query:\s*\{[^}]*\baccess_token\b/.test(
+            await fs.readFile(full, 'utf8'),
+          )
+        ) {
+          offenders.push(full);
+        }
       }
     };
     await walk(src);

@@ -26,34 +26,80 @@ interface Fault {
 const PERSIST = 20; // more than the rotator's attempts
 
 const FAULTS: Fault[] = [
-  { name: 'connection refused (homeserver down)', inject: (hs) => hs.goDown(), heal: (hs) => hs.comeBack(), outcome: 'fails', says: /reach|connect|refused/i },
-  { name: 'connection reset after the server committed the rotation', inject: (hs) => hs.dropResponseAfterCommit('refresh'), outcome: 'recovers', says: /Rotated/ },
-  { name: 'connection reset after the server committed, every attempt', inject: (hs) => hs.dropResponseAfterCommit('refresh', PERSIST), outcome: 'fails', says: /./ },
-  { name: 'request lost before the server handled it', inject: (hs) => hs.resetBeforeCommit(REFRESH), outcome: 'recovers', says: /Rotated/ },
+  {
+    name: 'connection refused (homeserver down)',
+    inject: (hs) => hs.goDown(),
+    heal: (hs) => hs.comeBack(),
+    outcome: 'fails',
+    says: /reach|connect|refused/i,
+  },
+  {
+    name: 'connection reset after the server committed the rotation',
+    inject: (hs) => hs.dropResponseAfterCommit('refresh'),
+    outcome: 'recovers',
+    says: /Rotated/,
+  },
+  {
+    name: 'connection reset after the server committed, every attempt',
+    inject: (hs) => hs.dropResponseAfterCommit('refresh', PERSIST),
+    outcome: 'fails',
+    says: /./,
+  },
+  {
+    name: 'request lost before the server handled it',
+    inject: (hs) => hs.resetBeforeCommit(REFRESH),
+    outcome: 'recovers',
+    says: /Rotated/,
+  },
   // Stalled past the end of the test: the server never gets to handle them (a late answer is the "reset after commit" case).
-  { name: 'stall past the request timeout', inject: (hs) => hs.delay(REFRESH, 60_000, PERSIST), outcome: 'fails', says: /time|respond|answer/i },
+  {
+    name: 'stall past the request timeout',
+    inject: (hs) => hs.delay(REFRESH, 60_000, PERSIST),
+    outcome: 'fails',
+    says: /time|respond|answer/i,
+  },
   { name: '500 once', inject: (hs) => hs.answerRaw(REFRESH, JSON_500), outcome: 'recovers', says: /Rotated/ },
   { name: '500 on every attempt', inject: (hs) => hs.answerRaw(REFRESH, JSON_500, PERSIST), outcome: 'fails', says: /500/ },
   { name: '502 with an HTML page', inject: (hs) => hs.answerHtml(REFRESH, PERSIST), outcome: 'fails', says: /502/ },
   { name: '429 with retry_after_ms', inject: (hs) => hs.rateLimit(REFRESH, 120), outcome: 'recovers', says: /Rotated/ },
   {
     name: '429 with only a Retry-After header',
-    inject: (hs) => hs.answerRaw(REFRESH, { status: 429, text: JSON.stringify({ errcode: 'M_LIMIT_EXCEEDED', error: 'Too Many Requests' }), headers: { 'Retry-After': '1' } }),
+    inject: (hs) =>
+      hs.answerRaw(REFRESH, {
+        status: 429,
+        text: JSON.stringify({ errcode: 'M_LIMIT_EXCEEDED', error: 'Too Many Requests' }),
+        headers: { 'Retry-After': '1' },
+      }),
     outcome: 'recovers',
     says: /Rotated/,
   },
   { name: '429 on every attempt', inject: (hs) => hs.rateLimit(REFRESH, 20, PERSIST), outcome: 'fails', says: /M_LIMIT_EXCEEDED/ },
-  { name: '200 with invalid JSON', inject: (hs) => hs.answerRaw(REFRESH, { status: 200, text: '{"access_token": "abc', }, PERSIST), outcome: 'fails', says: /JSON|answer|response/i },
-  { name: '200 without access_token', inject: (hs) => hs.answerRaw(REFRESH, { status: 200, text: JSON.stringify({ refresh_token: 'r', expires_in_ms: 60_000 }) }, PERSIST), outcome: 'fails', says: /without an access token/ },
+  {
+    name: '200 with invalid JSON',
+    inject: (hs) => hs.answerRaw(REFRESH, { status: 200, text: '{"access_token": "abc' }, PERSIST),
+    outcome: 'fails',
+    says: /JSON|answer|response/i,
+  },
+  {
+    name: '200 without access_token',
+    inject: (hs) => hs.answerRaw(REFRESH, { status: 200, text: JSON.stringify({ refresh_token: 'r', expires_in_ms: 60_000 }) }, PERSIST),
+    outcome: 'fails',
+    says: /without an access token/,
+  },
   {
     name: '401 M_UNKNOWN_TOKEN',
-    inject: (hs) => hs.answerRaw(REFRESH, { status: 401, text: JSON.stringify({ errcode: 'M_UNKNOWN_TOKEN', error: 'Unknown refresh token', soft_logout: false }) }),
+    inject: (hs) =>
+      hs.answerRaw(REFRESH, {
+        status: 401,
+        text: JSON.stringify({ errcode: 'M_UNKNOWN_TOKEN', error: 'Unknown refresh token', soft_logout: false }),
+      }),
     outcome: 'ended',
     says: /M_UNKNOWN_TOKEN/,
   },
   {
     name: '403 expired refresh token',
-    inject: (hs) => hs.answerRaw(REFRESH, { status: 403, text: JSON.stringify({ errcode: 'M_FORBIDDEN', error: 'Refresh token has expired' }) }),
+    inject: (hs) =>
+      hs.answerRaw(REFRESH, { status: 403, text: JSON.stringify({ errcode: 'M_FORBIDDEN', error: 'Refresh token has expired' }) }),
     outcome: 'ended',
     says: /M_FORBIDDEN/,
   },

@@ -26,7 +26,11 @@ const lock = new FileLock(dir, { pollMs: 5 });
 `;
 
 function run(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => execFile(process.execPath, ['-e', worker, ...args], (err, _out, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve())));
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, ['-e', worker, ...args], (err, _out, stderr) =>
+      err ? reject(new Error(stderr || err.message)) : resolve(),
+    ),
+  );
 }
 
 describe('FileLock', () => {
@@ -47,7 +51,10 @@ describe('FileLock', () => {
 
   it('releases the lock when the work throws', async () => {
     const lock = new FileLock(dir);
-    await assert.rejects(lock.run('k', async () => Promise.reject(new Error('boom'))), /boom/);
+    await assert.rejects(
+      lock.run('k', async () => Promise.reject(new Error('boom'))),
+      /boom/,
+    );
     assert.equal(await lock.run('k', async () => 'again'), 'again');
   });
 

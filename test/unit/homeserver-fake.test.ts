@@ -16,7 +16,12 @@ interface Answer {
   headers: Headers;
 }
 
-async function call(hs: TestHomeserver, method: string, p: string, opts: { token?: string; body?: unknown; raw?: string } = {}): Promise<Answer> {
+async function call(
+  hs: TestHomeserver,
+  method: string,
+  p: string,
+  opts: { token?: string; body?: unknown; raw?: string } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = {};
   if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
   const raw = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
@@ -38,9 +43,24 @@ const WHOAMI = '/_matrix/client/v3/account/whoami';
 const pingPath = (id: string) => `/_matrix/client/v1/appservice/${id}/ping`;
 
 const login = async (hs: TestHomeserver, extra: Record<string, unknown> = {}) => {
-  const r = await call(hs, 'POST', LOGIN, { body: { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'wonderland', refresh_token: true, ...extra } });
+  const r = await call(hs, 'POST', LOGIN, {
+    body: {
+      type: 'm.login.password',
+      identifier: { type: 'm.id.user', user: 'alice' },
+      password: 'wonderland',
+      refresh_token: true,
+      ...extra,
+    },
+  });
   assert.equal(r.status, 200, r.text);
-  return r.body as { access_token: string; refresh_token?: string; device_id: string; expires_in_ms?: number; user_id: string; well_known?: unknown };
+  return r.body as {
+    access_token: string;
+    refresh_token?: string;
+    device_id: string;
+    expires_in_ms?: number;
+    user_id: string;
+    well_known?: unknown;
+  };
 };
 const refresh = (hs: TestHomeserver, token: unknown) => call(hs, 'POST', REFRESH, { body: { refresh_token: token } });
 const whoami = (hs: TestHomeserver, token: string) => call(hs, 'GET', WHOAMI, { token });
@@ -84,15 +104,25 @@ describe('test homeserver (Synapse-like fake)', function () {
       const broken = await call(await start({ wellKnown: 'invalid-json' }), 'GET', '/.well-known/matrix/client');
       assert.throws(() => JSON.parse(broken.text));
       const proxied = await start({ publicBaseUrl: 'https://matrix.example.org' });
-      assert.deepEqual((await call(proxied, 'GET', '/.well-known/matrix/client')).body, { 'm.homeserver': { base_url: 'https://matrix.example.org' } });
+      assert.deepEqual((await call(proxied, 'GET', '/.well-known/matrix/client')).body, {
+        'm.homeserver': { base_url: 'https://matrix.example.org' },
+      });
       assert.deepEqual((await login(proxied)).well_known, { 'm.homeserver': { base_url: 'https://matrix.example.org' } });
     });
 
     it('answers unknown paths 404 and wrong methods 405, both M_UNRECOGNIZED', async () => {
       const hs = await start();
-      assert.deepEqual(errorOf(await call(hs, 'GET', '/_matrix/client/v3/nope')), [404, 'M_UNRECOGNIZED', 'Unrecognized request', undefined]);
+      assert.deepEqual(errorOf(await call(hs, 'GET', '/_matrix/client/v3/nope')), [
+        404,
+        'M_UNRECOGNIZED',
+        'Unrecognized request',
+        undefined,
+      ]);
       assert.deepEqual(errorOf(await call(hs, 'GET', REFRESH)), [405, 'M_UNRECOGNIZED', 'Unrecognized request', undefined]);
-      assert.deepEqual(errorOf(await call(hs, 'POST', '/_matrix/client/v1/refresh', { body: { refresh_token: 'x' } })).slice(0, 2), [404, 'M_UNRECOGNIZED']);
+      assert.deepEqual(errorOf(await call(hs, 'POST', '/_matrix/client/v1/refresh', { body: { refresh_token: 'x' } })).slice(0, 2), [
+        404,
+        'M_UNRECOGNIZED',
+      ]);
     });
   });
 
@@ -106,7 +136,9 @@ describe('test homeserver (Synapse-like fake)', function () {
       assert.equal(a.expires_in_ms, 300_000);
       assert.deepEqual(hs.devices('@alice:localhost'), [{ userId: '@alice:localhost', deviceId: a.device_id, displayName: 'VS Code' }]);
       assert.equal((await login(hs, { identifier: { type: 'm.id.user', user: '@alice:localhost' } })).user_id, '@alice:localhost');
-      const legacy = await call(hs, 'POST', '/_matrix/client/r0/login', { body: { type: 'm.login.password', user: 'alice', password: 'wonderland', device_id: 'MYDEVICE' } });
+      const legacy = await call(hs, 'POST', '/_matrix/client/r0/login', {
+        body: { type: 'm.login.password', user: 'alice', password: 'wonderland', device_id: 'MYDEVICE' },
+      });
       assert.equal(legacy.body.device_id, 'MYDEVICE');
       assert.equal(legacy.body.refresh_token, undefined, 'no refresh token unless asked');
       assert.deepEqual(legacy.body.well_known, { 'm.homeserver': { base_url: hs.baseUrl } });
@@ -114,7 +146,9 @@ describe('test homeserver (Synapse-like fake)', function () {
 
     it('rejects a wrong password, an unknown login type and bad JSON the way Synapse does', async () => {
       const hs = await start();
-      const wrong = await call(hs, 'POST', LOGIN, { body: { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'x' } });
+      const wrong = await call(hs, 'POST', LOGIN, {
+        body: { type: 'm.login.password', identifier: { type: 'm.id.user', user: 'alice' }, password: 'x' },
+      });
       assert.deepEqual(errorOf(wrong), [403, 'M_FORBIDDEN', 'Invalid username or password', undefined]);
       const unknown = await call(hs, 'POST', LOGIN, { body: { type: 'm.login.magic', identifier: { type: 'm.id.user', user: 'alice' } } });
       assert.deepEqual(errorOf(unknown).slice(0, 2), [400, 'M_UNKNOWN']);
@@ -132,7 +166,11 @@ describe('test homeserver (Synapse-like fake)', function () {
     it('tells missing, unknown and expired tokens apart (soft_logout)', async () => {
       const hs = await start();
       const a = await login(hs);
-      assert.deepEqual(await whoami(hs, a.access_token).then((r) => r.body), { user_id: '@alice:localhost', device_id: a.device_id, is_guest: false });
+      assert.deepEqual(await whoami(hs, a.access_token).then((r) => r.body), {
+        user_id: '@alice:localhost',
+        device_id: a.device_id,
+        is_guest: false,
+      });
       const viaQuery = await call(hs, 'GET', `${WHOAMI}?access_token=${encodeURIComponent(a.access_token)}`);
       assert.equal(viaQuery.status, 200);
       assert.deepEqual(errorOf(await call(hs, 'GET', WHOAMI)).slice(0, 2), [401, 'M_MISSING_TOKEN']);
@@ -177,7 +215,11 @@ describe('test homeserver (Synapse-like fake)', function () {
       const retry = await refresh(hs, a0.refresh_token);
       assert.equal(retry.status, 200);
       assert.deepEqual(errorOf(await whoami(hs, first.body.access_token as string)).slice(0, 2), [401, 'M_UNKNOWN_TOKEN']);
-      assert.deepEqual(errorOf(await refresh(hs, first.body.refresh_token)).slice(0, 3), [401, 'M_UNKNOWN_TOKEN', 'refresh token does not exist']);
+      assert.deepEqual(errorOf(await refresh(hs, first.body.refresh_token)).slice(0, 3), [
+        401,
+        'M_UNKNOWN_TOKEN',
+        'refresh token does not exist',
+      ]);
       // Using A1 ends R0 (403) and A0.
       assert.equal((await whoami(hs, retry.body.access_token as string)).status, 200);
       assert.deepEqual(errorOf(await refresh(hs, a0.refresh_token)).slice(0, 3), [403, 'M_FORBIDDEN', "refresh token isn't valid anymore"]);
@@ -204,7 +246,11 @@ describe('test homeserver (Synapse-like fake)', function () {
       assert.deepEqual(errorOf(await call(hs, 'POST', REFRESH, { raw: 'not json' })).slice(0, 2), [400, 'M_NOT_JSON']);
       const a = await login(hs);
       now += 10_001;
-      assert.deepEqual(errorOf(await refresh(hs, a.refresh_token)).slice(0, 3), [403, 'M_FORBIDDEN', 'The supplied refresh token has expired']);
+      assert.deepEqual(errorOf(await refresh(hs, a.refresh_token)).slice(0, 3), [
+        403,
+        'M_FORBIDDEN',
+        'The supplied refresh token has expired',
+      ]);
     });
 
     it('serves r0 and unstable refresh, needs no Authorization, and renews an expired access token', async () => {
@@ -214,7 +260,10 @@ describe('test homeserver (Synapse-like fake)', function () {
       const r = await call(hs, 'POST', '/_matrix/client/r0/refresh', { body: { refresh_token: a.refresh_token } });
       assert.equal(r.status, 200);
       assert.equal((await whoami(hs, r.body.access_token as string)).status, 200);
-      assert.equal((await call(hs, 'POST', '/_matrix/client/unstable/refresh', { body: { refresh_token: r.body.refresh_token } })).status, 200);
+      assert.equal(
+        (await call(hs, 'POST', '/_matrix/client/unstable/refresh', { body: { refresh_token: r.body.refresh_token } })).status,
+        200,
+      );
     });
 
     it('ignores com.famedly.refresh_token_lifetime_ms unless configured, then honours it capped', async () => {
@@ -240,7 +289,8 @@ describe('test homeserver (Synapse-like fake)', function () {
       sender_localpart: `${id}_bot`,
       namespaces: { users: [{ exclusive: true, regex: `@_${id}_.*` }] },
     });
-    const ping = (hs: TestHomeserver, id: string, token: string, body: unknown = { transaction_id: 'txn-1' }) => call(hs, 'POST', pingPath(id), { token, body });
+    const ping = (hs: TestHomeserver, id: string, token: string, body: unknown = { transaction_id: 'txn-1' }) =>
+      call(hs, 'POST', pingPath(id), { token, body });
 
     it('reaches a healthy appservice with the hs_token and reports the round trip', async () => {
       const as: FakeAppservice = await fakeAs('hs-good');
@@ -254,7 +304,11 @@ describe('test homeserver (Synapse-like fake)', function () {
       const viaQuery = await call(hs, 'POST', `${pingPath('good')}?access_token=as-good`, { body: {} });
       assert.equal(viaQuery.status, 200);
       assert.deepEqual(await whoami(hs, 'as-good').then((w) => w.body), { user_id: '@good_bot:localhost', is_guest: false });
-      const asLogin = (user: string) => call(hs, 'POST', LOGIN, { token: 'as-good', body: { type: 'm.login.application_service', identifier: { type: 'm.id.user', user } } });
+      const asLogin = (user: string) =>
+        call(hs, 'POST', LOGIN, {
+          token: 'as-good',
+          body: { type: 'm.login.application_service', identifier: { type: 'm.id.user', user } },
+        });
       assert.equal((await asLogin('_good_puppet')).body.user_id, '@_good_puppet:localhost');
       assert.deepEqual(errorOf(await asLogin('alice')).slice(0, 2), [403, 'M_FORBIDDEN']);
     });
@@ -267,7 +321,14 @@ describe('test homeserver (Synapse-like fake)', function () {
       const hanging = await fakeAs('hs-hang', 'hang');
       const hs = await start({
         pingTimeoutMs: 200,
-        appservices: [reg('broken', broken.url), reg('old', old.url), reg('picky', picky.url), reg('mismatch', mismatched.url, 'hs-other'), reg('hang', hanging.url), reg('quiet', null)],
+        appservices: [
+          reg('broken', broken.url),
+          reg('old', old.url),
+          reg('picky', picky.url),
+          reg('mismatch', mismatched.url, 'hs-other'),
+          reg('hang', hanging.url),
+          reg('quiet', null),
+        ],
       });
       // Picked after every server listens, so none of them can own it.
       hs.registerAppservice(reg('dead', `http://127.0.0.1:${await freePort()}`));
@@ -294,14 +355,20 @@ describe('test homeserver (Synapse-like fake)', function () {
       }
       assert.match((await ping(hs, 'broken', 'as-broken')).body.body as string, /Internal server error/);
       assert.equal((await ping(hs, 'broken', 'as-dead')).body.error, 'Mismatching application service ID in path');
-      assert.equal((await ping(hs, 'dead', user.access_token)).body.error, 'Only application services can use the /appservice/ping endpoint');
+      assert.equal(
+        (await ping(hs, 'dead', user.access_token)).body.error,
+        'Only application services can use the /appservice/ping endpoint',
+      );
       assert.equal((await call(hs, 'POST', pingPath('dead'), { token: 'as-dead' })).body.errcode, 'M_NOT_JSON');
     });
 
     it('serves the path the pingEndpoint option names, and loads registration YAML files', async () => {
       const as = await fakeAs('hs-y');
       const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-hs-')), 'y-registration.yaml');
-      fs.writeFileSync(file, `id: y\nurl: "${as.url}"\nas_token: as-y\nhs_token: hs-y\nsender_localpart: y_bot\nnamespaces:\n  users:\n    - exclusive: true\n      regex: '@_y_.*'\n`);
+      fs.writeFileSync(
+        file,
+        `id: y\nurl: "${as.url}"\nas_token: as-y\nhs_token: hs-y\nsender_localpart: y_bot\nnamespaces:\n  users:\n    - exclusive: true\n      regex: '@_y_.*'\n`,
+      );
       cleanups.push(async () => fs.rmSync(path.dirname(file), { recursive: true, force: true }));
       const unstablePath = '/_matrix/client/unstable/fi.mau.msc2659/appservice/y/ping';
       const stable = await start({ appservices: [file] });
@@ -311,7 +378,10 @@ describe('test homeserver (Synapse-like fake)', function () {
       assert.equal((await ping(old, 'y', 'as-y')).body.errcode, 'M_UNRECOGNIZED');
       assert.deepEqual((await call(old, 'GET', '/_matrix/client/versions')).body.unstable_features, { 'fi.mau.msc2659': true });
       const none = await start({ appservices: [file], pingEndpoint: 'none' });
-      assert.deepEqual([(await ping(none, 'y', 'as-y')).status, (await call(none, 'POST', unstablePath, { token: 'as-y', body: {} })).status], [404, 404]);
+      assert.deepEqual(
+        [(await ping(none, 'y', 'as-y')).status, (await call(none, 'POST', unstablePath, { token: 'as-y', body: {} })).status],
+        [404, 404],
+      );
     });
 
     it('stops promptly while a ping is waiting on a hanging appservice', async () => {
@@ -334,7 +404,13 @@ describe('test homeserver (Synapse-like fake)', function () {
       await assert.rejects(refresh(hs, a.refresh_token));
       const retry = await refresh(hs, a.refresh_token);
       assert.equal(retry.status, 200);
-      assert.deepEqual(hs.requests.filter((r) => r.path === REFRESH).map((r) => [r.status, r.dropped]), [[200, true], [200, undefined]]);
+      assert.deepEqual(
+        hs.requests.filter((r) => r.path === REFRESH).map((r) => [r.status, r.dropped]),
+        [
+          [200, true],
+          [200, undefined],
+        ],
+      );
       assert.equal(hs.count('POST', /\/refresh$/), 2);
       hs.dropResponseAfterCommit('login');
       await assert.rejects(login(hs));
@@ -354,7 +430,10 @@ describe('test homeserver (Synapse-like fake)', function () {
       hs.rateLimit(/login/, 1500, 2);
       for (let i = 0; i < 2; i++) {
         const r = await call(hs, 'POST', LOGIN, { body: {} });
-        assert.deepEqual([r.status, r.body.errcode, r.body.retry_after_ms, r.headers.get('retry-after')], [429, 'M_LIMIT_EXCEEDED', 1500, '2']);
+        assert.deepEqual(
+          [r.status, r.body.errcode, r.body.retry_after_ms, r.headers.get('retry-after')],
+          [429, 'M_LIMIT_EXCEEDED', 1500, '2'],
+        );
       }
       assert.equal((await call(hs, 'GET', '/_matrix/client/versions')).status, 200, 'knobs are used up');
       assert.equal(hs.count('POST', LOGIN), 2);
@@ -365,7 +444,11 @@ describe('test homeserver (Synapse-like fake)', function () {
     this.timeout(8000);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-dev-'));
     cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-    const child = spawn(process.execPath, [path.join(__dirname, '../support/devHomeserver.js'), '--port', '0', '--json', '--registrations-dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [path.join(__dirname, '../support/devHomeserver.js'), '--port', '0', '--json', '--registrations-dir', dir],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     cleanups.push(async () => void child.kill('SIGKILL'));
     const line = await new Promise<string>((resolve, reject) => {
@@ -376,16 +459,31 @@ describe('test homeserver (Synapse-like fake)', function () {
       });
       void exited.then((code) => reject(new Error(`devHomeserver exited (${code}) before printing its JSON line`)));
     });
-    const info = JSON.parse(line) as { baseUrl: string; users: { localpart: string }[]; appservices: { id: string; registrationFile: string }[] };
-    assert.deepEqual(info.users.map((u) => u.localpart), ['alice', 'bob']);
+    const info = JSON.parse(line) as {
+      baseUrl: string;
+      users: { localpart: string }[];
+      appservices: { id: string; registrationFile: string }[];
+    };
+    assert.deepEqual(
+      info.users.map((u) => u.localpart),
+      ['alice', 'bob'],
+    );
     const outcomes: Record<string, unknown> = {};
     for (const a of info.appservices) {
       const r = parseYaml(fs.readFileSync(a.registrationFile, 'utf8')) as RegistrationObject;
       assert.doesNotThrow(() => (r.namespaces?.aliases ?? []).map((n) => new RegExp(n.regex)));
-      const res = await fetch(`${info.baseUrl}${pingPath(r.id)}`, { method: 'POST', headers: { Authorization: `Bearer ${r.as_token}` }, body: '{}' });
+      const res = await fetch(`${info.baseUrl}${pingPath(r.id)}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${r.as_token}` },
+        body: '{}',
+      });
       outcomes[r.id] = [res.status, ((await res.json()) as { errcode?: string }).errcode];
     }
-    assert.deepEqual(outcomes, { 'demo-bridge': [200, undefined], 'demo-down': [502, 'M_CONNECTION_FAILED'], 'demo-broken': [502, 'M_BAD_STATUS'] });
+    assert.deepEqual(outcomes, {
+      'demo-bridge': [200, undefined],
+      'demo-down': [502, 'M_CONNECTION_FAILED'],
+      'demo-broken': [502, 'M_BAD_STATUS'],
+    });
     child.kill('SIGTERM');
     assert.equal(await exited, 0);
   });

@@ -9,7 +9,9 @@ import { parseRegistration } from '../../src/core/registration';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
 
-async function serve(handler: Handler): Promise<{ url: string; close(): Promise<void>; seen: Array<{ path: string; auth?: string; method?: string }> }> {
+async function serve(
+  handler: Handler,
+): Promise<{ url: string; close(): Promise<void>; seen: Array<{ path: string; auth?: string; method?: string }> }> {
   const seen: Array<{ path: string; auth?: string; method?: string }> = [];
   const server = http.createServer((req, res) => {
     let body = '';
@@ -24,10 +26,11 @@ async function serve(handler: Handler): Promise<{ url: string; close(): Promise<
   return {
     url,
     seen,
-    close: () => new Promise((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -58,7 +61,11 @@ describe('HttpClient', () => {
 
   it('sends JSON with the bearer token and returns the parsed answer', async () => {
     const s = await start((_req, res, body) => json(res, 200, { echoed: JSON.parse(body) }));
-    const res = await new HttpClient().request(s.url, '/_matrix/client/v3/x', { method: 'POST', body: { a: 1 }, accessToken: 'secret-token' });
+    const res = await new HttpClient().request(s.url, '/_matrix/client/v3/x', {
+      method: 'POST',
+      body: { a: 1 },
+      accessToken: 'secret-token',
+    });
     assert.deepEqual(res.body, { echoed: { a: 1 } });
     assert.equal(s.seen[0].auth, 'Bearer secret-token');
   });
@@ -127,7 +134,11 @@ describe('HttpClient', () => {
 
   it('waits out a 429 using retry_after_ms and then succeeds', async () => {
     let calls = 0;
-    const s = await start((_req, res) => (++calls === 1 ? json(res, 429, { errcode: 'M_LIMIT_EXCEEDED', error: 'Too many requests', retry_after_ms: 120 }) : json(res, 200, { ok: true })));
+    const s = await start((_req, res) =>
+      ++calls === 1
+        ? json(res, 429, { errcode: 'M_LIMIT_EXCEEDED', error: 'Too many requests', retry_after_ms: 120 })
+        : json(res, 200, { ok: true }),
+    );
     const waits: number[] = [];
     const client = new HttpClient({ sleep: async (ms) => void waits.push(ms) });
     const res = await client.request(s.url, '/x');
@@ -163,7 +174,10 @@ describe('HttpClient', () => {
     });
     const res = await new HttpClient().request(s.url, '/old', { accessToken: 'tok-1' });
     assert.deepEqual(res.body, { at: '/new' });
-    assert.deepEqual(s.seen.map((x) => x.auth), ['Bearer tok-1', 'Bearer tok-1']);
+    assert.deepEqual(
+      s.seen.map((x) => x.auth),
+      ['Bearer tok-1', 'Bearer tok-1'],
+    );
   });
 
   it('never sends the Authorization header to another origin on redirect', async () => {
@@ -197,7 +211,9 @@ describe('HttpClient', () => {
   it('logs method, URL without query, status and errcode, and never the token', async () => {
     const s = await start((_req, res) => json(res, 403, { errcode: 'M_FORBIDDEN', error: 'no' }));
     const log: HttpLogEntry[] = [];
-    await failure(new HttpClient({ log: (e) => log.push(e) }).request(s.url, '/p', { accessToken: 'tok-4', query: { access_token: 'tok-4' } }));
+    await failure(
+      new HttpClient({ log: (e) => log.push(e) }).request(s.url, '/p', { accessToken: 'tok-4', query: { access_token: 'tok-4' } }),
+    );
     assert.equal(log.length, 1);
     assert.equal(log[0].url, `${s.url}/p`);
     assert.equal(log[0].status, 403);
@@ -209,7 +225,9 @@ describe('HttpClient', () => {
     const loopback = ['localhost', '127.0.0.1', '[::1]', '0.0.0.0', '[::]', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', 'bridge.localhost'];
     const elsewhere = ['example.org', '10.0.0.1', '[::ffff:a00:1]', '[2001:db8::1]', 'synapse'];
     const warns = (host: string) =>
-      parseRegistration(`id: x\nurl: http://${host}:9000\nas_token: a1\nhs_token: h1\nsender_localpart: bot\nnamespaces: {}\n`).problems.some((p) => p.code === 'url-loopback');
+      parseRegistration(
+        `id: x\nurl: http://${host}:9000\nas_token: a1\nhs_token: h1\nsender_localpart: bot\nnamespaces: {}\n`,
+      ).problems.some((p) => p.code === 'url-loopback');
     for (const h of loopback) {
       assert.ok(isLoopbackHost(new URL(`http://${h}:9000`).hostname), `http: ${h}`);
       assert.ok(warns(h), `registration: ${h}`);

@@ -34,7 +34,9 @@ const ourKeys = new Set<string>(Object.values(CONTEXT_KEYS));
 /** The identifiers a `when` clause reads (keys, not operators or literals). */
 function keysOf(when: string): string[] {
   const withoutStrings = when.replace(/'[^']*'|"[^"]*"|\/(?:\\.|[^/])+\//g, ' ');
-  return [...withoutStrings.matchAll(/[A-Za-z_][\w.]*/g)].map((m) => m[0]).filter((w) => w !== 'true' && w !== 'false' && w !== 'in' && w !== 'not');
+  return [...withoutStrings.matchAll(/[A-Za-z_][\w.]*/g)]
+    .map((m) => m[0])
+    .filter((w) => w !== 'true' && w !== 'false' && w !== 'in' && w !== 'not');
 }
 
 /** True when the clause can hold: not `false`, and every key it reads is one somebody sets. */
@@ -73,7 +75,11 @@ describe('manifest: the command palette', () => {
 
   it('uses every context key the extension sets, and each command shows under Matrix with a translated title', () => {
     const used = new Set(palette.flatMap((e) => (e.when ? keysOf(e.when) : [])));
-    assert.deepEqual([...ourKeys].filter((k) => !used.has(k)), [], 'a context key is set but no palette entry reads it');
+    assert.deepEqual(
+      [...ourKeys].filter((k) => !used.has(k)),
+      [],
+      'a context key is set but no palette entry reads it',
+    );
     for (const c of manifest.contributes.commands) {
       assert.equal(c.category, 'Matrix', `${c.command} has no "Matrix" category`);
       const key = /^%(.+)%$/.exec(c.title)?.[1];

@@ -45,10 +45,15 @@ describe('namespace matcher (properties)', () => {
 
   it('is anchored at the start but not at the end: a match still matches with anything appended', () => {
     fc.assert(
-      fc.property(regex.filter((r) => !r.includes('$')), id, id, (r, text, tail) => {
-        fc.pre(namespaceMatches(r, text));
-        assert.ok(namespaceMatches(r, text + tail), `${r} matched ${text} but not ${text + tail}`);
-      }),
+      fc.property(
+        regex.filter((r) => !r.includes('$')),
+        id,
+        id,
+        (r, text, tail) => {
+          fc.pre(namespaceMatches(r, text));
+          assert.ok(namespaceMatches(r, text + tail), `${r} matched ${text} but not ${text + tail}`);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -58,7 +63,19 @@ describe('namespace matcher (properties)', () => {
       fc.property(id, id, (literal, text) => {
         const r = literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
         assert.equal(namespaceMatches(r, text), text.startsWith(literal));
-        assert.equal(claimsOf(`@${text}`, [{ source: 'f', registration: { id: 'x', senderLocalpart: 'zz', namespaces: { users: [{ exclusive: true, regex: `@${r}` }], aliases: [], rooms: [] } } }]).length, text.startsWith(literal) ? 1 : 0);
+        assert.equal(
+          claimsOf(`@${text}`, [
+            {
+              source: 'f',
+              registration: {
+                id: 'x',
+                senderLocalpart: 'zz',
+                namespaces: { users: [{ exclusive: true, regex: `@${r}` }], aliases: [], rooms: [] },
+              },
+            },
+          ]).length,
+          text.startsWith(literal) ? 1 : 0,
+        );
       }),
     );
   });

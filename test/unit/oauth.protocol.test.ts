@@ -15,7 +15,10 @@ import { signInWithBrowser } from '../../src/node/browserSignIn';
 import { loopbackPage } from '../../src/node/loopbackRedirect';
 import { startOAuthHomeserver, TestBrowser, type OAuthSetup } from '../support/oauth';
 
-const pages = { success: loopbackPage('Signed in', 'You can return to VS Code.'), failure: loopbackPage('Not signed in', 'Return to VS Code.') };
+const pages = {
+  success: loopbackPage('Signed in', 'You can return to VS Code.'),
+  failure: loopbackPage('Not signed in', 'Return to VS Code.'),
+};
 
 describe('OAuth 2.0 protocol against oidc-provider', function () {
   this.timeout(15_000);
@@ -57,7 +60,10 @@ describe('OAuth 2.0 protocol against oidc-provider', function () {
     assert.equal(result.tokens.oauth?.issuer, setup.auth.issuer);
     assert.ok(result.tokens.refreshToken);
     assert.ok(result.tokens.expiresAt! - result.tokens.issuedAt === 300_000);
-    assert.deepEqual(setup.hs.devices('@alice:localhost').map((d) => d.deviceId), [result.deviceId]);
+    assert.deepEqual(
+      setup.hs.devices('@alice:localhost').map((d) => d.deviceId),
+      [result.deviceId],
+    );
     await new Promise((r) => setTimeout(r, 50));
     assert.match(tab, /You can return to VS Code/);
 
@@ -66,7 +72,10 @@ describe('OAuth 2.0 protocol against oidc-provider', function () {
     assert.equal((await whoami(http, setup.hs.baseUrl, fresh.accessToken)).deviceId, result.deviceId);
 
     assert.equal(await revokeToken(http, fresh.oauth, fresh.refreshToken!, 'refresh_token'), true);
-    await assert.rejects(whoami(http, setup.hs.baseUrl, fresh.accessToken), (e) => e instanceof MatrixApiError && e.errcode === 'M_UNKNOWN_TOKEN');
+    await assert.rejects(
+      whoami(http, setup.hs.baseUrl, fresh.accessToken),
+      (e) => e instanceof MatrixApiError && e.errcode === 'M_UNKNOWN_TOKEN',
+    );
   });
 
   it('signs in with a code (device grant)', async () => {
@@ -87,7 +96,10 @@ describe('OAuth 2.0 protocol against oidc-provider', function () {
     const meta = (await discoverAuthMetadata(http, setup.hs.baseUrl))!;
     const browser = new TestBrowser();
     await assert.rejects(
-      signInWithBrowser(http, setup.hs.baseUrl, meta, { pages, openBrowser: async (url) => (void browser.signInThroughRedirect(url, { action: 'deny' }), true) }),
+      signInWithBrowser(http, setup.hs.baseUrl, meta, {
+        pages,
+        openBrowser: async (url) => (void browser.signInThroughRedirect(url, { action: 'deny' }), true),
+      }),
       (e) => e instanceof MatrixApiError && e.errcode === 'access_denied',
     );
   });
@@ -123,7 +135,11 @@ describe('OAuth 2.0 failure cases', function () {
     setup = await startOAuthHomeserver({ auth: { deviceCodeTtlSeconds: 1 } });
     const meta = (await discoverAuthMetadata(http, setup.hs.baseUrl))!;
     await assert.rejects(
-      signInWithDeviceCode(http, setup.hs.baseUrl, meta, { onCode: () => undefined, now: () => 0, sleep: () => new Promise((r) => setTimeout(r, 600)) }),
+      signInWithDeviceCode(http, setup.hs.baseUrl, meta, {
+        onCode: () => undefined,
+        now: () => 0,
+        sleep: () => new Promise((r) => setTimeout(r, 600)),
+      }),
       (e) => e instanceof MatrixApiError && e.errcode === 'expired_token' && /expired before it was confirmed/.test(describeError(e)),
     );
   });
@@ -174,7 +190,11 @@ describe('OAuth 2.0 failure cases', function () {
     const meta = (await discoverAuthMetadata(http, setup.hs.baseUrl))!;
     const cancel = new AbortController();
     await assert.rejects(
-      signInWithBrowser(http, setup.hs.baseUrl, meta, { pages, signal: cancel.signal, openBrowser: async () => (setTimeout(() => cancel.abort(), 20), true) }),
+      signInWithBrowser(http, setup.hs.baseUrl, meta, {
+        pages,
+        signal: cancel.signal,
+        openBrowser: async () => (setTimeout(() => cancel.abort(), 20), true),
+      }),
       (e) => e instanceof RequestFailedError && e.kind === 'cancelled',
     );
   });
@@ -183,35 +203,70 @@ describe('OAuth 2.0 failure cases', function () {
     setup = await startOAuthHomeserver();
     const meta = (await discoverAuthMetadata(http, setup.hs.baseUrl))!;
     const browser = new TestBrowser();
-    const result = await signInWithBrowser(http, setup.hs.baseUrl, meta, { pages, openBrowser: async (url) => (void browser.signInThroughRedirect(url), true) });
+    const result = await signInWithBrowser(http, setup.hs.baseUrl, meta, {
+      pages,
+      openBrowser: async (url) => (void browser.signInThroughRedirect(url), true),
+    });
     setup.auth.forgetClients();
-    await assert.rejects(refreshOAuthTokens(http, result.tokens.oauth!, result.tokens.refreshToken!), (e) => e instanceof MatrixApiError && e.errcode === 'invalid_client');
+    await assert.rejects(
+      refreshOAuthTokens(http, result.tokens.oauth!, result.tokens.refreshToken!),
+      (e) => e instanceof MatrixApiError && e.errcode === 'invalid_client',
+    );
   });
 
   it('asks for the unstable scopes when the server lists only those', () => {
-    assert.equal(matrixScope('ABCDEFGHIJ', ['urn:matrix:org.matrix.msc2967.client:api:*', 'openid']), 'urn:matrix:org.matrix.msc2967.client:api:* urn:matrix:org.matrix.msc2967.client:device:ABCDEFGHIJ');
-    assert.equal(matrixScope('ABCDEFGHIJ', ['urn:matrix:client:api:*', 'urn:matrix:org.matrix.msc2967.client:api:*']), 'urn:matrix:client:api:* urn:matrix:client:device:ABCDEFGHIJ');
+    assert.equal(
+      matrixScope('ABCDEFGHIJ', ['urn:matrix:org.matrix.msc2967.client:api:*', 'openid']),
+      'urn:matrix:org.matrix.msc2967.client:api:* urn:matrix:org.matrix.msc2967.client:device:ABCDEFGHIJ',
+    );
+    assert.equal(
+      matrixScope('ABCDEFGHIJ', ['urn:matrix:client:api:*', 'urn:matrix:org.matrix.msc2967.client:api:*']),
+      'urn:matrix:client:api:* urn:matrix:client:device:ABCDEFGHIJ',
+    );
     assert.equal(matrixScope('ABCDEFGHIJ'), 'urn:matrix:client:api:* urn:matrix:client:device:ABCDEFGHIJ');
   });
 
   it('signs in with the unstable scopes against the real server too', async () => {
     setup = await startOAuthHomeserver();
-    const meta = { ...(await discoverAuthMetadata(http, setup.hs.baseUrl))!, scopesSupported: ['urn:matrix:org.matrix.msc2967.client:api:*'] };
+    const meta = {
+      ...(await discoverAuthMetadata(http, setup.hs.baseUrl))!,
+      scopesSupported: ['urn:matrix:org.matrix.msc2967.client:api:*'],
+    };
     const browser = new TestBrowser();
-    const result = await signInWithBrowser(http, setup.hs.baseUrl, meta, { pages, openBrowser: async (url) => (void browser.signInThroughRedirect(url), true) });
+    const result = await signInWithBrowser(http, setup.hs.baseUrl, meta, {
+      pages,
+      openBrowser: async (url) => (void browser.signInThroughRedirect(url), true),
+    });
     assert.match(result.tokens.oauth!.scope, /msc2967\.client:device:/);
     assert.equal(result.userId, '@alice:localhost');
   });
 
   it('names the exact field when the metadata is unusable', () => {
-    const good = { issuer: 'https://auth.example.org/', authorization_endpoint: 'https://auth.example.org/auth', token_endpoint: 'https://auth.example.org/token', registration_endpoint: 'https://auth.example.org/reg', response_types_supported: ['code'], grant_types_supported: ['authorization_code', 'refresh_token'], code_challenge_methods_supported: ['S256'] };
+    const good = {
+      issuer: 'https://auth.example.org/',
+      authorization_endpoint: 'https://auth.example.org/auth',
+      token_endpoint: 'https://auth.example.org/token',
+      registration_endpoint: 'https://auth.example.org/reg',
+      response_types_supported: ['code'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
+      code_challenge_methods_supported: ['S256'],
+    };
     assert.equal(processAuthMetadataResponse(good, 'https://m.example.org/x', 'stable').tokenEndpoint, 'https://auth.example.org/token');
     const without = (field: string) => Object.fromEntries(Object.entries(good).filter(([k]) => k !== field));
     for (const field of ['token_endpoint', 'registration_endpoint', 'code_challenge_methods_supported', 'issuer']) {
-      assert.throws(() => processAuthMetadataResponse(without(field), 'https://m.example.org/x', 'stable'), (e: Error) => e instanceof RequestFailedError && e.message.includes(`"${field}"`));
+      assert.throws(
+        () => processAuthMetadataResponse(without(field), 'https://m.example.org/x', 'stable'),
+        (e: Error) => e instanceof RequestFailedError && e.message.includes(`"${field}"`),
+      );
     }
-    assert.throws(() => processAuthMetadataResponse({ ...good, token_endpoint: 'http://auth.example.org/token' }, 'https://m.example.org/x', 'stable'), /"token_endpoint" \(an https URL\)/);
-    assert.throws(() => processAuthMetadataResponse({ ...good, code_challenge_methods_supported: ['plain'] }, 'https://m.example.org/x', 'stable'), /"S256" listed/);
+    assert.throws(
+      () => processAuthMetadataResponse({ ...good, token_endpoint: 'http://auth.example.org/token' }, 'https://m.example.org/x', 'stable'),
+      /"token_endpoint" \(an https URL\)/,
+    );
+    assert.throws(
+      () => processAuthMetadataResponse({ ...good, code_challenge_methods_supported: ['plain'] }, 'https://m.example.org/x', 'stable'),
+      /"S256" listed/,
+    );
   });
 
   it('finds no OAuth on a password-only server', async () => {

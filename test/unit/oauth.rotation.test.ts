@@ -48,7 +48,10 @@ describe('OAuth 2.0 sessions through the shared rotation path', function () {
     store = new MapStore();
     const meta = (await discoverAuthMetadata(http, setup.hs.baseUrl))!;
     const browser = new TestBrowser();
-    const signedIn = await signInWithBrowser(http, setup.hs.baseUrl, meta, { pages, openBrowser: async (url) => (void browser.signInThroughRedirect(url), true) });
+    const signedIn = await signInWithBrowser(http, setup.hs.baseUrl, meta, {
+      pages,
+      openBrowser: async (url) => (void browser.signInThroughRedirect(url), true),
+    });
     await store.set(ID, signedIn.tokens);
     setup.hs.requests.length = 0;
     setup.auth.requests.length = 0;
@@ -115,14 +118,20 @@ describe('OAuth 2.0 sessions through the shared rotation path', function () {
     const before = (await store.get(ID))!;
     await revokeToken(http, before.oauth!, before.refreshToken!, 'refresh_token');
     const rotator = new TokenRotator({ http, store, lock: new MemoryLock() });
-    await assert.rejects(rotator.rotate(account()), (e) => e instanceof SessionEndedError && e.reason.errcode === 'invalid_grant' && /sign in again/.test(e.message));
+    await assert.rejects(
+      rotator.rotate(account()),
+      (e) => e instanceof SessionEndedError && e.reason.errcode === 'invalid_grant' && /sign in again/.test(e.message),
+    );
     assert.deepEqual(store.ended, [`${ID}:invalid_grant`]);
     assert.equal((await store.get(ID))?.refreshToken, before.refreshToken);
   });
 
   it('a server that forgot the client ends the session (invalid_client)', async () => {
     setup.auth.forgetClients();
-    await assert.rejects(new TokenRotator({ http, store, lock: new MemoryLock() }).rotate(account()), (e) => e instanceof SessionEndedError && e.reason.errcode === 'invalid_client');
+    await assert.rejects(
+      new TokenRotator({ http, store, lock: new MemoryLock() }).rotate(account()),
+      (e) => e instanceof SessionEndedError && e.reason.errcode === 'invalid_client',
+    );
   });
 
   it('auth server down at start-up: the session is kept, and rotation works from the stored grant once it is back, without discovery', async () => {

@@ -24,9 +24,13 @@ describe('redact', () => {
   });
 
   it('leaves explanations that mention a token key readable', () => {
-    const next = "The appservice rejected the homeserver's hs_token: make the hs_token in the appservice's config match the registration file.";
+    const next =
+      "The appservice rejected the homeserver's hs_token: make the hs_token in the appservice's config match the registration file.";
     assert.equal(redact(next), next);
-    assert.equal(redact('It also accepted a wrong hs_token: the appservice does not check who calls it.'), 'It also accepted a wrong hs_token: the appservice does not check who calls it.');
+    assert.equal(
+      redact('It also accepted a wrong hs_token: the appservice does not check who calls it.'),
+      'It also accepted a wrong hs_token: the appservice does not check who calls it.',
+    );
     assert.equal(redact('hs_token: 3f9c2a1b7e as_token=ghijkl more'), 'hs_token: <redacted> as_token=<redacted> more');
   });
 });

@@ -17,9 +17,15 @@ function assertWellFormed(text: string, parsed: ParsedRegistration): void {
     assert.ok(p.severity === 'error' || p.severity === 'warning');
     assert.ok(p.code.length > 0 && p.code !== 'internal-error', `code ${p.code}: ${p.message}`);
     assert.ok(p.message.trim().length > 0);
-    for (const [line, column] of [[p.line, p.column], [p.endLine, p.endColumn]]) {
+    for (const [line, column] of [
+      [p.line, p.column],
+      [p.endLine, p.endColumn],
+    ]) {
       assert.ok(Number.isInteger(line) && line >= 1 && line <= lines.length, `line ${line} outside 1..${lines.length} (${p.code})`);
-      assert.ok(Number.isInteger(column) && column >= 1 && column <= lines[line - 1].length + 1, `column ${column} outside line ${line} (${p.code})`);
+      assert.ok(
+        Number.isInteger(column) && column >= 1 && column <= lines[line - 1].length + 1,
+        `column ${column} outside line ${line} (${p.code})`,
+      );
     }
     assert.ok(p.endLine > p.line || (p.endLine === p.line && p.endColumn >= p.column), `range ends before it starts (${p.code})`);
   }
@@ -36,7 +42,14 @@ function assertNoTokenIn(parsed: ParsedRegistration, tokens: string[]): void {
 
 const yamlish = fc.string({ unit: fc.constantFrom(...'ab1:- []{}#&*!|>\'"%@\\,?~.\n\n\t\r'.split('')), maxLength: 120 });
 const token = (prefix: string) => fc.stringMatching(/^[A-Za-z0-9]{24,40}$/).map((s) => `${prefix}${s}`);
-const regex = fc.constantFrom('@_bridge_.*:example\\.org', '\\#telegram_.*:example\\.org', '#_bridge_.*', '@\\#foo.*', '!room.*', '(?P<name>@a)(?P=name)');
+const regex = fc.constantFrom(
+  '@_bridge_.*:example\\.org',
+  '\\#telegram_.*:example\\.org',
+  '#_bridge_.*',
+  '@\\#foo.*',
+  '!room.*',
+  '(?P<name>@a)(?P=name)',
+);
 const entry = fc.record({ exclusive: fc.boolean(), regex }, { noNullPrototype: true });
 const entries = fc.array(entry, { maxLength: 3 });
 
@@ -67,9 +80,30 @@ const asText = fc.constantFrom<(v: unknown) => string>(
 // Mutations a registration goes through in real life: a key deleted or
 // misspelt, a value of the wrong kind, a token pasted into the wrong place.
 const mutation = fc.oneof(
-  fc.record({ kind: fc.constant('delete' as const), key: fc.constantFrom('id', 'url', 'as_token', 'hs_token', 'sender_localpart', 'namespaces') }),
-  fc.record({ kind: fc.constant('replace' as const), key: fc.constantFrom('id', 'url', 'as_token', 'hs_token', 'sender_localpart', 'namespaces', 'rate_limited', 'protocols', 'org.matrix.msc3202'), value: fc.anything({ maxDepth: 2, maxKeys: 3 }) }),
-  fc.record({ kind: fc.constant('token-into' as const), key: fc.constantFrom('id', 'url', 'sender_localpart', 'hs_token', 'namespaces', 'regex', 'key'), which: fc.constantFrom<'as_token' | 'hs_token'>('as_token', 'hs_token') }),
+  fc.record({
+    kind: fc.constant('delete' as const),
+    key: fc.constantFrom('id', 'url', 'as_token', 'hs_token', 'sender_localpart', 'namespaces'),
+  }),
+  fc.record({
+    kind: fc.constant('replace' as const),
+    key: fc.constantFrom(
+      'id',
+      'url',
+      'as_token',
+      'hs_token',
+      'sender_localpart',
+      'namespaces',
+      'rate_limited',
+      'protocols',
+      'org.matrix.msc3202',
+    ),
+    value: fc.anything({ maxDepth: 2, maxKeys: 3 }),
+  }),
+  fc.record({
+    kind: fc.constant('token-into' as const),
+    key: fc.constantFrom('id', 'url', 'sender_localpart', 'hs_token', 'namespaces', 'regex', 'key'),
+    which: fc.constantFrom<'as_token' | 'hs_token'>('as_token', 'hs_token'),
+  }),
 );
 
 type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
@@ -94,9 +128,12 @@ function mutate(reg: { as_token: string; hs_token: string }, mutations: Mutation
 describe('parseRegistration (properties)', () => {
   it('never throws on random text, and positions stay inside it', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), yamlish, fc.string({ unit: 'grapheme', maxLength: 80 })), (text) => {
-        assertWellFormed(text, parseRegistration(text));
-      }),
+      fc.property(
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), yamlish, fc.string({ unit: 'grapheme', maxLength: 80 })),
+        (text) => {
+          assertWellFormed(text, parseRegistration(text));
+        },
+      ),
       RUNS,
     );
   });
@@ -124,10 +161,16 @@ describe('parseRegistration (properties)', () => {
         const text = write(reg);
         const parsed = parseRegistration(text);
         assertWellFormed(text, parsed);
-        assert.deepEqual(parsed.problems.filter((p) => p.code !== 'url-null'), []);
+        assert.deepEqual(
+          parsed.problems.filter((p) => p.code !== 'url-null'),
+          [],
+        );
         const r = parsed.registration;
         assert.ok(r, text);
-        assert.deepEqual([r.id, r.url, r.asToken, r.hsToken, r.senderLocalpart], [reg.id, reg.url, reg.as_token, reg.hs_token, reg.sender_localpart]);
+        assert.deepEqual(
+          [r.id, r.url, r.asToken, r.hsToken, r.senderLocalpart],
+          [reg.id, reg.url, reg.as_token, reg.hs_token, reg.sender_localpart],
+        );
         assert.deepEqual(r.namespaces, { users: [], aliases: [], rooms: [], ...reg.namespaces });
         assert.equal(r.rateLimited, reg.rate_limited);
         if (reg.protocols?.length) assert.deepEqual(r.protocols, reg.protocols);

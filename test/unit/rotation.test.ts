@@ -8,7 +8,15 @@ import * as path from 'node:path';
 import { MatrixApiError, RequestFailedError } from '../../src/core/errors';
 import { FileLock, MemoryLock } from '../../src/core/fileLock';
 import { HttpClient } from '../../src/core/http';
-import { DEFAULT_ROTATION_POLICY, NoSessionError, NotRotatableError, rotationDueAt, SessionEndedError, TokenRotator, type TokenStore } from '../../src/core/rotation';
+import {
+  DEFAULT_ROTATION_POLICY,
+  NoSessionError,
+  NotRotatableError,
+  rotationDueAt,
+  SessionEndedError,
+  TokenRotator,
+  type TokenStore,
+} from '../../src/core/rotation';
 import { loginWithPassword, whoami, type SessionTokens } from '../../src/core/session';
 import { TestHomeserver } from '../support/homeserver';
 
@@ -96,7 +104,10 @@ describe('TokenRotator against the test homeserver', function () {
     const b = await two.rotate(account);
     assert.equal(hs.count('POST', REFRESH), 2);
     await whoami(http, hs.baseUrl, b.accessToken);
-    await assert.rejects(whoami(http, hs.baseUrl, a.accessToken), (e: unknown) => e instanceof MatrixApiError && e.errcode === 'M_UNKNOWN_TOKEN');
+    await assert.rejects(
+      whoami(http, hs.baseUrl, a.accessToken),
+      (e: unknown) => e instanceof MatrixApiError && e.errcode === 'M_UNKNOWN_TOKEN',
+    );
   });
 
   it('a refresh answer lost after the server committed it: retried with the old refresh token, the session survives', async () => {
@@ -104,7 +115,10 @@ describe('TokenRotator against the test homeserver', function () {
     const rotator = new TokenRotator({ http, store, lock: new MemoryLock(), retryDelaysMs: [10, 10] });
     hs.dropResponseAfterCommit('refresh');
     const fresh = await rotator.rotate(account);
-    assert.deepEqual(hs.requests.filter((r) => REFRESH.test(r.path)).map((r) => `${r.status}${r.dropped ? ' dropped' : ''}`), ['200 dropped', '200']);
+    assert.deepEqual(
+      hs.requests.filter((r) => REFRESH.test(r.path)).map((r) => `${r.status}${r.dropped ? ' dropped' : ''}`),
+      ['200 dropped', '200'],
+    );
     assert.notEqual(fresh.refreshToken, old.refreshToken);
     assert.deepEqual(await store.get(ACCOUNT), fresh);
     await whoami(http, hs.baseUrl, fresh.accessToken);
@@ -130,7 +144,12 @@ describe('TokenRotator against the test homeserver', function () {
     const old = await signIn();
     await new Promise((r) => setTimeout(r, 150));
     const ended: string[] = [];
-    const rotator = new TokenRotator({ http, store, lock: new MemoryLock(), events: { onSessionEnded: (id, e) => ended.push(`${id} ${e.reason.errcode}`) } });
+    const rotator = new TokenRotator({
+      http,
+      store,
+      lock: new MemoryLock(),
+      events: { onSessionEnded: (id, e) => ended.push(`${id} ${e.reason.errcode}`) },
+    });
     const results = await Promise.allSettled([rotator.rotate(account), rotator.rotate(account)]);
     assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof SessionEndedError));
     assert.deepEqual(ended, ['alice M_FORBIDDEN']);
@@ -159,14 +178,20 @@ describe('TokenRotator against the test homeserver', function () {
     const me = await rotator.withAccessToken(account, (token) => whoami(http, hs.baseUrl, token));
     assert.equal(me.userId, '@alice:localhost');
     assert.equal(hs.count('POST', REFRESH), 1);
-    assert.deepEqual(hs.requests.filter((r) => /whoami$/.test(r.path)).map((r) => r.status), [401, 200]);
+    assert.deepEqual(
+      hs.requests.filter((r) => /whoami$/.test(r.path)).map((r) => r.status),
+      [401, 200],
+    );
   });
 
   it('a hard 401 for the current token is not retried and rotates nothing', async () => {
     await signIn();
     hs.logoutAllDevices('@alice:localhost');
     const rotator = new TokenRotator({ http, store, lock: new MemoryLock() });
-    await assert.rejects(rotator.withAccessToken(account, (token) => whoami(http, hs.baseUrl, token)), (e: unknown) => e instanceof MatrixApiError && !e.softLogout);
+    await assert.rejects(
+      rotator.withAccessToken(account, (token) => whoami(http, hs.baseUrl, token)),
+      (e: unknown) => e instanceof MatrixApiError && !e.softLogout,
+    );
     assert.equal(hs.count('POST', REFRESH), 0);
     assert.equal(hs.count('GET', /whoami$/), 1);
   });

@@ -24,7 +24,11 @@ describe('session calls against the test homeserver', function () {
 
     it('logs in with refresh tokens and computes the expiry', async () => {
       const before = Date.now();
-      const login = await loginWithPassword(http, hs.baseUrl, { user: '@alice:localhost', password: 'wonderland', deviceDisplayName: 'test' });
+      const login = await loginWithPassword(http, hs.baseUrl, {
+        user: '@alice:localhost',
+        password: 'wonderland',
+        deviceDisplayName: 'test',
+      });
       assert.equal(login.userId, '@alice:localhost');
       assert.match(login.tokens.refreshToken ?? '', /^syr_/);
       assert.ok(login.tokens.expiresAt! - login.tokens.issuedAt === 300_000);

@@ -12,19 +12,28 @@ import type { DoctorCheck } from './types';
 const APPSERVICE_TIMEOUT_MS = 15_000;
 
 /** The Check Appservice Directly pipeline, compared with the homeserver's ping the doctor already sent. */
-export async function directPingCheck(http: HttpClient, reg: AppserviceRegistration & { url: string }, ping: PingRun | undefined, signal?: AbortSignal): Promise<DoctorCheck> {
+export async function directPingCheck(
+  http: HttpClient,
+  reg: AppserviceRegistration & { url: string },
+  ping: PingRun | undefined,
+  signal?: AbortSignal,
+): Promise<DoctorCheck> {
   const run = await checkDirectlyAndCompare(http, { registration: { registration: reg }, ping: ping && (async () => ping), signal });
   const direct = run.direct;
   if (!direct) return { id: 'direct-ping', status: 'skipped', message: run.notChecked ?? t('Not checked.') };
   const verdict = run.verdict;
   const note = direct.urlNote ? ` ${direct.urlNote}` : '';
-  const homeserverCannotReach = direct.acceptsHsToken === true && (ping?.result.errcode === 'M_CONNECTION_FAILED' || ping?.result.errcode === 'M_CONNECTION_TIMEOUT');
+  const homeserverCannotReach =
+    direct.acceptsHsToken === true && (ping?.result.errcode === 'M_CONNECTION_FAILED' || ping?.result.errcode === 'M_CONNECTION_TIMEOUT');
   if (homeserverCannotReach) {
     return {
       id: 'direct-ping',
       status: 'fail',
       message: verdict ?? direct.summary,
-      next: t('Put an address in url that the homeserver can reach: inside Docker, localhost is the homeserver\'s own container (use the service name or host.docker.internal); check firewalls between them.') + note,
+      next:
+        t(
+          "Put an address in url that the homeserver can reach: inside Docker, localhost is the homeserver's own container (use the service name or host.docker.internal); check firewalls between them.",
+        ) + note,
     };
   }
   if (direct.acceptsHsToken === true && direct.acceptsWrongToken) {
@@ -47,7 +56,11 @@ const BACKOFF = (): string =>
  * `PUT {url}/_matrix/app/v1/transactions/<fresh id>` with `{"events": []}` and
  * the hs_token: side-effect free (no events; a fresh id is never a replay).
  */
-export async function transactionsCheck(http: HttpClient, reg: AppserviceRegistration & { url: string }, signal?: AbortSignal): Promise<DoctorCheck> {
+export async function transactionsCheck(
+  http: HttpClient,
+  reg: AppserviceRegistration & { url: string },
+  signal?: AbortSignal,
+): Promise<DoctorCheck> {
   const txnId = newTransactionId();
   try {
     const res = await http.request(reg.url, `/_matrix/app/v1/transactions/${encodeURIComponent(txnId)}`, {
@@ -59,14 +72,25 @@ export async function transactionsCheck(http: HttpClient, reg: AppserviceRegistr
       rateLimitRetries: 0,
       allowInsecureHttp: true,
     });
-    return { id: 'transactions', status: 'ok', message: t('The appservice accepted an empty transaction with HTTP {0}, as it must accept the homeserver\'s.', res.status) };
+    return {
+      id: 'transactions',
+      status: 'ok',
+      message: t("The appservice accepted an empty transaction with HTTP {0}, as it must accept the homeserver's.", res.status),
+    };
   } catch (e) {
     if (e instanceof MatrixApiError && (e.status === 401 || e.status === 403)) {
       return {
         id: 'transactions',
         status: 'fail',
-        message: t("The appservice rejected an empty transaction sent with this file's hs_token (HTTP {0} {1}): it will reject the homeserver's transactions the same way.", e.status, e.errcode),
-        next: t("Make the hs_token in the appservice's own config match this registration file, restart the appservice, then ping it. {0}", BACKOFF()),
+        message: t(
+          "The appservice rejected an empty transaction sent with this file's hs_token (HTTP {0} {1}): it will reject the homeserver's transactions the same way.",
+          e.status,
+          e.errcode,
+        ),
+        next: t(
+          "Make the hs_token in the appservice's own config match this registration file, restart the appservice, then ping it. {0}",
+          BACKOFF(),
+        ),
       };
     }
     if (e instanceof MatrixApiError || (e instanceof RequestFailedError && e.kind === 'invalid-response')) {
@@ -74,11 +98,16 @@ export async function transactionsCheck(http: HttpClient, reg: AppserviceRegistr
       return {
         id: 'transactions',
         status: 'fail',
-        message: t('The appservice answered an empty transaction with {0}: the homeserver\'s transactions fail the same way, so the bridge receives no events.', status),
+        message: t(
+          "The appservice answered an empty transaction with {0}: the homeserver's transactions fail the same way, so the bridge receives no events.",
+          status,
+        ),
         next: t("Look at the appservice's logs for the error behind that answer. {0}", BACKOFF()),
       };
     }
-    if (e instanceof RequestFailedError && e.kind === 'cancelled') return { id: 'transactions', status: 'skipped', message: t('Cancelled before the appservice answered.') };
+    if (e instanceof RequestFailedError && e.kind === 'cancelled') {
+      return { id: 'transactions', status: 'skipped', message: t('Cancelled before the appservice answered.') };
+    }
     return {
       id: 'transactions',
       status: 'fail',

@@ -23,7 +23,9 @@ export function formatDoctorSummary(report: DoctorReport): string {
 
 /** The output channel block: a heading, then one indented line per check and its next step. */
 export function formatDoctorBlock(report: DoctorReport, at: Date): string[] {
-  const lines = [t('Diagnose appservice "{0}" via {1} at {2}', report.appservice, report.homeserver || t('no homeserver'), at.toISOString())];
+  const lines = [
+    t('Diagnose appservice "{0}" via {1} at {2}', report.appservice, report.homeserver || t('no homeserver'), at.toISOString()),
+  ];
   for (const c of report.checks) {
     lines.push(`    ${LABEL[c.status].padEnd(4)} ${c.id.padEnd(15)} ${c.message}`);
     if (c.next) lines.push(`         ${' '.repeat(15)} ${t('next step: {0}', c.next)}`);

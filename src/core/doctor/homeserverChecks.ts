@@ -18,7 +18,12 @@ export interface AsTokenOutcome {
   tokenKnown: boolean;
 }
 
-export async function checkAsToken(http: HttpClient, baseUrl: string, reg: AppserviceRegistration, signal?: AbortSignal): Promise<AsTokenOutcome> {
+export async function checkAsToken(
+  http: HttpClient,
+  baseUrl: string,
+  reg: AppserviceRegistration,
+  signal?: AbortSignal,
+): Promise<AsTokenOutcome> {
   const expected = `@${reg.senderLocalpart}`;
   try {
     const me = await whoami(http, baseUrl, reg.asToken, { signal });
@@ -32,12 +37,23 @@ export async function checkAsToken(http: HttpClient, baseUrl: string, reg: Appse
         check: {
           id: 'as-token',
           status: 'fail',
-          message: t('The homeserver knows this as_token as {0}, not as the sender {1}:{2} this file names: it holds a different registration for this token.', me.userId, expected, serverName ?? '…'),
-          next: t('Make the homeserver load this file (Synapse: app_service_config_files) and restart it, or give this file the sender_localpart of the registration it loaded.'),
+          message: t(
+            'The homeserver knows this as_token as {0}, not as the sender {1}:{2} this file names: it holds a different registration for this token.',
+            me.userId,
+            expected,
+            serverName ?? '…',
+          ),
+          next: t(
+            'Make the homeserver load this file (Synapse: app_service_config_files) and restart it, or give this file the sender_localpart of the registration it loaded.',
+          ),
         },
       };
     }
-    return { tokenKnown: true, serverName, check: { id: 'as-token', status: 'ok', message: t('The homeserver knows this as_token: it answers as the sender {0}.', me.userId) } };
+    return {
+      tokenKnown: true,
+      serverName,
+      check: { id: 'as-token', status: 'ok', message: t('The homeserver knows this as_token: it answers as the sender {0}.', me.userId) },
+    };
   } catch (e) {
     if (e instanceof MatrixApiError && (e.errcode === 'M_UNKNOWN_TOKEN' || e.errcode === 'M_MISSING_TOKEN')) {
       return {
@@ -46,13 +62,20 @@ export async function checkAsToken(http: HttpClient, baseUrl: string, reg: Appse
           id: 'as-token',
           status: 'fail',
           message: t('The homeserver does not know this as_token ({0}): it has not loaded this registration.', e.errcode),
-          next: t("List this file in the homeserver's app_service_config_files and restart it; if it is listed, the homeserver reads another copy whose tokens differ (bridges regenerate their registration): use one file for both, then restart."),
+          next: t(
+            "List this file in the homeserver's app_service_config_files and restart it; if it is listed, the homeserver reads another copy whose tokens differ (bridges regenerate their registration): use one file for both, then restart.",
+          ),
         },
       };
     }
     return {
       tokenKnown: false,
-      check: { id: 'as-token', status: 'fail', message: t('whoami with the as_token failed: {0}', describeError(e)), next: t('Check the homeserver URL and that the homeserver is running.') },
+      check: {
+        id: 'as-token',
+        status: 'fail',
+        message: t('whoami with the as_token failed: {0}', describeError(e)),
+        next: t('Check the homeserver URL and that the homeserver is running.'),
+      },
     };
   }
 }
@@ -60,24 +83,45 @@ export async function checkAsToken(http: HttpClient, baseUrl: string, reg: Appse
 /** What the ping says about the id: Synapse checks the token, then the id, then the url. */
 export function appserviceIdCheck(ping: PingResult, reg: AppserviceRegistration, sameTokenElsewhere: readonly string[]): DoctorCheck {
   if (ping.errcode === 'M_FORBIDDEN' && /mismatch/i.test(ping.serverError ?? '')) {
-    const guess = sameTokenElsewhere.length ? t(' (another workspace file with this as_token says "{0}")', sameTokenElsewhere.join('", "')) : '';
+    const guess = sameTokenElsewhere.length
+      ? t(' (another workspace file with this as_token says "{0}")', sameTokenElsewhere.join('", "'))
+      : '';
     return {
       id: 'appservice-id',
       status: 'fail',
-      message: t('The file says id "{0}", but the homeserver loaded this as_token under another id{1} (M_FORBIDDEN: Mismatching application service ID in path).', reg.id, guess),
-      next: t('Make the id in this file the id of the registration the homeserver loaded (or make it load this file) and restart the homeserver.'),
+      message: t(
+        'The file says id "{0}", but the homeserver loaded this as_token under another id{1} (M_FORBIDDEN: Mismatching application service ID in path).',
+        reg.id,
+        guess,
+      ),
+      next: t(
+        'Make the id in this file the id of the registration the homeserver loaded (or make it load this file) and restart the homeserver.',
+      ),
     };
   }
   if (ping.status === undefined || ping.status === 401 || ping.status === 403 || ping.status === 404 || ping.status === 405) {
-    return { id: 'appservice-id', status: 'skipped', message: t('Not checked: the homeserver did not get as far as comparing the id ({0}).', ping.summary) };
+    return {
+      id: 'appservice-id',
+      status: 'skipped',
+      message: t('Not checked: the homeserver did not get as far as comparing the id ({0}).', ping.summary),
+    };
   }
-  return { id: 'appservice-id', status: 'ok', message: t('The homeserver has this as_token under the same id as the file, "{0}".', reg.id) };
+  return {
+    id: 'appservice-id',
+    status: 'ok',
+    message: t('The homeserver has this as_token under the same id as the file, "{0}".', reg.id),
+  };
 }
 
 export function homeserverPingCheck(ping: PingResult): DoctorCheck {
   if (ping.ok) return { id: 'homeserver-ping', status: 'ok', message: ping.summary };
   if (ping.errcode === 'M_URL_NOT_SET') return { id: 'homeserver-ping', status: 'skipped', message: ping.summary };
-  return { id: 'homeserver-ping', status: 'fail', message: ping.summary, next: ping.nextStep ?? t("Check the homeserver's logs for this request.") };
+  return {
+    id: 'homeserver-ping',
+    status: 'fail',
+    message: ping.summary,
+    next: ping.nextStep ?? t("Check the homeserver's logs for this request."),
+  };
 }
 
 export interface AuthMetadata {
@@ -98,19 +142,33 @@ export async function getAuthMetadata(http: HttpClient, baseUrl: string, signal?
   return undefined;
 }
 
-export async function serverFeaturesCheck(http: HttpClient, baseUrl: string, versions: ServerVersions, reg: AppserviceRegistration, signal?: AbortSignal): Promise<DoctorCheck> {
+export async function serverFeaturesCheck(
+  http: HttpClient,
+  baseUrl: string,
+  versions: ServerVersions,
+  reg: AppserviceRegistration,
+  signal?: AbortSignal,
+): Promise<DoctorCheck> {
   const endpoint = choosePingEndpoint(versions);
   let auth: AuthMetadata | undefined;
   try {
     auth = await getAuthMetadata(http, baseUrl, signal);
   } catch (e) {
-    return { id: 'server-features', status: 'warn', message: t('Could not read auth_metadata from the homeserver: {0}', describeError(e)), next: t("Check the homeserver's logs; a proxy may block /_matrix/client/v1/auth_metadata.") };
+    return {
+      id: 'server-features',
+      status: 'warn',
+      message: t('Could not read auth_metadata from the homeserver: {0}', describeError(e)),
+      next: t("Check the homeserver's logs; a proxy may block /_matrix/client/v1/auth_metadata."),
+    };
   }
   if (auth && reg.raw['io.element.msc4190'] !== true) {
     return {
       id: 'server-features',
       status: 'warn',
-      message: t('The homeserver uses next-generation auth (OAuth 2.0, issuer {0}) and this registration lacks io.element.msc4190: true, so an encrypted bridge cannot create its devices (M_APPSERVICE_LOGIN_UNSUPPORTED).', auth.issuer),
+      message: t(
+        'The homeserver uses next-generation auth (OAuth 2.0, issuer {0}) and this registration lacks io.element.msc4190: true, so an encrypted bridge cannot create its devices (M_APPSERVICE_LOGIN_UNSUPPORTED).',
+        auth.issuer,
+      ),
       next: t('Add io.element.msc4190: true to the registration (and turn on MSC4190 in the bridge), then restart the homeserver.'),
     };
   }
@@ -126,6 +184,8 @@ export async function serverFeaturesCheck(http: HttpClient, baseUrl: string, ver
   return {
     id: 'server-features',
     status: 'ok',
-    message: auth ? t('The homeserver supports {0} and next-generation auth, and the registration has io.element.msc4190: true.', ping) : t('The homeserver supports {0} and uses its own logins (no auth_metadata).', ping),
+    message: auth
+      ? t('The homeserver supports {0} and next-generation auth, and the registration has io.element.msc4190: true.', ping)
+      : t('The homeserver supports {0} and uses its own logins (no auth_metadata).', ping),
   };
 }

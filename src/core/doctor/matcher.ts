@@ -80,10 +80,20 @@ export function claimsOf(id: string, registrations: readonly ClaimableRegistrati
   const claims: NamespaceClaim[] = [];
   for (const { source, registration } of registrations) {
     if (kind === 'users' && id.startsWith(`@${registration.senderLocalpart}:`)) {
-      claims.push({ source, appserviceId: registration.id, kind, index: -1, regex: `@${registration.senderLocalpart}:…`, exclusive: true, isSender: true });
+      claims.push({
+        source,
+        appserviceId: registration.id,
+        kind,
+        index: -1,
+        regex: `@${registration.senderLocalpart}:…`,
+        exclusive: true,
+        isSender: true,
+      });
     }
     registration.namespaces[kind].forEach((entry, index) => {
-      if (namespaceMatches(entry.regex, id)) claims.push({ source, appserviceId: registration.id, kind, index, regex: entry.regex, exclusive: entry.exclusive });
+      if (namespaceMatches(entry.regex, id)) {
+        claims.push({ source, appserviceId: registration.id, kind, index, regex: entry.regex, exclusive: entry.exclusive });
+      }
     });
   }
   return claims;

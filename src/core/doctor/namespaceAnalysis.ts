@@ -47,7 +47,10 @@ export function overlapExample(kind: NamespaceKind, a: string, b: string): strin
 }
 
 /** Exclusive namespaces of `a` that claim ids an exclusive namespace of `b` claims too. */
-export function exclusiveOverlaps(a: Pick<AppserviceRegistration, 'namespaces'>, b: Pick<AppserviceRegistration, 'namespaces'>): NamespaceOverlap[] {
+export function exclusiveOverlaps(
+  a: Pick<AppserviceRegistration, 'namespaces'>,
+  b: Pick<AppserviceRegistration, 'namespaces'>,
+): NamespaceOverlap[] {
   const found: NamespaceOverlap[] = [];
   for (const kind of NAMESPACE_KINDS) {
     a.namespaces[kind].forEach((ea, ia) => {
@@ -70,7 +73,10 @@ export type PatternIssue =
 
 /** A literal uppercase letter outside escapes and classes (user ids are lowercase). */
 function hasUppercaseLiteral(regex: string): boolean {
-  const withoutEscapes = regex.replace(/\\./g, '').replace(/\[[^\]]*\]/g, '').replace(/\(\?P?<\w+>/g, '(');
+  const withoutEscapes = regex
+    .replace(/\\./g, '')
+    .replace(/\[[^\]]*\]/g, '')
+    .replace(/\(\?P?<\w+>/g, '(');
   return !/^\(\?[a-zA-Z]*i/.test(regex) && /[A-Z]/.test(withoutEscapes);
 }
 
@@ -103,8 +109,13 @@ export function patternIssues(registration: Pick<AppserviceRegistration, 'namesp
 }
 
 /** Exclusive user namespaces of other registrations that claim `senderId`. */
-export function senderClaimedBy(senderId: string, others: ReadonlyArray<{ source: string; registration: Pick<AppserviceRegistration, 'id' | 'namespaces'> }>): Array<{ source: string; appserviceId: string; regex: string }> {
+export function senderClaimedBy(
+  senderId: string,
+  others: ReadonlyArray<{ source: string; registration: Pick<AppserviceRegistration, 'id' | 'namespaces'> }>,
+): Array<{ source: string; appserviceId: string; regex: string }> {
   return others.flatMap(({ source, registration }) =>
-    registration.namespaces.users.filter((e) => e.exclusive && namespaceMatches(e.regex, senderId)).map((e) => ({ source, appserviceId: registration.id, regex: e.regex })),
+    registration.namespaces.users
+      .filter((e) => e.exclusive && namespaceMatches(e.regex, senderId))
+      .map((e) => ({ source, appserviceId: registration.id, regex: e.regex })),
   );
 }

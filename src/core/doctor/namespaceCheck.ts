@@ -15,7 +15,10 @@ function describeIssue(issue: PatternIssue): string {
   const at = `${where(issue.ref.kind, issue.ref.index)} (${issue.ref.regex})`;
   switch (issue.problem) {
     case 'no-sigil':
-      return t('{0} never matches: the homeserver matches it against the full id from its start, so a regex for the localpart only must begin with the sigil, e.g. @ and end with :server', at);
+      return t(
+        '{0} never matches: the homeserver matches it against the full id from its start, so a regex for the localpart only must begin with the sigil, e.g. @ and end with :server',
+        at,
+      );
     case 'uppercase':
       return t('{0} never matches: it has uppercase letters, and user ids are lowercase', at);
     case 'never-matches':
@@ -31,11 +34,23 @@ export function namespacesCheck(reg: AppserviceRegistration, others: readonly Cl
   const senderId = `@${reg.senderLocalpart}:${serverName ?? 'localhost'}`;
   for (const claim of serverName ? senderClaimedBy(senderId, others) : []) {
     fail = true;
-    problems.push(t('the sender {0} lies inside the exclusive namespace {1} of "{2}" ({3})', senderId, claim.regex, claim.appserviceId, claim.source));
+    problems.push(
+      t('the sender {0} lies inside the exclusive namespace {1} of "{2}" ({3})', senderId, claim.regex, claim.appserviceId, claim.source),
+    );
   }
   for (const other of others) {
     for (const o of exclusiveOverlaps(reg, other.registration)) {
-      problems.push(t('{0} ({1}) overlaps the exclusive namespace {2} of "{3}" ({4}): both claim {5}', where(o.a.kind, o.a.index), o.a.regex, o.b.regex, other.registration.id, other.source, o.example));
+      problems.push(
+        t(
+          '{0} ({1}) overlaps the exclusive namespace {2} of "{3}" ({4}): both claim {5}',
+          where(o.a.kind, o.a.index),
+          o.a.regex,
+          o.b.regex,
+          other.registration.id,
+          other.source,
+          o.example,
+        ),
+      );
     }
   }
   problems.push(...patternIssues(reg, serverName).map(describeIssue));
@@ -44,17 +59,24 @@ export function namespacesCheck(reg: AppserviceRegistration, others: readonly Cl
     return {
       id: 'namespaces',
       status: 'ok',
-      message: serverName ? t('Every namespace regex can match ids on {0}, and {1}.', serverName, scope) : t('Every namespace regex can match valid ids, and {0}.', scope),
+      message: serverName
+        ? t('Every namespace regex can match ids on {0}, and {1}.', serverName, scope)
+        : t('Every namespace regex can match valid ids, and {0}.', scope),
     };
   }
-  const message = problems.length === 1 ? t('{0}.', capitalize(problems[0])) : t('{0} namespace problems: {1}.', problems.length, problems.join('; '));
+  const message =
+    problems.length === 1 ? t('{0}.', capitalize(problems[0])) : t('{0} namespace problems: {1}.', problems.length, problems.join('; '));
   return {
     id: 'namespaces',
     status: fail ? 'fail' : 'warn',
     message,
     next: fail
-      ? t("Change the other registration's exclusive regex so that it leaves this sender out, or pick another sender_localpart; then restart the homeserver.")
-      : t('Fix the regexes (Synapse matches them with re.match against the full id: sigil, lowercase localpart, :server) so that each id belongs to one appservice, then restart the homeserver.'),
+      ? t(
+          "Change the other registration's exclusive regex so that it leaves this sender out, or pick another sender_localpart; then restart the homeserver.",
+        )
+      : t(
+          'Fix the regexes (Synapse matches them with re.match against the full id: sigil, lowercase localpart, :server) so that each id belongs to one appservice, then restart the homeserver.',
+        ),
   };
 }
 

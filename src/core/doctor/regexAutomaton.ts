@@ -25,7 +25,10 @@ const NEWLINE = 10;
 const isDigit: CharTest = (c) => c >= 48 && c <= 57;
 const isWord: CharTest = (c) => isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c > 127;
 const isSpace: CharTest = (c) => c === 32 || (c >= 9 && c <= 13);
-const not = (f: CharTest): CharTest => (c) => !f(c);
+const not =
+  (f: CharTest): CharTest =>
+  (c) =>
+    !f(c);
 const CLASS_ESCAPES: Record<string, CharTest> = { d: isDigit, w: isWord, s: isSpace, D: not(isDigit), W: not(isWord), S: not(isSpace) };
 const CONTROL_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', f: '\f', v: '\v', a: '\x07' };
 
@@ -175,7 +178,10 @@ class Parser {
     const ignoreCase = this.ignoreCase;
     const member: CharTest = (x) => tests.some((f) => f(x));
     const caseless: CharTest = ignoreCase
-      ? (x) => member(x) || member(String.fromCharCode(x).toLowerCase().charCodeAt(0)) || member(String.fromCharCode(x).toUpperCase().charCodeAt(0))
+      ? (x) =>
+          member(x) ||
+          member(String.fromCharCode(x).toLowerCase().charCodeAt(0)) ||
+          member(String.fromCharCode(x).toUpperCase().charCodeAt(0))
       : member;
     return { type: 'set', test: negated ? (x) => !caseless(x) : caseless };
   }

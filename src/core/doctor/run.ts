@@ -37,23 +37,47 @@ export async function runDoctor(http: HttpClient, input: DoctorInput): Promise<D
     input.onCheck?.(c);
   };
   const reg = input.parsed.registration;
-  const report = (homeserver: string): DoctorReport => ({ appservice: reg?.id ?? input.parsed.id?.value ?? input.source, homeserver, checks });
+  const report = (homeserver: string): DoctorReport => ({
+    appservice: reg?.id ?? input.parsed.id?.value ?? input.source,
+    homeserver,
+    checks,
+  });
   add(registrationCheck(input));
   if (!reg) {
     const why = t('Not checked: the registration file cannot be used.');
-    for (const id of ['as-token', 'appservice-id', 'homeserver-ping', 'direct-ping', 'transactions', 'namespaces', 'server-features'] as const) add(skipped(id, why));
+    for (const id of [
+      'as-token',
+      'appservice-id',
+      'homeserver-ping',
+      'direct-ping',
+      'transactions',
+      'namespaces',
+      'server-features',
+    ] as const) {
+      add(skipped(id, why));
+    }
     return report(input.homeserver ?? '');
   }
   try {
     return report(await runUsable(http, input, reg, add));
   } catch (e) {
     // The checks do not throw; this is for the unexpected, which must not lose the checks done so far.
-    add({ id: checks.length ? checks[checks.length - 1].id : 'registration', status: 'fail', message: t('The diagnosis stopped because of an internal error: {0}', describeError(e)), next: t('Please report it.') });
+    add({
+      id: checks.length ? checks[checks.length - 1].id : 'registration',
+      status: 'fail',
+      message: t('The diagnosis stopped because of an internal error: {0}', describeError(e)),
+      next: t('Please report it.'),
+    });
     return report(input.homeserver ?? '');
   }
 }
 
-async function runUsable(http: HttpClient, input: DoctorInput, reg: AppserviceRegistration, add: (c: DoctorCheck) => void): Promise<string> {
+async function runUsable(
+  http: HttpClient,
+  input: DoctorInput,
+  reg: AppserviceRegistration,
+  add: (c: DoctorCheck) => void,
+): Promise<string> {
   const { signal } = input;
   let server: DiscoveredHomeserver | undefined;
   let serverProblem: DoctorCheck | undefined;
@@ -63,7 +87,12 @@ async function runUsable(http: HttpClient, input: DoctorInput, reg: AppserviceRe
     try {
       server = await discoverHomeserver(http, input.homeserver, signal);
     } catch (e) {
-      serverProblem = { id: 'as-token', status: 'fail', message: t('Could not reach the homeserver {0}: {1}', input.homeserver, describeError(e)), next: t('Check the homeserver name or URL and that the homeserver is running.') };
+      serverProblem = {
+        id: 'as-token',
+        status: 'fail',
+        message: t('Could not reach the homeserver {0}: {1}', input.homeserver, describeError(e)),
+        next: t('Check the homeserver name or URL and that the homeserver is running.'),
+      };
     }
   }
 
@@ -94,13 +123,28 @@ async function runUsable(http: HttpClient, input: DoctorInput, reg: AppserviceRe
       });
       if (!run.sent) {
         add(skipped('appservice-id', t('Not checked: no ping was sent ({0})', run.result.summary)));
-        add(run.outcome === 'cancelled' ? skipped('homeserver-ping', run.result.summary) : { id: 'homeserver-ping', status: 'warn', message: run.result.summary, next: run.result.nextStep ?? t("Check the homeserver's logs.") });
+        add(
+          run.outcome === 'cancelled'
+            ? skipped('homeserver-ping', run.result.summary)
+            : {
+                id: 'homeserver-ping',
+                status: 'warn',
+                message: run.result.summary,
+                next: run.result.nextStep ?? t("Check the homeserver's logs."),
+              },
+        );
       } else {
         ping = run;
-        const sameToken = (input.others ?? []).filter((o) => o.registration.asToken === reg.asToken && o.registration.id !== reg.id).map((o) => o.registration.id);
+        const sameToken = (input.others ?? [])
+          .filter((o) => o.registration.asToken === reg.asToken && o.registration.id !== reg.id)
+          .map((o) => o.registration.id);
         const idCheck = appserviceIdCheck(run.result, reg, sameToken);
         add(idCheck);
-        add(idCheck.status === 'fail' ? skipped('homeserver-ping', t('Not checked: the homeserver refuses to ping under this id.')) : homeserverPingCheck(run.result));
+        add(
+          idCheck.status === 'fail'
+            ? skipped('homeserver-ping', t('Not checked: the homeserver refuses to ping under this id.'))
+            : homeserverPingCheck(run.result),
+        );
       }
     }
   }
@@ -116,18 +160,35 @@ async function runUsable(http: HttpClient, input: DoctorInput, reg: AppserviceRe
   }
 
   add(namespacesCheck(reg, input.others ?? [], serverName));
-  add(server ? await serverFeaturesCheck(http, server.baseUrl, server.versions, reg, signal) : skipped('server-features', input.homeserver ? t('Not checked: the homeserver could not be reached.') : t('Not checked: no homeserver chosen.')));
+  add(
+    server
+      ? await serverFeaturesCheck(http, server.baseUrl, server.versions, reg, signal)
+      : skipped(
+          'server-features',
+          input.homeserver ? t('Not checked: the homeserver could not be reached.') : t('Not checked: no homeserver chosen.'),
+        ),
+  );
   return server?.baseUrl ?? input.homeserver ?? '';
 }
 
 function registrationCheck(input: DoctorInput): DoctorCheck {
   // Errors first; among warnings, clashes with other files before this file's own.
-  const by = (list: readonly RegistrationProblem[] | undefined, severity: RegistrationProblem['severity']) => (list ?? []).filter((p) => p.severity === severity);
+  const by = (list: readonly RegistrationProblem[] | undefined, severity: RegistrationProblem['severity']) =>
+    (list ?? []).filter((p) => p.severity === severity);
   const errors = [...by(input.parsed.problems, 'error'), ...by(input.conflicts, 'error')];
   const all = [...errors, ...by(input.conflicts, 'warning'), ...by(input.parsed.problems, 'warning')];
   const first = all[0];
   if (!input.parsed.registration) {
-    return { id: 'registration', status: 'fail', message: !first ? t('The registration cannot be used.') : first.code === 'unreadable' ? first.message : t('The registration cannot be used: line {0}: {1}', first.line, first.message), next: t('Fix the problems shown for the file (Problems panel, or matrix-devtools check-registration), then run the diagnosis again.') };
+    return {
+      id: 'registration',
+      status: 'fail',
+      message: !first
+        ? t('The registration cannot be used.')
+        : first.code === 'unreadable'
+          ? first.message
+          : t('The registration cannot be used: line {0}: {1}', first.line, first.message),
+      next: t('Fix the problems shown for the file (Problems panel, or matrix-devtools check-registration), then run the diagnosis again.'),
+    };
   }
   if (!first) return { id: 'registration', status: 'ok', message: t('The registration file is valid.') };
   const more = all.length > 1 ? t(' ({0} more)', all.length - 1) : '';

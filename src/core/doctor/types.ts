@@ -2,7 +2,16 @@
 // and the extension (output block, tree children, summary).
 
 /** In the order they run. Stable: tests, --json consumers and the tree key on them. */
-export const CHECK_IDS = ['registration', 'as-token', 'appservice-id', 'homeserver-ping', 'direct-ping', 'transactions', 'namespaces', 'server-features'] as const;
+export const CHECK_IDS = [
+  'registration',
+  'as-token',
+  'appservice-id',
+  'homeserver-ping',
+  'direct-ping',
+  'transactions',
+  'namespaces',
+  'server-features',
+] as const;
 export type CheckId = (typeof CHECK_IDS)[number];
 
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skipped';

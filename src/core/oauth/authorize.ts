@@ -36,16 +36,32 @@ export function buildAuthorizationUrl(metadata: AuthMetadata, req: Authorization
 export function processAuthorizationCallback(callbackUrl: string, expectedState: string, issuer: string): string {
   const params = new URL(callbackUrl).searchParams;
   if (params.get('state') !== expectedState) {
-    throw new RequestFailedError('invalid-response', t('The browser came back with a sign-in answer this sign-in did not ask for ("state" does not match); nothing was used. Start the sign-in again.'), issuer);
+    throw new RequestFailedError(
+      'invalid-response',
+      t(
+        'The browser came back with a sign-in answer this sign-in did not ask for ("state" does not match); nothing was used. Start the sign-in again.',
+      ),
+      issuer,
+    );
   }
   // RFC 9207 §2.4: when the server names its issuer, it must be the one we asked.
   const iss = params.get('iss');
   if (iss !== null && iss !== issuer) {
-    throw new RequestFailedError('invalid-response', t('The sign-in answer came from {0}, not from {1} ("iss" does not match); nothing was used.', iss, issuer), issuer);
+    throw new RequestFailedError(
+      'invalid-response',
+      t('The sign-in answer came from {0}, not from {1} ("iss" does not match); nothing was used.', iss, issuer),
+      issuer,
+    );
   }
   const error = params.get('error');
   if (error !== null) throw new MatrixApiError(400, error, params.get('error_description') ?? '', issuer, undefined, false, { error });
   const code = params.get('code');
-  if (!code) throw new RequestFailedError('invalid-response', t('{0} redirected back without a "code"; start the sign-in again.', new URL(issuer).host), issuer);
+  if (!code) {
+    throw new RequestFailedError(
+      'invalid-response',
+      t('{0} redirected back without a "code"; start the sign-in again.', new URL(issuer).host),
+      issuer,
+    );
+  }
   return code;
 }

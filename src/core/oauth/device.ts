@@ -29,10 +29,18 @@ export async function requestDeviceAuthorization(
   opts: { signal?: AbortSignal; now?: () => number } = {},
 ): Promise<DeviceAuthorization> {
   if (!metadata.deviceAuthorizationEndpoint) {
-    throw new RequestFailedError('invalid-response', t('{0} does not offer sign-in with a code (no device_authorization_endpoint).', new URL(metadata.issuer).host), metadata.issuer);
+    throw new RequestFailedError(
+      'invalid-response',
+      t('{0} does not offer sign-in with a code (no device_authorization_endpoint).', new URL(metadata.issuer).host),
+      metadata.issuer,
+    );
   }
   try {
-    const res = await http.request(metadata.deviceAuthorizationEndpoint, '', { method: 'POST', form: { client_id: clientId, scope }, signal: opts.signal });
+    const res = await http.request(metadata.deviceAuthorizationEndpoint, '', {
+      method: 'POST',
+      form: { client_id: clientId, scope },
+      signal: opts.signal,
+    });
     return processDeviceAuthorizationResponse(res.body, res.url, (opts.now ?? Date.now)());
   } catch (e) {
     throw asOAuthError(e);
@@ -45,7 +53,9 @@ export function processDeviceAuthorizationResponse(body: Record<string, unknown>
   const expiresIn = body.expires_in;
   if (typeof expiresIn !== 'number' || !(expiresIn > 0)) throw invalidField(url, what, 'expires_in', t('a positive number of seconds'));
   const interval = body.interval;
-  if (interval !== undefined && (typeof interval !== 'number' || interval < 0)) throw invalidField(url, what, 'interval', t('a number of seconds'));
+  if (interval !== undefined && (typeof interval !== 'number' || interval < 0)) {
+    throw invalidField(url, what, 'interval', t('a number of seconds'));
+  }
   return {
     deviceCode: requireString(body, 'device_code', url, what),
     userCode: requireString(body, 'user_code', url, what),
@@ -67,7 +77,12 @@ export interface DevicePollOptions extends TokenRequestOptions {
  * `access_denied`, `expired_token` and every other error end the wait (thrown
  * as MatrixApiError with that code). Cancel through `signal`.
  */
-export async function pollDeviceToken(http: HttpClient, grant: OAuthGrant, authorization: DeviceAuthorization, opts: DevicePollOptions = {}): Promise<SessionTokens & { oauth: OAuthGrant }> {
+export async function pollDeviceToken(
+  http: HttpClient,
+  grant: OAuthGrant,
+  authorization: DeviceAuthorization,
+  opts: DevicePollOptions = {},
+): Promise<SessionTokens & { oauth: OAuthGrant }> {
   const now = opts.now ?? Date.now;
   const wait = opts.sleep ?? sleep;
   let intervalMs = authorization.intervalSeconds * 1000;
@@ -77,10 +92,19 @@ export async function pollDeviceToken(http: HttpClient, grant: OAuthGrant, autho
     });
     // The server says expired_token; this is for servers that keep saying authorization_pending.
     if (now() > authorization.expiresAt + intervalMs) {
-      throw new RequestFailedError('timeout', t('The code {0} expired before it was used; start the sign-in again.', authorization.userCode), grant.issuer);
+      throw new RequestFailedError(
+        'timeout',
+        t('The code {0} expired before it was used; start the sign-in again.', authorization.userCode),
+        grant.issuer,
+      );
     }
     try {
-      const res = await requestToken(http, grant.tokenEndpoint, { grant_type: DEVICE_CODE_GRANT, device_code: authorization.deviceCode, client_id: grant.clientId }, opts);
+      const res = await requestToken(
+        http,
+        grant.tokenEndpoint,
+        { grant_type: DEVICE_CODE_GRANT, device_code: authorization.deviceCode, client_id: grant.clientId },
+        opts,
+      );
       return processTokenResponse(res, grant, now());
     } catch (e) {
       if (isOAuthError(e, 'authorization_pending')) continue;

@@ -22,7 +22,12 @@ export function isOAuthError(e: unknown, ...codes: string[]): e is MatrixApiErro
 
 /** `what` answered without a usable `field`. */
 export function invalidField(url: string, what: string, field: string, expected: string, status?: number): RequestFailedError {
-  return new RequestFailedError('invalid-response', t('{0} answered the {1} without a valid "{2}" ({3}).', new URL(url).host, what, field, expected), url, status);
+  return new RequestFailedError(
+    'invalid-response',
+    t('{0} answered the {1} without a valid "{2}" ({3}).', new URL(url).host, what, field, expected),
+    url,
+    status,
+  );
 }
 
 export function requireString(body: Record<string, unknown>, field: string, url: string, what: string): string {
@@ -36,7 +41,13 @@ export function optionalString(body: Record<string, unknown>, field: string, url
   return requireString(body, field, url, what);
 }
 
-export function requireHttpsUrl(body: Record<string, unknown>, field: string, url: string, what: string, allowLoopbackHttp: boolean): string {
+export function requireHttpsUrl(
+  body: Record<string, unknown>,
+  field: string,
+  url: string,
+  what: string,
+  allowLoopbackHttp: boolean,
+): string {
   const v = requireString(body, field, url, what);
   let parsed: URL;
   try {
@@ -45,6 +56,8 @@ export function requireHttpsUrl(body: Record<string, unknown>, field: string, ur
     throw invalidField(url, what, field, t('an absolute URL'));
   }
   const loopback = /^(127(\.\d+){3}|\[::1\]|localhost)$/.test(parsed.hostname);
-  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && (loopback || allowLoopbackHttp))) throw invalidField(url, what, field, t('an https URL'));
+  if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && (loopback || allowLoopbackHttp))) {
+    throw invalidField(url, what, field, t('an https URL'));
+  }
   return v;
 }

@@ -14,7 +14,11 @@ export const UNSTABLE_AUTH_METADATA_PATH = '/_matrix/client/unstable/org.matrix.
  * The server's OAuth metadata, or undefined when it does not use OAuth 2.0
  * (both paths answer 404 / M_UNRECOGNIZED). Other failures are thrown.
  */
-export async function discoverAuthMetadata(http: HttpClient, baseUrl: string, opts: { signal?: AbortSignal } = {}): Promise<AuthMetadata | undefined> {
+export async function discoverAuthMetadata(
+  http: HttpClient,
+  baseUrl: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<AuthMetadata | undefined> {
   for (const [path, source] of [
     [AUTH_METADATA_PATH, 'stable'],
     [UNSTABLE_AUTH_METADATA_PATH, 'unstable'],
@@ -38,7 +42,12 @@ function isAbsent(e: unknown): boolean {
  * Validates the metadata (RFC 8414 §2 and the fields Matrix requires: spec
  * v1.15 "Server metadata discovery"). Every error names the field.
  */
-export function processAuthMetadataResponse(body: Record<string, unknown>, url: string, source: 'stable' | 'unstable', allowInsecureHttp = false): AuthMetadata {
+export function processAuthMetadataResponse(
+  body: Record<string, unknown>,
+  url: string,
+  source: 'stable' | 'unstable',
+  allowInsecureHttp = false,
+): AuthMetadata {
   const what = 'auth_metadata request';
   const endpoint = (field: string) => requireHttpsUrl(body, field, url, what, allowInsecureHttp);
   const optionalEndpoint = (field: string) => (body[field] === undefined ? undefined : endpoint(field));

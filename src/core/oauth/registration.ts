@@ -32,7 +32,11 @@ export function clientMetadataFor(metadata: AuthMetadata): Record<string, unknow
 }
 
 /** RFC 7591 §3.1: POST the client metadata as JSON. */
-export async function registerClient(http: HttpClient, metadata: AuthMetadata, opts: { signal?: AbortSignal } = {}): Promise<RegisteredClient> {
+export async function registerClient(
+  http: HttpClient,
+  metadata: AuthMetadata,
+  opts: { signal?: AbortSignal } = {},
+): Promise<RegisteredClient> {
   const body = clientMetadataFor(metadata);
   try {
     const res = await http.request(metadata.registrationEndpoint, '', { method: 'POST', body, signal: opts.signal });
@@ -49,6 +53,8 @@ export function processRegistrationResponse(body: Record<string, unknown>, url: 
   if (body.client_secret !== undefined && body.token_endpoint_auth_method !== undefined && body.token_endpoint_auth_method !== 'none') {
     throw invalidField(url, what, 'token_endpoint_auth_method', '"none" for a native app', status);
   }
-  const grantTypes = Array.isArray(body.grant_types) ? body.grant_types.filter((g): g is string => typeof g === 'string') : ['authorization_code'];
+  const grantTypes = Array.isArray(body.grant_types)
+    ? body.grant_types.filter((g): g is string => typeof g === 'string')
+    : ['authorization_code'];
   return { clientId, grantTypes };
 }

@@ -22,13 +22,23 @@ export interface PreparedOAuthSignIn {
  * sign-in unless they know the server still has them) and builds the scope.
  * `deviceId`: sign in again on an existing device.
  */
-export async function prepareOAuthSignIn(http: HttpClient, metadata: AuthMetadata, opts: { deviceId?: string; signal?: AbortSignal } = {}): Promise<PreparedOAuthSignIn> {
+export async function prepareOAuthSignIn(
+  http: HttpClient,
+  metadata: AuthMetadata,
+  opts: { deviceId?: string; signal?: AbortSignal } = {},
+): Promise<PreparedOAuthSignIn> {
   const client = await registerClient(http, metadata, { signal: opts.signal });
   const deviceId = opts.deviceId ?? generateDeviceId();
   return {
     metadata,
     deviceId,
-    grant: { issuer: metadata.issuer, tokenEndpoint: metadata.tokenEndpoint, revocationEndpoint: metadata.revocationEndpoint, clientId: client.clientId, scope: matrixScope(deviceId, metadata.scopesSupported) },
+    grant: {
+      issuer: metadata.issuer,
+      tokenEndpoint: metadata.tokenEndpoint,
+      revocationEndpoint: metadata.revocationEndpoint,
+      clientId: client.clientId,
+      scope: matrixScope(deviceId, metadata.scopesSupported),
+    },
   };
 }
 
@@ -38,11 +48,21 @@ export function offersDeviceCode(metadata: AuthMetadata): boolean {
 }
 
 /** Checks the new tokens with whoami: the user id, and that the device is the one asked for. */
-export async function completeOAuthSignIn(http: HttpClient, baseUrl: string, prepared: PreparedOAuthSignIn, tokens: SessionTokens, opts: { signal?: AbortSignal } = {}): Promise<LoginResult> {
+export async function completeOAuthSignIn(
+  http: HttpClient,
+  baseUrl: string,
+  prepared: PreparedOAuthSignIn,
+  tokens: SessionTokens,
+  opts: { signal?: AbortSignal } = {},
+): Promise<LoginResult> {
   const me = await whoami(http, baseUrl, tokens.accessToken, opts);
   const deviceId = me.deviceId ?? deviceIdFromScope(tokens.oauth?.scope ?? '') ?? prepared.deviceId;
   if (deviceId !== prepared.deviceId) {
-    throw new RequestFailedError('invalid-response', t('{0} signed in device {1}, not the device {2} that was asked for.', new URL(baseUrl).host, deviceId, prepared.deviceId), baseUrl);
+    throw new RequestFailedError(
+      'invalid-response',
+      t('{0} signed in device {1}, not the device {2} that was asked for.', new URL(baseUrl).host, deviceId, prepared.deviceId),
+      baseUrl,
+    );
   }
   return { userId: me.userId, deviceId, tokens };
 }
@@ -54,9 +74,17 @@ export interface DeviceCodeSignInOptions extends DevicePollOptions {
 }
 
 /** RFC 8628 end to end: register, ask for a code, show it, poll, check the session. */
-export async function signInWithDeviceCode(http: HttpClient, baseUrl: string, metadata: AuthMetadata, opts: DeviceCodeSignInOptions): Promise<LoginResult> {
+export async function signInWithDeviceCode(
+  http: HttpClient,
+  baseUrl: string,
+  metadata: AuthMetadata,
+  opts: DeviceCodeSignInOptions,
+): Promise<LoginResult> {
   const prepared = await prepareOAuthSignIn(http, metadata, { deviceId: opts.deviceId, signal: opts.signal });
-  const authorization = await requestDeviceAuthorization(http, metadata, prepared.grant.clientId, prepared.grant.scope, { signal: opts.signal, now: opts.now });
+  const authorization = await requestDeviceAuthorization(http, metadata, prepared.grant.clientId, prepared.grant.scope, {
+    signal: opts.signal,
+    now: opts.now,
+  });
   await opts.onCode(authorization);
   const tokens = await pollDeviceToken(http, prepared.grant, authorization, opts);
   return completeOAuthSignIn(http, baseUrl, prepared, tokens, { signal: opts.signal });

@@ -15,9 +15,20 @@ export interface TokenRequestOptions {
 }
 
 /** POST a grant to the token endpoint; OAuth error answers become MatrixApiError with the OAuth code. */
-export async function requestToken(http: HttpClient, tokenEndpoint: string, form: Record<string, string | undefined>, opts: TokenRequestOptions = {}): Promise<{ body: Record<string, unknown>; url: string; status: number }> {
+export async function requestToken(
+  http: HttpClient,
+  tokenEndpoint: string,
+  form: Record<string, string | undefined>,
+  opts: TokenRequestOptions = {},
+): Promise<{ body: Record<string, unknown>; url: string; status: number }> {
   try {
-    const res = await http.request(tokenEndpoint, '', { method: 'POST', form, signal: opts.signal, timeoutMs: opts.timeoutMs, rateLimitRetries: 0 });
+    const res = await http.request(tokenEndpoint, '', {
+      method: 'POST',
+      form,
+      signal: opts.signal,
+      timeoutMs: opts.timeoutMs,
+      rateLimitRetries: 0,
+    });
     return res;
   } catch (e) {
     throw asOAuthError(e);
@@ -40,9 +51,13 @@ export function processTokenResponse(
   const tokenType = requireString(res.body, 'token_type', res.url, what);
   if (tokenType.toLowerCase() !== 'bearer') throw invalidField(res.url, what, 'token_type', '"Bearer"', res.status);
   const expiresIn = res.body.expires_in;
-  if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !(expiresIn > 0))) throw invalidField(res.url, what, 'expires_in', t('a positive number of seconds'), res.status);
+  if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !(expiresIn > 0))) {
+    throw invalidField(res.url, what, 'expires_in', t('a positive number of seconds'), res.status);
+  }
   const refreshToken = res.body.refresh_token;
-  if (refreshToken !== undefined && (typeof refreshToken !== 'string' || refreshToken === '')) throw invalidField(res.url, what, 'refresh_token', t('a non-empty string'), res.status);
+  if (refreshToken !== undefined && (typeof refreshToken !== 'string' || refreshToken === '')) {
+    throw invalidField(res.url, what, 'refresh_token', t('a non-empty string'), res.status);
+  }
   const scope = res.body.scope === undefined ? grant.scope : requireString(res.body, 'scope', res.url, what);
   if (!grantsApiAccess(scope)) throw invalidField(res.url, what, 'scope', 'urn:matrix:client:api:*', res.status);
   const tokens: SessionTokens & { oauth: OAuthGrant } = { accessToken, issuedAt, oauth: { ...grant, scope } };
@@ -62,7 +77,12 @@ export async function exchangeAuthorizationCode(
   opts: TokenRequestOptions = {},
 ): Promise<SessionTokens & { oauth: OAuthGrant }> {
   const now = opts.now ?? Date.now;
-  const res = await requestToken(http, grant.tokenEndpoint, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: grant.clientId, code_verifier: codeVerifier }, opts);
+  const res = await requestToken(
+    http,
+    grant.tokenEndpoint,
+    { grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: grant.clientId, code_verifier: codeVerifier },
+    opts,
+  );
   return processTokenResponse(res, grant, now());
 }
 
@@ -70,8 +90,18 @@ export async function exchangeAuthorizationCode(
  * RFC 6749 §6, from the grant stored with the session (no discovery). The
  * caller (rotation.ts) stores the answer before anyone uses it.
  */
-export async function refreshOAuthTokens(http: HttpClient, grant: OAuthGrant, refreshToken: string, opts: TokenRequestOptions = {}): Promise<SessionTokens & { oauth: OAuthGrant }> {
+export async function refreshOAuthTokens(
+  http: HttpClient,
+  grant: OAuthGrant,
+  refreshToken: string,
+  opts: TokenRequestOptions = {},
+): Promise<SessionTokens & { oauth: OAuthGrant }> {
   const now = opts.now ?? Date.now;
-  const res = await requestToken(http, grant.tokenEndpoint, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: grant.clientId }, opts);
+  const res = await requestToken(
+    http,
+    grant.tokenEndpoint,
+    { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: grant.clientId },
+    opts,
+  );
   return processTokenResponse(res, grant, now(), refreshToken);
 }

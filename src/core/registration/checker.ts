@@ -60,10 +60,17 @@ export class FieldChecker {
     if (typeof value === 'boolean') return value;
     const node = this.source.nodeAt(path) as { type?: string } | undefined;
     if (typeof value === 'string' && has(YAML11_BOOLEANS, value) && node?.type === 'PLAIN') {
-      this.warn('yaml11-boolean', t('{0} is written as {1}, which Synapse reads as a boolean but YAML 1.2 loaders read as text: write true or false.', keyName(path), value), path);
+      this.warn(
+        'yaml11-boolean',
+        t(
+          '{0} is written as {1}, which Synapse reads as a boolean but YAML 1.2 loaders read as text: write true or false.',
+          keyName(path),
+          value,
+        ),
+        path,
+      );
       return YAML11_BOOLEANS[value];
     }
     return undefined;
   }
 }
-

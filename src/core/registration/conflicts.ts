@@ -45,7 +45,10 @@ function findClashes(files: readonly RegistrationFile[], all: boolean): Map<stri
     list.push(p);
     result.set(file, list);
   };
-  const clashes = (pick: (parsed: ParsedRegistration) => Located | undefined, report: (at: SourceRange, others: string) => RegistrationProblem): void => {
+  const clashes = (
+    pick: (parsed: ParsedRegistration) => Located | undefined,
+    report: (at: SourceRange, others: string) => RegistrationProblem,
+  ): void => {
     const byValue = new Map<string, Array<{ file: string; at: SourceRange }>>();
     for (const { file, parsed } of files) {
       const located = pick(parsed);
@@ -57,21 +60,59 @@ function findClashes(files: readonly RegistrationFile[], all: boolean): Map<stri
     }
     for (const group of byValue.values()) {
       if (group.length < 2) continue;
-      for (const { file, at } of group) add(file, report(at, group.filter((g) => g.file !== file).map((g) => g.file).join(', ')));
+      for (const { file, at } of group) {
+        add(
+          file,
+          report(
+            at,
+            group
+              .filter((g) => g.file !== file)
+              .map((g) => g.file)
+              .join(', '),
+          ),
+        );
+      }
     }
   };
   clashes(
     (parsed) => parsed.id,
-    (at, others) => problem('error', 'duplicate-id', t('Another registration file ({0}) uses the same id: give each appservice its own id, or the homeserver refuses to start.', others), at, ['id']),
+    (at, others) =>
+      problem(
+        'error',
+        'duplicate-id',
+        t('Another registration file ({0}) uses the same id: give each appservice its own id, or the homeserver refuses to start.', others),
+        at,
+        ['id'],
+      ),
   );
   clashes(
     (parsed) => locations.get(parsed)?.asToken,
-    (at, others) => problem('error', 'duplicate-as-token', t('Another registration file ({0}) uses the same as_token: give each appservice its own secret, or the homeserver refuses to start.', others), at, ['as_token']),
+    (at, others) =>
+      problem(
+        'error',
+        'duplicate-as-token',
+        t(
+          'Another registration file ({0}) uses the same as_token: give each appservice its own secret, or the homeserver refuses to start.',
+          others,
+        ),
+        at,
+        ['as_token'],
+      ),
   );
   if (!all) return result;
   clashes(
     (parsed) => locations.get(parsed)?.hsToken,
-    (at, others) => problem('error', 'duplicate-hs-token', t('Another registration file ({0}) uses the same hs_token: give each appservice its own secret, or each one accepts transactions meant for the other.', others), at, ['hs_token']),
+    (at, others) =>
+      problem(
+        'error',
+        'duplicate-hs-token',
+        t(
+          'Another registration file ({0}) uses the same hs_token: give each appservice its own secret, or each one accepts transactions meant for the other.',
+          others,
+        ),
+        at,
+        ['hs_token'],
+      ),
   );
   overlaps(files, add);
   return result;
@@ -93,12 +134,25 @@ function overlaps(files: readonly RegistrationFile[], add: (file: string, p: Reg
   }
 }
 
-function overlapProblem(parsed: ParsedRegistration, kind: NamespaceKind, index: number, otherFile: string, otherId: string, example: string): RegistrationProblem {
+function overlapProblem(
+  parsed: ParsedRegistration,
+  kind: NamespaceKind,
+  index: number,
+  otherFile: string,
+  otherId: string,
+  example: string,
+): RegistrationProblem {
   const at = locations.get(parsed)?.regexes.get(`${kind}.${index}`) ?? { line: 1, column: 1, endLine: 1, endColumn: 1 };
   return problem(
     'warning',
     'namespace-overlap',
-    t('This exclusive {0} namespace overlaps one of "{1}" ({2}): both claim ids such as {3}; make the regexes disjoint, or the homeserver lets only one of them use those ids.', kind, otherId, otherFile, example),
+    t(
+      'This exclusive {0} namespace overlaps one of "{1}" ({2}): both claim ids such as {3}; make the regexes disjoint, or the homeserver lets only one of them use those ids.',
+      kind,
+      otherId,
+      otherFile,
+      example,
+    ),
     at,
     ['namespaces', kind, index, 'regex'],
   );

@@ -86,11 +86,21 @@ function checkUrl(c: FieldChecker, map: Record_): string | null | undefined {
     parsed = undefined;
   }
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || !parsed.hostname) {
-    c.error('url-invalid', t('url must be an http:// or https:// address the homeserver can reach, such as http://bridge.internal:29317.'), ['url']);
+    c.error(
+      'url-invalid',
+      t('url must be an http:// or https:// address the homeserver can reach, such as http://bridge.internal:29317.'),
+      ['url'],
+    );
     return url;
   }
   if (isLoopbackHost(parsed.hostname)) {
-    c.warn('url-loopback', t('url points at the loopback interface, which only a homeserver on the same host and outside any container can reach: use an address the homeserver can reach if it runs elsewhere.'), ['url']);
+    c.warn(
+      'url-loopback',
+      t(
+        'url points at the loopback interface, which only a homeserver on the same host and outside any container can reach: use an address the homeserver can reach if it runs elsewhere.',
+      ),
+      ['url'],
+    );
   }
   return url;
 }
@@ -98,11 +108,19 @@ function checkUrl(c: FieldChecker, map: Record_): string | null | undefined {
 function checkSenderLocalpart(c: FieldChecker, localpart: string): void {
   const path = ['sender_localpart'];
   if (localpart.startsWith('@') || localpart.includes(':')) {
-    c.error('sender-localpart-invalid', t('sender_localpart must be only the localpart (bot), not a full user ID (@bot:example.org).'), path);
+    c.error(
+      'sender-localpart-invalid',
+      t('sender_localpart must be only the localpart (bot), not a full user ID (@bot:example.org).'),
+      path,
+    );
   } else if (/[^A-Za-z0-9._~/-]/.test(localpart)) {
     // Synapse refuses a localpart that urllib.parse.quote would change. Upper
     // case passes: mautrix bridges generate mixed-case random localparts.
-    c.error('sender-localpart-invalid', t('sender_localpart has characters that need URL encoding, which Synapse refuses: use only a-z, 0-9, ., _, - and /.'), path);
+    c.error(
+      'sender-localpart-invalid',
+      t('sender_localpart has characters that need URL encoding, which Synapse refuses: use only a-z, 0-9, ., _, - and /.'),
+      path,
+    );
   }
 }
 
@@ -112,7 +130,14 @@ function checkOptional(c: FieldChecker, map: Record_): Pick<AppserviceRegistrati
   if (has(map, 'rate_limited')) {
     const rateLimited = c.boolean(map.rate_limited, ['rate_limited']);
     if (rateLimited === undefined) {
-      c.warn('wrong-type', t("rate_limited must be true or false, not {0}: homeservers ignore it and rate-limit the appservice's users.", describeType(map.rate_limited)), ['rate_limited']);
+      c.warn(
+        'wrong-type',
+        t(
+          "rate_limited must be true or false, not {0}: homeservers ignore it and rate-limit the appservice's users.",
+          describeType(map.rate_limited),
+        ),
+        ['rate_limited'],
+      );
     } else {
       optional.rateLimited = rateLimited;
     }
@@ -128,7 +153,11 @@ function checkOptional(c: FieldChecker, map: Record_): Pick<AppserviceRegistrati
   }
   for (const key of ['org.matrix.msc3202', 'io.element.msc4190']) {
     if (has(map, key) && c.boolean(map[key], [key]) === undefined) {
-      c.error('wrong-type', t('{0} must be true or false, not {1}: Synapse refuses to load the registration otherwise.', key, describeType(map[key])), [key]);
+      c.error(
+        'wrong-type',
+        t('{0} must be true or false, not {1}: Synapse refuses to load the registration otherwise.', key, describeType(map[key])),
+        [key],
+      );
     }
   }
   const protocols = map.protocols;
@@ -138,8 +167,12 @@ function checkOptional(c: FieldChecker, map: Record_): Pick<AppserviceRegistrati
       c.error('wrong-type', t('protocols must be a list of protocol names, not {0}.', describeType(protocols)), ['protocols']);
     } else {
       const bad = protocols.findIndex((p) => typeof p !== 'string');
-      if (bad !== -1) c.error('wrong-type', t('{0} must be a string, not {1}.', keyName(['protocols', bad]), describeType(protocols[bad])), ['protocols', bad]);
-      else optional.protocols = protocols as string[];
+      if (bad !== -1) {
+        c.error('wrong-type', t('{0} must be a string, not {1}.', keyName(['protocols', bad]), describeType(protocols[bad])), [
+          'protocols',
+          bad,
+        ]);
+      } else optional.protocols = protocols as string[];
     }
   }
   return optional;
@@ -153,7 +186,11 @@ export function checkFields(source: RegistrationSource, map: Record_): CheckedFi
 
   const id = requiredString(c, map, 'id');
   if (id !== undefined && /[/?#%\s\p{Cc}]/u.test(id)) {
-    c.warn('id-unsafe', t('id contains characters that break the ping URL path (/, ?, #, % or whitespace): use letters, digits, dots, - and _.'), ['id']);
+    c.warn(
+      'id-unsafe',
+      t('id contains characters that break the ping URL path (/, ?, #, % or whitespace): use letters, digits, dots, - and _.'),
+      ['id'],
+    );
   }
   const url = checkUrl(c, map);
   const asToken = requiredString(c, map, 'as_token');
@@ -167,7 +204,14 @@ export function checkFields(source: RegistrationSource, map: Record_): CheckedFi
   const optional = checkOptional(c, map);
 
   const result: CheckedFields = { problems: c.problems, id: located('id'), asToken: located('as_token'), hsToken: located('hs_token') };
-  if (id !== undefined && url !== undefined && asToken !== undefined && hsToken !== undefined && senderLocalpart !== undefined && namespaces) {
+  if (
+    id !== undefined &&
+    url !== undefined &&
+    asToken !== undefined &&
+    hsToken !== undefined &&
+    senderLocalpart !== undefined &&
+    namespaces
+  ) {
     result.registration = { id, url, asToken, hsToken, senderLocalpart, namespaces, ...optional, raw: map };
   }
   return result;

@@ -34,11 +34,17 @@ function checkNamespaceEntry(c: FieldChecker, entry: unknown, path: Path): Names
   }
   let exclusive: boolean | undefined;
   if (!has(entry, 'exclusive')) {
-    c.missing(t('{0} is missing: add exclusive: true (only this appservice may use these IDs) or false.', keyName([...path, 'exclusive'])), [...path, 'exclusive']);
+    c.missing(
+      t('{0} is missing: add exclusive: true (only this appservice may use these IDs) or false.', keyName([...path, 'exclusive'])),
+      [...path, 'exclusive'],
+    );
   } else {
     exclusive = c.boolean(entry.exclusive, [...path, 'exclusive']);
     if (exclusive === undefined) {
-      c.error('wrong-type', t('{0} must be true or false, not {1}.', keyName([...path, 'exclusive']), describeType(entry.exclusive)), [...path, 'exclusive']);
+      c.error('wrong-type', t('{0} must be true or false, not {1}.', keyName([...path, 'exclusive']), describeType(entry.exclusive)), [
+        ...path,
+        'exclusive',
+      ]);
     }
   }
   const regexPath = [...path, 'regex'];
@@ -48,7 +54,11 @@ function checkNamespaceEntry(c: FieldChecker, entry: unknown, path: Path): Names
     return undefined;
   }
   if (typeof regex !== 'string') {
-    c.error('wrong-type', t('{0} must be a string, not {1}: put the regular expression in quotes.', keyName(regexPath), describeType(regex)), regexPath);
+    c.error(
+      'wrong-type',
+      t('{0} must be a string, not {1}: put the regular expression in quotes.', keyName(regexPath), describeType(regex)),
+      regexPath,
+    );
     return undefined;
   }
   const invalid = regexError(regex);
@@ -56,7 +66,11 @@ function checkNamespaceEntry(c: FieldChecker, entry: unknown, path: Path): Names
     c.error(
       'regex-invalid',
       invalid.reason
-        ? t('{0} is not a valid regular expression ({1}): fix it, or the homeserver refuses to load the registration.', keyName(regexPath), invalid.reason)
+        ? t(
+            '{0} is not a valid regular expression ({1}): fix it, or the homeserver refuses to load the registration.',
+            keyName(regexPath),
+            invalid.reason,
+          )
         : t('{0} is not a valid regular expression: fix it, or the homeserver refuses to load the registration.', keyName(regexPath)),
       regexPath,
     );
@@ -71,12 +85,19 @@ export function checkNamespaces(c: FieldChecker, map: Record_): AppserviceRegist
   }
   const namespaces = map.namespaces;
   if (!isPlainMapping(namespaces)) {
-    c.error('wrong-type', t('namespaces must be a mapping with users, aliases and rooms lists, not {0}.', describeType(namespaces)), ['namespaces']);
+    c.error('wrong-type', t('namespaces must be a mapping with users, aliases and rooms lists, not {0}.', describeType(namespaces)), [
+      'namespaces',
+    ]);
     return undefined;
   }
   for (const kind of Object.keys(namespaces)) {
     if (!(NAMESPACE_KINDS as readonly string[]).includes(kind)) {
-      c.warn('unknown-namespace', t('Homeservers know only the users, aliases and rooms namespaces and ignore this one: check the spelling.'), ['namespaces', kind], c.locateKey(['namespaces', kind]));
+      c.warn(
+        'unknown-namespace',
+        t('Homeservers know only the users, aliases and rooms namespaces and ignore this one: check the spelling.'),
+        ['namespaces', kind],
+        c.locateKey(['namespaces', kind]),
+      );
     }
   }
   const result: Partial<Record<NamespaceKind, NamespaceEntry[]>> = {};
@@ -99,4 +120,3 @@ export function checkNamespaces(c: FieldChecker, map: Record_): AppserviceRegist
   }
   return complete ? (result as AppserviceRegistration['namespaces']) : undefined;
 }
-

@@ -26,7 +26,19 @@ export function parseRegistration(text: string, _fileName?: string): ParsedRegis
     return parsed;
   } catch {
     // A bug here must not take down the tree view or the CLI: report it as a problem.
-    return { problems: [{ severity: 'error', code: 'internal-error', message: t('The registration could not be checked because of an internal error: please report it.'), line: 1, column: 1, endLine: 1, endColumn: 1 }] };
+    return {
+      problems: [
+        {
+          severity: 'error',
+          code: 'internal-error',
+          message: t('The registration could not be checked because of an internal error: please report it.'),
+          line: 1,
+          column: 1,
+          endLine: 1,
+          endColumn: 1,
+        },
+      ],
+    };
   }
 }
 
@@ -42,7 +54,10 @@ function parse(text: string): ParsedRegistration {
     const message =
       typeof converted.data === 'string' && /(^|\s)[A-Za-z_][\w.]*:\S/.test(converted.data)
         ? t('The file is a single string, not a mapping of registration keys: put a space after each colon (id: my-bridge).')
-        : t('The file is {0}, not a mapping of registration keys: write key: value lines for id, url, as_token, hs_token, sender_localpart and namespaces.', describeType(converted.data));
+        : t(
+            'The file is {0}, not a mapping of registration keys: write key: value lines for id, url, as_token, hs_token, sender_localpart and namespaces.',
+            describeType(converted.data),
+          );
     problems.push(problem('error', 'not-a-mapping', message, source.locate([])));
     return { problems };
   }
@@ -53,7 +68,9 @@ function parse(text: string): ParsedRegistration {
   if (checked.id) parsed.id = checked.id;
   const regexes = new Map<string, SourceRange>();
   if (checked.registration) {
-    for (const kind of NAMESPACE_KINDS) checked.registration.namespaces[kind].forEach((_, i) => regexes.set(`${kind}.${i}`, source.locate(['namespaces', kind, i, 'regex'])));
+    for (const kind of NAMESPACE_KINDS) {
+      checked.registration.namespaces[kind].forEach((_, i) => regexes.set(`${kind}.${i}`, source.locate(['namespaces', kind, i, 'regex'])));
+    }
   }
   rememberLocations(parsed, { asToken: checked.asToken, hsToken: checked.hsToken, regexes });
   return parsed;

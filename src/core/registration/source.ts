@@ -25,7 +25,13 @@ export function keyOf(path: Path): string {
   return path.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : i === 0 ? seg : `.${seg}`)).join('');
 }
 
-export function problem(severity: RegistrationProblem['severity'], code: RegistrationProblemCode, message: string, at: SourceRange, path?: Path): RegistrationProblem {
+export function problem(
+  severity: RegistrationProblem['severity'],
+  code: RegistrationProblemCode,
+  message: string,
+  at: SourceRange,
+  path?: Path,
+): RegistrationProblem {
   const p: RegistrationProblem = { severity, message, ...at, code };
   if (path && path.length > 0) p.key = keyOf(path);
   return p;
@@ -146,7 +152,16 @@ export class RegistrationSource {
     // NUL and U+FFFD (an undecodable byte) mean a binary file, not a typo.
     const binary = this.text.search(/[\0\uFFFD]/);
     if (binary !== -1) {
-      return [problem('error', 'not-a-mapping', t('The file holds binary data, not a YAML mapping of registration keys: open the registration file the homeserver loads (often registration.yaml).'), this.rangeOf(binary, binary + 1))];
+      return [
+        problem(
+          'error',
+          'not-a-mapping',
+          t(
+            'The file holds binary data, not a YAML mapping of registration keys: open the registration file the homeserver loads (often registration.yaml).',
+          ),
+          this.rangeOf(binary, binary + 1),
+        ),
+      ];
     }
     const bad = NOT_PRINTABLE.exec(this.text);
     if (bad) {
@@ -156,7 +171,14 @@ export class RegistrationSource {
     }
     const problems = this.doc.errors.map((e) => this.fromYamlError(e, 'error'));
     if (problems.length === 0 && this.doc.contents === null) {
-      problems.push(problem('error', 'empty-file', t('The file is empty: a registration needs id, url, as_token, hs_token, sender_localpart and namespaces.'), this.firstLine()));
+      problems.push(
+        problem(
+          'error',
+          'empty-file',
+          t('The file is empty: a registration needs id, url, as_token, hs_token, sender_localpart and namespaces.'),
+          this.firstLine(),
+        ),
+      );
     }
     return problems;
   }
@@ -183,9 +205,23 @@ export class RegistrationSource {
           },
         });
         const at = this.rangeOfNode(dangling) ?? this.firstLine();
-        return { problem: problem('error', 'yaml-syntax', t('This alias refers to no anchor defined before it: define the anchor (&name) first or write the value out.'), at) };
+        return {
+          problem: problem(
+            'error',
+            'yaml-syntax',
+            t('This alias refers to no anchor defined before it: define the anchor (&name) first or write the value out.'),
+            at,
+          ),
+        };
       }
-      return { problem: problem('error', 'yaml-syntax', t('The file uses so many aliases that expanding them would exhaust memory: write the values out.'), this.firstLine()) };
+      return {
+        problem: problem(
+          'error',
+          'yaml-syntax',
+          t('The file uses so many aliases that expanding them would exhaust memory: write the values out.'),
+          this.firstLine(),
+        ),
+      };
     }
   }
 
@@ -205,7 +241,14 @@ export class RegistrationSource {
     }
     const newline = this.text.indexOf('\n', start);
     if (newline !== -1 && newline < end) end = Math.max(start, this.text[newline - 1] === '\r' ? newline - 1 : newline);
-    const code: RegistrationProblemCode = e.code === 'DUPLICATE_KEY' ? 'duplicate-key' : e.code === 'MULTIPLE_DOCS' ? 'multiple-documents' : e.code === 'TAG_RESOLVE_FAILED' ? 'yaml-tag' : 'yaml-syntax';
+    const code: RegistrationProblemCode =
+      e.code === 'DUPLICATE_KEY'
+        ? 'duplicate-key'
+        : e.code === 'MULTIPLE_DOCS'
+          ? 'multiple-documents'
+          : e.code === 'TAG_RESOLVE_FAILED'
+            ? 'yaml-tag'
+            : 'yaml-syntax';
     return problem(severity, code, message, this.rangeOf(start, end));
   }
 
@@ -224,7 +267,9 @@ export class RegistrationSource {
     yaml().visit(this.doc, {
       Scalar: (_key, node) => {
         const range = node.range;
-        if (range && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && range[0] < offset && offset <= range[1]) found = range[0];
+        if (range && (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') && range[0] < offset && offset <= range[1]) {
+          found = range[0];
+        }
       },
     });
     return found;
@@ -240,9 +285,13 @@ function yamlMessage(e: YAMLError): string {
     case 'MULTIPLE_DOCS':
       return t('The file holds more than one YAML document (a second ---): a registration is a single document, so remove the extra one.');
     case 'TAG_RESOLVE_FAILED':
-      return t('This YAML tag is unknown, and homeservers that load registrations with a safe YAML loader (Synapse) refuse it: remove the tag.');
+      return t(
+        'This YAML tag is unknown, and homeservers that load registrations with a safe YAML loader (Synapse) refuse it: remove the tag.',
+      );
     case 'BAD_DQ_ESCAPE':
-      return t('This backslash escape is not valid in a double-quoted string: double the backslash ("@\\\\#...") or use single quotes (\'@\\#...\').');
+      return t(
+        'This backslash escape is not valid in a double-quoted string: double the backslash ("@\\\\#...") or use single quotes (\'@\\#...\').',
+      );
     case 'BAD_SCALAR_START':
       return t('A plain value cannot start with this character: put the value in quotes.');
     case 'TAB_AS_INDENT':
@@ -253,7 +302,9 @@ function yamlMessage(e: YAMLError): string {
       return t('The indentation is wrong here, or a bracket is not closed: line the key up with its neighbours.');
     case 'BLOCK_AS_IMPLICIT_KEY':
     case 'MULTILINE_IMPLICIT_KEY':
-      return t('A key: value pair is broken here (a missing colon or space after it, or a nested mapping on the same line): fix the YAML syntax.');
+      return t(
+        'A key: value pair is broken here (a missing colon or space after it, or a nested mapping on the same line): fix the YAML syntax.',
+      );
     case 'UNEXPECTED_TOKEN':
       return t('Unexpected text here (often a stray character or a missing colon): fix the YAML syntax.');
     default:

@@ -22,7 +22,10 @@ export interface RefreshSummary {
 /** Sign-out found the server unreachable; the tokens are still stored. */
 export class ServerLogoutFailedError extends Error {
   readonly name = 'ServerLogoutFailedError';
-  constructor(readonly accountId: string, readonly cause: unknown) {
+  constructor(
+    readonly accountId: string,
+    readonly cause: unknown,
+  ) {
     super(t('Could not sign out on the server: {0}', cause instanceof Error ? cause.message : String(cause)));
   }
 }
@@ -30,19 +33,32 @@ export class ServerLogoutFailedError extends Error {
 export class AccountActions {
   private readonly deviceDisplayName: string;
 
-  constructor(private readonly mgr: AccountManager, options: AccountActionsOptions = {}) {
+  constructor(
+    private readonly mgr: AccountManager,
+    options: AccountActionsOptions = {},
+  ) {
     this.deviceDisplayName = options.deviceDisplayName ?? 'Matrix DevTools';
   }
 
   async addWithPassword(server: DiscoveredHomeserver, user: string, password: string, signal?: AbortSignal): Promise<AccountView> {
     // Before the server creates a session this window could not store.
     await this.mgr.store.assertWritable();
-    const login = await loginWithPassword(this.mgr.http, server.baseUrl, { user, password, deviceDisplayName: this.deviceDisplayName }, { signal, now: this.mgr.now });
+    const login = await loginWithPassword(
+      this.mgr.http,
+      server.baseUrl,
+      { user, password, deviceDisplayName: this.deviceDisplayName },
+      { signal, now: this.mgr.now },
+    );
     return this.adopt(server, login.userId, login.deviceId, login.tokens, 'password');
   }
 
   /** An access token the user already has (optionally with its refresh token), checked with whoami. */
-  async addWithAccessToken(server: DiscoveredHomeserver, accessToken: string, refreshToken: string | undefined, signal?: AbortSignal): Promise<AccountView> {
+  async addWithAccessToken(
+    server: DiscoveredHomeserver,
+    accessToken: string,
+    refreshToken: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<AccountView> {
     await this.mgr.store.assertWritable();
     const me = await whoami(this.mgr.http, server.baseUrl, accessToken, { signal });
     const tokens: SessionTokens = { accessToken, refreshToken: refreshToken || undefined, issuedAt: this.mgr.now() };
@@ -56,18 +72,36 @@ export class AccountActions {
     const login = await loginWithPassword(
       this.mgr.http,
       m.homeserverUrl,
-      { user: m.userId, password, deviceId: m.deviceId || undefined, deviceDisplayName: this.deviceDisplayName, refreshTokenLifetimeMs: m.refreshTokenLifetimeMs },
+      {
+        user: m.userId,
+        password,
+        deviceId: m.deviceId || undefined,
+        deviceDisplayName: this.deviceDisplayName,
+        refreshTokenLifetimeMs: m.refreshTokenLifetimeMs,
+      },
       { signal, now: this.mgr.now },
     );
     await this.checkSameUser(m, login.userId, login.tokens.accessToken);
     return this.resume(m, login.deviceId, login.tokens, 'password');
   }
 
-  async signInAgainWithAccessToken(id: string, accessToken: string, refreshToken: string | undefined, signal?: AbortSignal): Promise<AccountView> {
+  async signInAgainWithAccessToken(
+    id: string,
+    accessToken: string,
+    refreshToken: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<AccountView> {
     const m = this.mgr.require(id);
     const me = await whoami(this.mgr.http, m.homeserverUrl, accessToken, { signal });
-    if (me.userId !== m.userId) throw new Error(t('That access token belongs to {0}, not {1}; add it as a separate account instead.', me.userId, m.userId));
-    return this.resume(m, me.deviceId ?? m.deviceId, { accessToken, refreshToken: refreshToken || undefined, issuedAt: this.mgr.now() }, 'accessToken');
+    if (me.userId !== m.userId) {
+      throw new Error(t('That access token belongs to {0}, not {1}; add it as a separate account instead.', me.userId, m.userId));
+    }
+    return this.resume(
+      m,
+      me.deviceId ?? m.deviceId,
+      { accessToken, refreshToken: refreshToken || undefined, issuedAt: this.mgr.now() },
+      'accessToken',
+    );
   }
 
   /**
@@ -82,7 +116,9 @@ export class AccountActions {
         await this.serverLogout(m, opts.signal);
       } catch (e) {
         if (!opts.forgetIfUnreachable) throw new ServerLogoutFailedError(id, e);
-        this.mgr.log.warn(`Signing out ${m.userId} on the server failed (${e instanceof Error ? e.message : String(e)}); forgetting the tokens anyway.`);
+        this.mgr.log.warn(
+          `Signing out ${m.userId} on the server failed (${e instanceof Error ? e.message : String(e)}); forgetting the tokens anyway.`,
+        );
       }
       await this.mgr.metadata.patch(id, { state: 'signedOut' });
       await this.mgr.forgetSession(id);
@@ -97,7 +133,9 @@ export class AccountActions {
       try {
         await this.serverLogout(m, signal);
       } catch (e) {
-        this.mgr.log.warn(`Could not sign ${m.userId} out on the server before removing the account: ${e instanceof Error ? e.message : String(e)}`);
+        this.mgr.log.warn(
+          `Could not sign ${m.userId} out on the server before removing the account: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
       await this.mgr.forgetSession(id);
       await this.mgr.metadata.remove(id);
@@ -145,7 +183,13 @@ export class AccountActions {
     return summary;
   }
 
-  private async adopt(server: DiscoveredHomeserver, userId: string, deviceId: string, tokens: SessionTokens, method: AccountMetadata['signInMethod']): Promise<AccountView> {
+  private async adopt(
+    server: DiscoveredHomeserver,
+    userId: string,
+    deviceId: string,
+    tokens: SessionTokens,
+    method: AccountMetadata['signInMethod'],
+  ): Promise<AccountView> {
     const id = accountIdFor(userId, server.baseUrl);
     const existing = this.mgr.metadata.get(id);
     if (existing) {
@@ -173,10 +217,17 @@ export class AccountActions {
     return this.mgr.account(id) as AccountView;
   }
 
-  private async resume(m: AccountMetadata, deviceId: string, tokens: SessionTokens, method: AccountMetadata['signInMethod']): Promise<AccountView> {
+  private async resume(
+    m: AccountMetadata,
+    deviceId: string,
+    tokens: SessionTokens,
+    method: AccountMetadata['signInMethod'],
+  ): Promise<AccountView> {
     await this.mgr.metadata.patch(m.id, { deviceId, state: 'signedIn', signInMethod: method, sessionEndedNotifiedAt: undefined });
     await this.mgr.storeSession(m.id, tokens);
-    this.mgr.log.info(`Signed in ${m.userId} again on ${m.homeserverUrl} (device ${deviceId || '?'}, ${describeExpiry(tokens, this.mgr.now())}).`);
+    this.mgr.log.info(
+      `Signed in ${m.userId} again on ${m.homeserverUrl} (device ${deviceId || '?'}, ${describeExpiry(tokens, this.mgr.now())}).`,
+    );
     return this.mgr.account(m.id) as AccountView;
   }
 

@@ -49,11 +49,15 @@ export class AccountFlows {
     });
     if (!serverInput) return undefined;
     return this.guard(t('Add Account'), undefined, async () => {
-      const { server, hasPassword } = await this.progress.run(t('Contacting {0}…', serverInput.trim()), async (signal) => {
-        const server = await discoverHomeserver(this.mgr.http, serverInput, signal);
-        const flows = await getLoginFlows(this.mgr.http, server.baseUrl, signal);
-        return { server, hasPassword: flows.some((f) => f.type === 'm.login.password') };
-      }, { cancellable: true });
+      const { server, hasPassword } = await this.progress.run(
+        t('Contacting {0}…', serverInput.trim()),
+        async (signal) => {
+          const server = await discoverHomeserver(this.mgr.http, serverInput, signal);
+          const flows = await getLoginFlows(this.mgr.http, server.baseUrl, signal);
+          return { server, hasPassword: flows.some((f) => f.type === 'm.login.password') };
+        },
+        { cancellable: true },
+      );
       const method = await this.pickMethod(server.baseUrl, hasPassword, 'password');
       if (!method) return undefined;
       const view = method === 'password' ? await this.addWithPassword(server) : await this.addWithToken(server);
@@ -73,11 +77,19 @@ export class AccountFlows {
       if (method === 'password') {
         const password = await this.askPassword(m.userId);
         if (password === undefined) return undefined;
-        view = await this.progress.run(t('Signing in {0} again…', m.userId), (signal) => this.actions.signInAgainWithPassword(id, password, signal), { cancellable: true });
+        view = await this.progress.run(
+          t('Signing in {0} again…', m.userId),
+          (signal) => this.actions.signInAgainWithPassword(id, password, signal),
+          { cancellable: true },
+        );
       } else {
         const tokens = await this.askTokens();
         if (!tokens) return undefined;
-        view = await this.progress.run(t('Checking the access token…'), (signal) => this.actions.signInAgainWithAccessToken(id, tokens.accessToken, tokens.refreshToken, signal), { cancellable: true });
+        view = await this.progress.run(
+          t('Checking the access token…'),
+          (signal) => this.actions.signInAgainWithAccessToken(id, tokens.accessToken, tokens.refreshToken, signal),
+          { cancellable: true },
+        );
       }
       void this.prompts.info(t('{0} is signed in again.', m.userId));
       return view;
@@ -94,38 +106,52 @@ export class AccountFlows {
       remove,
     );
     if (answer !== remove) return false;
-    return (await this.guard(t('Remove Account'), id, async () => {
-      await this.progress.run(t('Removing {0}…', m.userId), (signal) => this.actions.remove(id, signal), { cancellable: true });
-      return true;
-    })) ?? false;
+    return (
+      (await this.guard(t('Remove Account'), id, async () => {
+        await this.progress.run(t('Removing {0}…', m.userId), (signal) => this.actions.remove(id, signal), { cancellable: true });
+        return true;
+      })) ?? false
+    );
   }
 
   async signOut(id: string): Promise<boolean> {
     const m = this.mgr.account(id);
     if (!m) return false;
-    return (await this.guard(t('Sign Out'), id, async () => {
-      try {
-        await this.progress.run(t('Signing out {0}…', m.userId), (signal) => this.actions.signOut(id, { signal }), { cancellable: true });
-      } catch (e) {
-        if (!(e instanceof ServerLogoutFailedError)) throw e;
-        this.mgr.log.warn(`Sign-out of ${m.userId} on the server failed: ${e.message}`);
-        const forget = t('Forget Tokens');
-        const answer = await this.prompts.warning(t('{0} Forget the tokens on this machine anyway? The session then stays valid on the server until it expires.', describeError(e.cause)), forget);
-        if (answer !== forget) return false;
-        await this.actions.signOut(id, { forgetIfUnreachable: true });
-      }
-      void this.prompts.info(t('Signed out {0}.', m.userId));
-      return true;
-    })) ?? false;
+    return (
+      (await this.guard(t('Sign Out'), id, async () => {
+        try {
+          await this.progress.run(t('Signing out {0}…', m.userId), (signal) => this.actions.signOut(id, { signal }), { cancellable: true });
+        } catch (e) {
+          if (!(e instanceof ServerLogoutFailedError)) throw e;
+          this.mgr.log.warn(`Sign-out of ${m.userId} on the server failed: ${e.message}`);
+          const forget = t('Forget Tokens');
+          const answer = await this.prompts.warning(
+            t(
+              '{0} Forget the tokens on this machine anyway? The session then stays valid on the server until it expires.',
+              describeError(e.cause),
+            ),
+            forget,
+          );
+          if (answer !== forget) return false;
+          await this.actions.signOut(id, { forgetIfUnreachable: true });
+        }
+        void this.prompts.info(t('Signed out {0}.', m.userId));
+        return true;
+      })) ?? false
+    );
   }
 
   async rotateNow(id: string): Promise<void> {
     const m = this.mgr.account(id);
     if (!m) return;
     await this.guard(t('Rotate Refresh Token Now'), id, async () => {
-      await this.progress.run(t('Rotating the tokens of {0}…', m.userId), (signal) => this.mgr.rotateNow(id, signal), { cancellable: true });
+      await this.progress.run(t('Rotating the tokens of {0}…', m.userId), (signal) => this.mgr.rotateNow(id, signal), {
+        cancellable: true,
+      });
       const after = this.mgr.account(id);
-      void this.prompts.info(t('Rotated the tokens of {0}; the new access token {1}.', m.userId, after ? describeExpiry(after, this.mgr.now()) : '?'));
+      void this.prompts.info(
+        t('Rotated the tokens of {0}; the new access token {1}.', m.userId, after ? describeExpiry(after, this.mgr.now()) : '?'),
+      );
     });
   }
 
@@ -133,9 +159,19 @@ export class AccountFlows {
     const m = this.mgr.account(id);
     if (!m) return;
     await this.guard(t('Check Session'), id, async () => {
-      const me = await this.progress.run(t('Checking the session of {0}…', m.userId), (signal) => this.actions.checkSession(id, signal), { cancellable: true });
+      const me = await this.progress.run(t('Checking the session of {0}…', m.userId), (signal) => this.actions.checkSession(id, signal), {
+        cancellable: true,
+      });
       const after = this.mgr.account(id) ?? m;
-      void this.prompts.info(t('{0} is signed in on {1} (device {2}); the access token {3}.', me.userId, after.homeserverUrl, me.deviceId ?? t('unknown'), describeExpiry(after, this.mgr.now())));
+      void this.prompts.info(
+        t(
+          '{0} is signed in on {1} (device {2}); the access token {3}.',
+          me.userId,
+          after.homeserverUrl,
+          me.deviceId ?? t('unknown'),
+          describeExpiry(after, this.mgr.now()),
+        ),
+      );
     });
   }
 
@@ -144,10 +180,16 @@ export class AccountFlows {
     const m = this.mgr.account(id);
     if (!m) return;
     await this.guard(t('Copy Access Token'), id, async () => {
-      const token = await this.progress.run(t('Getting a fresh access token for {0}…', m.userId), (signal) => this.mgr.getAccessToken(id, { minValidityMs: 60_000, signal }), { cancellable: true });
+      const token = await this.progress.run(
+        t('Getting a fresh access token for {0}…', m.userId),
+        (signal) => this.mgr.getAccessToken(id, { minValidityMs: 60_000, signal }),
+        { cancellable: true },
+      );
       await this.clipboard.writeText(token);
       const after = this.mgr.account(id) ?? m;
-      void this.prompts.info(t('Copied the access token of {0} to the clipboard; it {1}.', m.userId, describeExpiry(after, this.mgr.now())));
+      void this.prompts.info(
+        t('Copied the access token of {0} to the clipboard; it {1}.', m.userId, describeExpiry(after, this.mgr.now())),
+      );
     });
   }
 
@@ -156,7 +198,9 @@ export class AccountFlows {
     if (!m) return;
     const input = await this.prompts.inputBox({
       title: t('Refresh-Token Lifetime for {0}', m.userId),
-      prompt: t('Asks the server for this refresh-token lifetime (com.famedly.refresh_token_lifetime_ms), for example 10m, 2h or 1d. Leave empty to clear. Servers without support ignore it.'),
+      prompt: t(
+        'Asks the server for this refresh-token lifetime (com.famedly.refresh_token_lifetime_ms), for example 10m, 2h or 1d. Leave empty to clear. Servers without support ignore it.',
+      ),
       value: m.refreshTokenLifetimeMs === undefined ? '' : String(m.refreshTokenLifetimeMs),
       ignoreFocusOut: true,
       validateInput: (v) => {
@@ -172,9 +216,10 @@ export class AccountFlows {
       const now = this.mgr.account(id);
       const rotate = t('Rotate Now');
       const canRotate = now?.displayState !== 'signedOut' && now?.displayState !== 'needsSignIn' && now?.token?.refreshable;
-      const message = parsed.ms === undefined
-        ? t('{0} no longer asks for a custom refresh-token lifetime.', m.userId)
-        : t('{0} asks for a refresh-token lifetime of {1} from the next rotation or sign-in.', m.userId, formatDuration(parsed.ms));
+      const message =
+        parsed.ms === undefined
+          ? t('{0} no longer asks for a custom refresh-token lifetime.', m.userId)
+          : t('{0} asks for a refresh-token lifetime of {1} from the next rotation or sign-in.', m.userId, formatDuration(parsed.ms));
       const answer = await (canRotate ? this.prompts.info(message, rotate) : this.prompts.info(message));
       if (answer === rotate) await this.rotateNow(id);
     });
@@ -182,10 +227,19 @@ export class AccountFlows {
 
   async refresh(): Promise<void> {
     await this.guard(t('Refresh Accounts'), undefined, async () => {
-      const summary = await this.progress.run(t('Checking Matrix accounts…'), (signal) => this.actions.refreshAll(signal), { cancellable: true });
+      const summary = await this.progress.run(t('Checking Matrix accounts…'), (signal) => this.actions.refreshAll(signal), {
+        cancellable: true,
+      });
       if (summary.failed.length > 0) {
         const first = summary.failed[0];
-        void this.prompts.warning(t('{0} of {1} accounts could not be checked; first: {2}', summary.failed.length, summary.failed.length + summary.checked, first.message));
+        void this.prompts.warning(
+          t(
+            '{0} of {1} accounts could not be checked; first: {2}',
+            summary.failed.length,
+            summary.failed.length + summary.checked,
+            first.message,
+          ),
+        );
       }
     });
   }
@@ -199,7 +253,9 @@ export class AccountFlows {
     this.mgr.log.error(`${action}${who ? ` (${who})` : ''} failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
     if ((e instanceof RequestFailedError && e.kind === 'cancelled') || (e instanceof Error && e.name === 'AbortError')) return;
     if (e instanceof SessionEndedError) return;
-    if (accountId && isMatrixError(e, 'M_UNKNOWN_TOKEN') && !e.softLogout && this.mgr.account(accountId)?.displayState === 'needsSignIn') return;
+    if (accountId && isMatrixError(e, 'M_UNKNOWN_TOKEN') && !e.softLogout && this.mgr.account(accountId)?.displayState === 'needsSignIn') {
+      return;
+    }
     if (e instanceof NoSessionError && accountId) {
       const signIn = t('Sign In Again');
       const answer = await this.prompts.error(t('{0} is not signed in.', who ?? accountId), signIn);
@@ -212,7 +268,10 @@ export class AccountFlows {
       if (answer === reload) this.onReloadWindow?.();
       return;
     }
-    const message = e instanceof NotRotatableError ? t('{0} has a non-expiring access token without a refresh token; there is nothing to rotate.', who ?? '') : describeError(e);
+    const message =
+      e instanceof NotRotatableError
+        ? t('{0} has a non-expiring access token without a refresh token; there is nothing to rotate.', who ?? '')
+        : describeError(e);
     const showLog = t('Show Log');
     const answer = await this.prompts.error(message, showLog);
     if (answer === showLog) this.onShowLog?.();
@@ -233,14 +292,30 @@ export class AccountFlows {
     }
   }
 
-  private async pickMethod(baseUrl: string, hasPassword: boolean, preferred: 'password' | 'accessToken'): Promise<'password' | 'accessToken' | undefined> {
+  private async pickMethod(
+    baseUrl: string,
+    hasPassword: boolean,
+    preferred: 'password' | 'accessToken',
+  ): Promise<'password' | 'accessToken' | undefined> {
     const items: MethodItem[] = [];
-    if (hasPassword) items.push({ label: t('Sign in with a password'), description: t('gets a refresh token when the server supports it'), method: 'password' });
-    items.push({ label: t('Use an existing access token'), description: t('checked with whoami; a refresh token is optional'), method: 'accessToken' });
+    if (hasPassword) {
+      items.push({
+        label: t('Sign in with a password'),
+        description: t('gets a refresh token when the server supports it'),
+        method: 'password',
+      });
+    }
+    items.push({
+      label: t('Use an existing access token'),
+      description: t('checked with whoami; a refresh token is optional'),
+      method: 'accessToken',
+    });
     items.sort((a, b) => (a.method === preferred ? -1 : b.method === preferred ? 1 : 0));
     const picked = await this.prompts.quickPick(items, {
       title: t('Sign in to {0}', baseUrl),
-      placeHolder: hasPassword ? t('How do you want to sign in?') : t('{0} offers no password login (single sign-on or OAuth only); paste an access token instead.', baseUrl),
+      placeHolder: hasPassword
+        ? t('How do you want to sign in?')
+        : t('{0} offers no password login (single sign-on or OAuth only); paste an access token instead.', baseUrl),
       ignoreFocusOut: true,
     });
     return picked?.method;
@@ -257,13 +332,21 @@ export class AccountFlows {
     if (!user) return undefined;
     const password = await this.askPassword(user.trim());
     if (password === undefined) return undefined;
-    return this.progress.run(t('Signing in to {0}…', server.baseUrl), (signal) => this.actions.addWithPassword(server, user.trim(), password, signal), { cancellable: true });
+    return this.progress.run(
+      t('Signing in to {0}…', server.baseUrl),
+      (signal) => this.actions.addWithPassword(server, user.trim(), password, signal),
+      { cancellable: true },
+    );
   }
 
   private async addWithToken(server: DiscoveredHomeserver): Promise<AccountView | undefined> {
     const tokens = await this.askTokens();
     if (!tokens) return undefined;
-    return this.progress.run(t('Checking the access token…'), (signal) => this.actions.addWithAccessToken(server, tokens.accessToken, tokens.refreshToken, signal), { cancellable: true });
+    return this.progress.run(
+      t('Checking the access token…'),
+      (signal) => this.actions.addWithAccessToken(server, tokens.accessToken, tokens.refreshToken, signal),
+      { cancellable: true },
+    );
   }
 
   private async askPassword(user: string): Promise<string | undefined> {
@@ -306,4 +389,3 @@ function validateServer(value: string): string | undefined {
     return e instanceof Error ? e.message : String(e);
   }
 }
-

@@ -88,7 +88,11 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
   };
   // From a tree item, an id (tests, other commands, keybindings with args), or asked.
   const byItem = (need: AccountNeed, title: string, run: (id: string) => Promise<unknown>) => async (arg?: AccountNode | string) => {
-    const id = await accountIdOf(arg, (known) => manager.account(known) !== undefined, () => pickAccount(picker, { need, title }));
+    const id = await accountIdOf(
+      arg,
+      (known) => manager.account(known) !== undefined,
+      () => pickAccount(picker, { need, title }),
+    );
     if (id) await run(id);
   };
   const contextKeys = new ContextKeys((key, value) => vscode.commands.executeCommand('setContext', key, value));
@@ -101,14 +105,37 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
     tree,
     view,
     MatrixAuthenticationProvider.register(manager, flows),
-    vscode.commands.registerCommand('matrixDevtools.addAccount', (server?: string) => flows.addAccount(typeof server === 'string' ? server : undefined)),
-    vscode.commands.registerCommand('matrixDevtools.removeAccount', byItem('any', t('Remove Account'), (id) => flows.removeAccount(id))),
-    vscode.commands.registerCommand('matrixDevtools.signOut', byItem('signedIn', t('Sign Out'), (id) => flows.signOut(id))),
-    vscode.commands.registerCommand('matrixDevtools.signInAgain', byItem('any', signInAgain, (id) => flows.signInAgain(id))),
-    vscode.commands.registerCommand('matrixDevtools.rotateToken', byItem('rotatable', t('Rotate Refresh Token Now'), (id) => flows.rotateNow(id))),
-    vscode.commands.registerCommand('matrixDevtools.checkSession', byItem('signedIn', t('Check Session'), (id) => flows.checkSession(id))),
-    vscode.commands.registerCommand('matrixDevtools.copyAccessToken', byItem('signedIn', t('Copy Access Token'), (id) => flows.copyAccessToken(id))),
-    vscode.commands.registerCommand('matrixDevtools.setRefreshTokenLifetime', byItem('any', t('Set Refresh-Token Lifetime'), (id) => flows.setRefreshTokenLifetime(id))),
+    vscode.commands.registerCommand('matrixDevtools.addAccount', (server?: string) =>
+      flows.addAccount(typeof server === 'string' ? server : undefined),
+    ),
+    vscode.commands.registerCommand(
+      'matrixDevtools.removeAccount',
+      byItem('any', t('Remove Account'), (id) => flows.removeAccount(id)),
+    ),
+    vscode.commands.registerCommand(
+      'matrixDevtools.signOut',
+      byItem('signedIn', t('Sign Out'), (id) => flows.signOut(id)),
+    ),
+    vscode.commands.registerCommand(
+      'matrixDevtools.signInAgain',
+      byItem('any', signInAgain, (id) => flows.signInAgain(id)),
+    ),
+    vscode.commands.registerCommand(
+      'matrixDevtools.rotateToken',
+      byItem('rotatable', t('Rotate Refresh Token Now'), (id) => flows.rotateNow(id)),
+    ),
+    vscode.commands.registerCommand(
+      'matrixDevtools.checkSession',
+      byItem('signedIn', t('Check Session'), (id) => flows.checkSession(id)),
+    ),
+    vscode.commands.registerCommand(
+      'matrixDevtools.copyAccessToken',
+      byItem('signedIn', t('Copy Access Token'), (id) => flows.copyAccessToken(id)),
+    ),
+    vscode.commands.registerCommand(
+      'matrixDevtools.setRefreshTokenLifetime',
+      byItem('any', t('Set Refresh-Token Lifetime'), (id) => flows.setRefreshTokenLifetime(id)),
+    ),
     vscode.commands.registerCommand('matrixDevtools.refreshAccounts', () => flows.refresh()),
     vscode.commands.registerCommand('matrixDevtools.showLog', () => log.show(false)),
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -157,10 +184,13 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
 const withProgress: ProgressRunner = {
   run: (title, task, opts) =>
     Promise.resolve(
-      vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: opts?.cancellable ?? false }, (_progress, token) => {
-        const controller = new AbortController();
-        const subscription = token.onCancellationRequested(() => controller.abort());
-        return task(controller.signal).finally(() => subscription.dispose());
-      }),
+      vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title, cancellable: opts?.cancellable ?? false },
+        (_progress, token) => {
+          const controller = new AbortController();
+          const subscription = token.onCancellationRequested(() => controller.abort());
+          return task(controller.signal).finally(() => subscription.dispose());
+        },
+      ),
     ),
 };

@@ -104,7 +104,11 @@ export class AccountManager implements DisposableLike {
     this.now = options.now ?? Date.now;
     this.settings = options.settings ?? defaultSettings;
     this.metadata = new AccountMetadataStore(options.memento);
-    this.store = new SecretTokenStore(options.secrets, { coherenceDir: options.coherenceDir, log: options.log, catchUpTimeoutMs: options.catchUpTimeoutMs });
+    this.store = new SecretTokenStore(options.secrets, {
+      coherenceDir: options.coherenceDir,
+      log: options.log,
+      catchUpTimeoutMs: options.catchUpTimeoutMs,
+    });
     this.rotator = new TokenRotator({
       http: options.http,
       store: this.store,
@@ -169,7 +173,9 @@ export class AccountManager implements DisposableLike {
   /** Reloads one account's token state from the secret store and tells listeners what changed. */
   reloadFacts(id: string): Promise<void> {
     const previous = this.reloads.get(id) ?? Promise.resolve();
-    const next = previous.then(() => this.reloadFactsNow(id)).catch((e) => this.log.error(`Could not read the tokens of ${id}: ${e instanceof Error ? e.message : String(e)}`));
+    const next = previous
+      .then(() => this.reloadFactsNow(id))
+      .catch((e) => this.log.error(`Could not read the tokens of ${id}: ${e instanceof Error ? e.message : String(e)}`));
     this.reloads.set(id, next);
     void next.finally(() => {
       if (this.reloads.get(id) === next) this.reloads.delete(id);
@@ -216,9 +222,19 @@ export class AccountManager implements DisposableLike {
     if (!expected) {
       const m = this.metadata.get(id);
       const host = m ? new URL(m.homeserverUrl).host : id;
-      const message = reason.errcode === 'M_UNKNOWN_TOKEN' && !reason.softLogout && !reason.url.includes('/refresh')
-        ? t('{0}: {1} no longer knows this session (M_UNKNOWN_TOKEN); it was signed out elsewhere. Sign in again to keep using the account.', m?.userId ?? id, host)
-        : t('{0}: {1} refused the refresh token ({2}), so the session is over. Sign in again to keep using the account.', m?.userId ?? id, host, reason.errcode);
+      const message =
+        reason.errcode === 'M_UNKNOWN_TOKEN' && !reason.softLogout && !reason.url.includes('/refresh')
+          ? t(
+              '{0}: {1} no longer knows this session (M_UNKNOWN_TOKEN); it was signed out elsewhere. Sign in again to keep using the account.',
+              m?.userId ?? id,
+              host,
+            )
+          : t(
+              '{0}: {1} refused the refresh token ({2}), so the session is over. Sign in again to keep using the account.',
+              m?.userId ?? id,
+              host,
+              reason.errcode,
+            );
       this.log.warn(`Session of ${id} ended: ${reason.status} ${reason.errcode} ${reason.error}`);
       this.endedEmitter.fire({ accountId: id, userId: m?.userId ?? id, message });
     }
@@ -228,14 +244,22 @@ export class AccountManager implements DisposableLike {
    * Runs an authenticated call with a valid token: rotates first when it is
    * about to expire, and once more on a soft-logout 401. A hard 401 ends the session.
    */
-  async withAccessToken<T>(id: string, call: (accessToken: string) => Promise<T>, opts: { signal?: AbortSignal; minValidityMs?: number } = {}): Promise<T> {
+  async withAccessToken<T>(
+    id: string,
+    call: (accessToken: string) => Promise<T>,
+    opts: { signal?: AbortSignal; minValidityMs?: number } = {},
+  ): Promise<T> {
     const m = this.require(id);
     let lastToken: string | undefined;
     try {
-      const result = await this.rotator.withAccessToken(this.rotatable(m), (token) => {
-        lastToken = token;
-        return call(token);
-      }, opts);
+      const result = await this.rotator.withAccessToken(
+        this.rotatable(m),
+        (token) => {
+          lastToken = token;
+          return call(token);
+        },
+        opts,
+      );
       this.noteReachability(id);
       return result;
     } catch (e) {
@@ -360,7 +384,10 @@ export class AccountManager implements DisposableLike {
   private rotationDueAt(id: string): number | undefined {
     const f = this.facts.get(id);
     if (!f?.usable || !f.token?.refreshable || !this.settings.autoRotate() || this.disposed) return undefined;
-    return rotationDueAt({ accessToken: '', refreshToken: 'r', issuedAt: f.token.issuedAt, expiresAt: f.token.expiresAt }, this.settings.rotationPolicy());
+    return rotationDueAt(
+      { accessToken: '', refreshToken: 'r', issuedAt: f.token.issuedAt, expiresAt: f.token.expiresAt },
+      this.settings.rotationPolicy(),
+    );
   }
 
   private async rotateBecauseDue(id: string): Promise<void> {
@@ -373,13 +400,17 @@ export class AccountManager implements DisposableLike {
       await this.reloadFacts(id);
       return;
     }
-    this.log.info(`Rotating the tokens of ${m.userId} automatically (access token expires in ${Math.round(((tokens.expiresAt ?? 0) - this.now()) / 1000)} s).`);
+    this.log.info(
+      `Rotating the tokens of ${m.userId} automatically (access token expires in ${Math.round(((tokens.expiresAt ?? 0) - this.now()) / 1000)} s).`,
+    );
     try {
       await this.rotator.rotate(this.rotatable(m), { seen: tokens });
       this.noteReachability(id);
     } catch (e) {
       this.noteReachability(id, e);
-      if (!(e instanceof SessionEndedError)) this.log.warn(`Automatic rotation for ${m.userId} failed: ${e instanceof Error ? e.message : String(e)}`);
+      if (!(e instanceof SessionEndedError)) {
+        this.log.warn(`Automatic rotation for ${m.userId} failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
       throw e;
     } finally {
       await this.reloadFacts(id);

@@ -34,7 +34,11 @@ export class InMemorySecretStorage implements SecretStorageLike {
   private readonly emitter = new Emitter<{ readonly key: string }>();
   readonly onDidChange: EventLike<{ readonly key: string }> = this.emitter.event;
 
-  constructor(private readonly backend: InMemorySecretBackend | undefined, private readonly propagationDelayMs: number, private readonly entries: Entries = new Map()) {}
+  constructor(
+    private readonly backend: InMemorySecretBackend | undefined,
+    private readonly propagationDelayMs: number,
+    private readonly entries: Entries = new Map(),
+  ) {}
 
   /** A single window's store with no other windows. */
   static standalone(): InMemorySecretStorage {

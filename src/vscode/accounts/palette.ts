@@ -18,7 +18,11 @@ export function accountContextKeys(accounts: readonly AccountView[]): Partial<Re
  * (only if it still exists), or, with no argument (palette, keybinding), the
  * one `ask` settles on.
  */
-export async function accountIdOf(arg: unknown, exists: (id: string) => boolean, ask: () => Promise<string | undefined>): Promise<string | undefined> {
+export async function accountIdOf(
+  arg: unknown,
+  exists: (id: string) => boolean,
+  ask: () => Promise<string | undefined>,
+): Promise<string | undefined> {
   if (typeof arg === 'string') return exists(arg) ? arg : undefined;
   if (arg && typeof arg === 'object' && 'accountId' in arg && typeof arg.accountId === 'string') return arg.accountId;
   return ask();

@@ -31,7 +31,10 @@ export interface AccountPickItem {
 
 /** What the quick pick shows for one account: user id, homeserver, state (and when the token expires). */
 export function accountPickItem(a: AccountView, now: number): AccountPickItem {
-  const state = isSignedIn(a) && a.displayState !== 'unreachable' ? `${stateLabel(a.displayState)} · ${t('access token {0}', describeExpiry(a, now))}` : stateLabel(a.displayState);
+  const state =
+    isSignedIn(a) && a.displayState !== 'unreachable'
+      ? `${stateLabel(a.displayState)} · ${t('access token {0}', describeExpiry(a, now))}`
+      : stateLabel(a.displayState);
   return { label: a.userId, description: hostOf(a.homeserverUrl), detail: state, accountId: a.id };
 }
 
@@ -79,7 +82,9 @@ async function whenNone(deps: AccountPickerDeps, request: PickAccountRequest, al
     return added && fits(added, request.need) ? added.id : undefined;
   }
   if (request.need === 'rotatable' && all.some(isSignedIn)) {
-    await deps.prompts.info(t('No signed-in Matrix account has a refresh token, so there is nothing to rotate. Sign in with a password to get one.'));
+    await deps.prompts.info(
+      t('No signed-in Matrix account has a refresh token, so there is nothing to rotate. Sign in with a password to get one.'),
+    );
     return undefined;
   }
   const one = all.length === 1 ? all[0] : undefined;

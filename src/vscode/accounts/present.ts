@@ -115,7 +115,9 @@ export function detailsOf(a: AccountView, now: number): DetailRow[] {
   if (a.displayState !== 'signedOut') {
     rows.push({ label: t('Access token'), description: describeExpiry(a, now), iconId: 'key' });
     rows.push({ label: t('Last rotation'), description: describeWhen(a.lastRotationAt, now), iconId: 'history' });
-    if (a.nextRotationAt !== undefined) rows.push({ label: t('Next automatic rotation'), description: describeWhen(a.nextRotationAt, now), iconId: 'sync' });
+    if (a.nextRotationAt !== undefined) {
+      rows.push({ label: t('Next automatic rotation'), description: describeWhen(a.nextRotationAt, now), iconId: 'sync' });
+    }
   }
   if (a.refreshTokenLifetimeMs !== undefined) {
     rows.push({ label: t('Custom refresh-token lifetime'), description: formatDuration(a.refreshTokenLifetimeMs), iconId: 'watch' });
@@ -149,7 +151,10 @@ export function escapeMarkdown(text: string): string {
 
 /** Tooltip Markdown as the reader sees it (escapes and emphasis removed). */
 export function markdownToText(markdown: string): string {
-  return markdown.replace(/\\([\\`*_{}[\]()#+\-.!|<>])/g, '$1').replace(/\*\*|(^|\s)_|_(\s|$)/g, '$1$2').replace(/ {2}$/gm, '');
+  return markdown
+    .replace(/\\([\\`*_{}[\]()#+\-.!|<>])/g, '$1')
+    .replace(/\*\*|(^|\s)_|_(\s|$)/g, '$1$2')
+    .replace(/ {2}$/gm, '');
 }
 
 /**

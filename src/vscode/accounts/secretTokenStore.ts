@@ -60,7 +60,10 @@ export class SecretTokenStore implements TokenStore {
   private readonly catchUpTimeoutMs: number;
   private readonly markerTrustMs: number;
 
-  constructor(private readonly secrets: SecretStorageLike, private readonly options: SecretTokenStoreOptions = {}) {
+  constructor(
+    private readonly secrets: SecretStorageLike,
+    private readonly options: SecretTokenStoreOptions = {},
+  ) {
     this.catchUpTimeoutMs = options.catchUpTimeoutMs ?? 5_000;
     this.markerTrustMs = options.markerTrustMs ?? 20_000;
   }
@@ -84,7 +87,12 @@ export class SecretTokenStore implements TokenStore {
   async markEnded(accountId: string, reason: { errcode: string }, at = Date.now()): Promise<void> {
     const stored = await this.read(accountId);
     if (!stored || stored.ended) return;
-    await this.write(accountId, { tokens: stored.tokens, ended: { at, errcode: reason.errcode }, generation: randomUUID(), writtenAt: this.nextWriteTime() });
+    await this.write(accountId, {
+      tokens: stored.tokens,
+      ended: { at, errcode: reason.errcode },
+      generation: randomUUID(),
+      writtenAt: this.nextWriteTime(),
+    });
   }
 
   async delete(accountId: string): Promise<void> {

@@ -113,7 +113,14 @@ export class AppserviceCatalog {
         target.inSettings = true;
         target.configuredHomeserver ??= nonEmpty(entry.homeserver);
         if (target.registration && target.registration.id !== entry.id) {
-          target.problems = [...target.problems, entryProblem(t('The setting lists id "{0}" but the file says "{1}"; pings use the file\'s id.', entry.id, target.registration.id), 'settings-id-mismatch', 'warning')];
+          target.problems = [
+            ...target.problems,
+            entryProblem(
+              t('The setting lists id "{0}" but the file says "{1}"; pings use the file\'s id.', entry.id, target.registration.id),
+              'settings-id-mismatch',
+              'warning',
+            ),
+          ];
         }
         continue;
       }
@@ -132,7 +139,14 @@ export class AppserviceCatalog {
         continue;
       }
       if (settingsOnly.some((i) => i.key === `settings:${entry.id}`)) continue;
-      settingsOnly.push({ key: `settings:${entry.id}`, id: entry.id, source: 'settings', problems: [], configuredHomeserver: nonEmpty(entry.homeserver), inSettings: true });
+      settingsOnly.push({
+        key: `settings:${entry.id}`,
+        id: entry.id,
+        source: 'settings',
+        problems: [],
+        configuredHomeserver: nonEmpty(entry.homeserver),
+        inSettings: true,
+      });
     }
     return [...byFile.values(), ...settingsOnly].sort((a, b) => a.id.localeCompare(b.id) || a.key.localeCompare(b.key));
   }
@@ -162,7 +176,19 @@ function toState(file: string, content: string | { unreadable: string }): FileSt
     return { parsed: parseRegistration(content, path.basename(file)) };
   } catch (e) {
     // The parser promises not to throw; if it ever does, the file still gets a diagnostic.
-    return { parsed: { problems: [{ ...entryProblem(t('Could not parse the registration: {0}', e instanceof Error ? e.message : String(e)), 'parser-crash', 'error') }] } };
+    return {
+      parsed: {
+        problems: [
+          {
+            ...entryProblem(
+              t('Could not parse the registration: {0}', e instanceof Error ? e.message : String(e)),
+              'parser-crash',
+              'error',
+            ),
+          },
+        ],
+      },
+    };
   }
 }
 

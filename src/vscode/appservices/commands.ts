@@ -50,7 +50,12 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
     openSettings: () => vscode.commands.executeCommand('workbench.action.openSettings', 'matrixDevtools.appservices'),
   };
   /** A tree item's appservice, or (palette, keybinding) the one the user settles on. */
-  const pickItem = async (arg: Arg, placeHolder: string, filter?: (i: AppserviceItem) => boolean, noneFitting?: string): Promise<AppserviceItem | undefined> => {
+  const pickItem = async (
+    arg: Arg,
+    placeHolder: string,
+    filter?: (i: AppserviceItem) => boolean,
+    noneFitting?: string,
+  ): Promise<AppserviceItem | undefined> => {
     if (arg?.type === 'appservice') return c.catalog.get(arg.item.key) ?? arg.item;
     return pickAppservice(picker, { placeHolder, filter, noneFitting });
   };
@@ -74,7 +79,12 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
     if (choices.length > 0) {
       const picked = await c.prompts.quickPick(
         [
-          ...choices.map((ch) => ({ label: describeHomeserver(ch.homeserverUrl), description: ch.homeserverUrl, detail: ch.userIds.join(', '), value: ch.homeserverUrl })),
+          ...choices.map((ch) => ({
+            label: describeHomeserver(ch.homeserverUrl),
+            description: ch.homeserverUrl,
+            detail: ch.userIds.join(', '),
+            value: ch.homeserverUrl,
+          })),
           { label: enter, value: undefined },
         ],
         { placeHolder: t('Which homeserver has the registration of "{0}" loaded?', item.id) },
@@ -99,7 +109,10 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
     return typed?.trim() || undefined;
   };
 
-  const withCancellableProgress = <T>(title: string, task: (signal: AbortSignal, progress: vscode.Progress<{ message?: string; increment?: number }>) => Promise<T>): Thenable<T> =>
+  const withCancellableProgress = <T>(
+    title: string,
+    task: (signal: AbortSignal, progress: vscode.Progress<{ message?: string; increment?: number }>) => Promise<T>,
+  ): Thenable<T> =>
     vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
       const controller = new AbortController();
       const sub = token.onCancellationRequested(() => controller.abort());
@@ -111,106 +124,154 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
     });
 
   const commands: Array<[string, (arg: Arg) => unknown]> = [
-    ['matrixDevtools.pingAppservice', async (arg) => {
-      const item = await pickItem(arg, t('Appservice to ping'));
-      if (!item) return undefined;
-      const homeserver = await homeserverFor(item, true);
-      if (!homeserver) return undefined;
-      const report = await withCancellableProgress(t('Pinging "{0}" through {1}…', item.id, describeHomeserver(homeserver)), (signal) => c.pings.ping(item, homeserver, signal));
-      if (report.outcome === 'ok') void c.prompts.info(t('"{0}": {1}', item.id, report.result.summary));
-      else if (report.outcome === 'failed') void c.prompts.warning(t('"{0}": {1}', item.id, report.result.summary), showOutput).then(afterNotification);
-      return report;
-    }],
-    ['matrixDevtools.pingAllAppservices', async () => {
-      const items = c.catalog.items();
-      if (items.length === 0) {
-        const openSettings = t('Open Settings');
-        void c.prompts.info(noAppservicesMessage(), openSettings).then((choice) => choice === openSettings && picker.openSettings());
-        return undefined;
-      }
-      const targets = items.map((item) => ({ item, homeserver: effectiveHomeserver(item, c.memory)?.input }));
-      const summary = await withCancellableProgress(t('Pinging {0} appservices…', targets.length), (signal, progress) =>
-        c.pings.pingAll(targets, signal, (done, total, report) => progress.report({ increment: 100 / total, message: t('{0}/{1}: "{2}" {3}', done, total, report.appserviceId, describeOutcome(report)) })),
-      );
-      const message = formatPingAllSummary(summary);
-      const notify = summary.failing > 0 || summary.skipped > 0 ? c.prompts.warning : c.prompts.info;
-      void notify(message, showOutput).then(afterNotification);
-      return summary;
-    }],
-    ['matrixDevtools.setAppserviceToken', async (arg) => {
-      const item = await pickItem(
-        arg,
-        t('Appservice whose as_token to set'),
-        (i) => i.source === 'settings',
-        t('Every appservice here takes its as_token from its registration file; Set Appservice Token is for appservices listed in the matrixDevtools.appservices setting without a file.'),
-      );
-      if (!item) return undefined;
-      if (item.source !== 'settings') {
-        const open = t('Open Registration File');
-        const choice = await c.prompts.info(t('"{0}" takes its as_token from its registration file at each ping; edit the file to change it.', item.id), open);
-        if (choice === open && item.file) await vscode.window.showTextDocument(vscode.Uri.file(item.file));
-        return undefined;
-      }
-      const token = await c.prompts.inputBox({
-        title: t('as_token for appservice "{0}"', item.id),
-        prompt: t('The as_token from the registration the homeserver loaded. Kept in the secret store, never in settings.'),
-        password: true,
-        ignoreFocusOut: true,
-        validateInput: (value) => (value.trim() ? undefined : t('Paste the as_token.')),
-      });
-      if (!token?.trim()) return undefined;
-      try {
-        await c.pings.setAsToken(item.id, token.trim());
-      } catch (e) {
-        if (!(e instanceof StaleSecretStoreError)) throw e;
-        const reload = t('Reload Window');
-        if ((await c.prompts.error(e.message, reload)) === reload) void vscode.commands.executeCommand('workbench.action.reloadWindow');
-        return false;
-      }
-      c.refreshTree();
-      void c.prompts.info(t('The as_token for "{0}" is stored in the secret store.', item.id));
-      return true;
-    }],
-    ['matrixDevtools.chooseAppserviceHomeserver', async (arg) => {
-      const item = await pickItem(arg, t('Appservice to choose a homeserver for'));
-      if (!item) return undefined;
-      if (item.configuredHomeserver) {
-        const openSettings = t('Open Settings');
-        const choice = await c.prompts.info(t('"{0}" uses {1} from the matrixDevtools.appservices setting; change it there.', item.id, item.configuredHomeserver), openSettings);
-        if (choice === openSettings) await vscode.commands.executeCommand('workbench.action.openSettings', 'matrixDevtools.appservices');
-        return undefined;
-      }
-      const picked = await pickHomeserver(item);
-      if (!picked) return undefined;
-      await c.memory.remember(item.key, picked);
-      c.refreshTree();
-      return picked;
-    }],
-    ['matrixDevtools.openRegistrationFile', async (arg) => {
-      const item = await pickItem(arg, t('Registration file to open'), (i) => !!i.file, t('No appservice here has a registration file; they all come from the matrixDevtools.appservices setting.'));
-      if (!item?.file) return undefined;
-      await vscode.window.showTextDocument(vscode.Uri.file(item.file));
-      return item.file;
-    }],
-    ['matrixDevtools.checkAppserviceDirectly', async (arg) => {
-      const item = await pickItem(
-        arg,
-        t('Appservice to check directly'),
-        (i) => !!i.file,
-        t('Check Appservice Directly needs the hs_token from a registration file, and no appservice here has one.'),
-      );
-      if (!item) return undefined;
-      const homeserver = await homeserverFor(item, false);
-      const report = await withCancellableProgress(t('Checking "{0}" directly…', item.id), (signal) => c.pings.checkDirectly(item, homeserver, signal));
-      const message = report.notChecked ?? report.verdict ?? report.direct?.summary ?? '';
-      const good = report.direct?.acceptsHsToken === true && report.direct.acceptsWrongToken !== true && (!report.ping || report.ping.outcome === 'ok');
-      void (good ? c.prompts.info : c.prompts.warning)(t('"{0}": {1}', item.id, message), showOutput).then(afterNotification);
-      return report;
-    }],
-    ['matrixDevtools.refreshAppservices', async () => {
-      await c.rescan();
-      c.refreshTree();
-    }],
+    [
+      'matrixDevtools.pingAppservice',
+      async (arg) => {
+        const item = await pickItem(arg, t('Appservice to ping'));
+        if (!item) return undefined;
+        const homeserver = await homeserverFor(item, true);
+        if (!homeserver) return undefined;
+        const report = await withCancellableProgress(t('Pinging "{0}" through {1}…', item.id, describeHomeserver(homeserver)), (signal) =>
+          c.pings.ping(item, homeserver, signal),
+        );
+        if (report.outcome === 'ok') void c.prompts.info(t('"{0}": {1}', item.id, report.result.summary));
+        else if (report.outcome === 'failed') {
+          void c.prompts.warning(t('"{0}": {1}', item.id, report.result.summary), showOutput).then(afterNotification);
+        }
+        return report;
+      },
+    ],
+    [
+      'matrixDevtools.pingAllAppservices',
+      async () => {
+        const items = c.catalog.items();
+        if (items.length === 0) {
+          const openSettings = t('Open Settings');
+          void c.prompts.info(noAppservicesMessage(), openSettings).then((choice) => choice === openSettings && picker.openSettings());
+          return undefined;
+        }
+        const targets = items.map((item) => ({ item, homeserver: effectiveHomeserver(item, c.memory)?.input }));
+        const summary = await withCancellableProgress(t('Pinging {0} appservices…', targets.length), (signal, progress) =>
+          c.pings.pingAll(targets, signal, (done, total, report) =>
+            progress.report({
+              increment: 100 / total,
+              message: t('{0}/{1}: "{2}" {3}', done, total, report.appserviceId, describeOutcome(report)),
+            }),
+          ),
+        );
+        const message = formatPingAllSummary(summary);
+        const notify = summary.failing > 0 || summary.skipped > 0 ? c.prompts.warning : c.prompts.info;
+        void notify(message, showOutput).then(afterNotification);
+        return summary;
+      },
+    ],
+    [
+      'matrixDevtools.setAppserviceToken',
+      async (arg) => {
+        const item = await pickItem(
+          arg,
+          t('Appservice whose as_token to set'),
+          (i) => i.source === 'settings',
+          t(
+            'Every appservice here takes its as_token from its registration file; Set Appservice Token is for appservices listed in the matrixDevtools.appservices setting without a file.',
+          ),
+        );
+        if (!item) return undefined;
+        if (item.source !== 'settings') {
+          const open = t('Open Registration File');
+          const choice = await c.prompts.info(
+            t('"{0}" takes its as_token from its registration file at each ping; edit the file to change it.', item.id),
+            open,
+          );
+          if (choice === open && item.file) await vscode.window.showTextDocument(vscode.Uri.file(item.file));
+          return undefined;
+        }
+        const token = await c.prompts.inputBox({
+          title: t('as_token for appservice "{0}"', item.id),
+          prompt: t('The as_token from the registration the homeserver loaded. Kept in the secret store, never in settings.'),
+          password: true,
+          ignoreFocusOut: true,
+          validateInput: (value) => (value.trim() ? undefined : t('Paste the as_token.')),
+        });
+        if (!token?.trim()) return undefined;
+        try {
+          await c.pings.setAsToken(item.id, token.trim());
+        } catch (e) {
+          if (!(e instanceof StaleSecretStoreError)) throw e;
+          const reload = t('Reload Window');
+          if ((await c.prompts.error(e.message, reload)) === reload) void vscode.commands.executeCommand('workbench.action.reloadWindow');
+          return false;
+        }
+        c.refreshTree();
+        void c.prompts.info(t('The as_token for "{0}" is stored in the secret store.', item.id));
+        return true;
+      },
+    ],
+    [
+      'matrixDevtools.chooseAppserviceHomeserver',
+      async (arg) => {
+        const item = await pickItem(arg, t('Appservice to choose a homeserver for'));
+        if (!item) return undefined;
+        if (item.configuredHomeserver) {
+          const openSettings = t('Open Settings');
+          const choice = await c.prompts.info(
+            t('"{0}" uses {1} from the matrixDevtools.appservices setting; change it there.', item.id, item.configuredHomeserver),
+            openSettings,
+          );
+          if (choice === openSettings) await vscode.commands.executeCommand('workbench.action.openSettings', 'matrixDevtools.appservices');
+          return undefined;
+        }
+        const picked = await pickHomeserver(item);
+        if (!picked) return undefined;
+        await c.memory.remember(item.key, picked);
+        c.refreshTree();
+        return picked;
+      },
+    ],
+    [
+      'matrixDevtools.openRegistrationFile',
+      async (arg) => {
+        const item = await pickItem(
+          arg,
+          t('Registration file to open'),
+          (i) => !!i.file,
+          t('No appservice here has a registration file; they all come from the matrixDevtools.appservices setting.'),
+        );
+        if (!item?.file) return undefined;
+        await vscode.window.showTextDocument(vscode.Uri.file(item.file));
+        return item.file;
+      },
+    ],
+    [
+      'matrixDevtools.checkAppserviceDirectly',
+      async (arg) => {
+        const item = await pickItem(
+          arg,
+          t('Appservice to check directly'),
+          (i) => !!i.file,
+          t('Check Appservice Directly needs the hs_token from a registration file, and no appservice here has one.'),
+        );
+        if (!item) return undefined;
+        const homeserver = await homeserverFor(item, false);
+        const report = await withCancellableProgress(t('Checking "{0}" directly…', item.id), (signal) =>
+          c.pings.checkDirectly(item, homeserver, signal),
+        );
+        const message = report.notChecked ?? report.verdict ?? report.direct?.summary ?? '';
+        const good =
+          report.direct?.acceptsHsToken === true &&
+          report.direct.acceptsWrongToken !== true &&
+          (!report.ping || report.ping.outcome === 'ok');
+        void (good ? c.prompts.info : c.prompts.warning)(t('"{0}": {1}', item.id, message), showOutput).then(afterNotification);
+        return report;
+      },
+    ],
+    [
+      'matrixDevtools.refreshAppservices',
+      async () => {
+        await c.rescan();
+        c.refreshTree();
+      },
+    ],
     ['matrixDevtools.showAppserviceLog', () => c.showLog()],
     ...doctorCommands({
       ...c,

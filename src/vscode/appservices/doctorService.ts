@@ -45,14 +45,22 @@ export class AppserviceDoctorService {
   }
 
   /** Runs every check for a file-backed item; `homeserver` undefined skips the homeserver's checks. */
-  async diagnose(item: AppserviceItem & { file: string }, homeserver: string | undefined, signal?: AbortSignal, onCheck?: (check: DoctorCheck) => void): Promise<DoctorRun> {
+  async diagnose(
+    item: AppserviceItem & { file: string },
+    homeserver: string | undefined,
+    signal?: AbortSignal,
+    onCheck?: (check: DoctorCheck) => void,
+  ): Promise<DoctorRun> {
     const at = (this.deps.now ?? Date.now)();
     const loaded = await loadRegistrationForPing(this.deps.readText, item.file);
     const parsed: ParsedRegistration = 'unreadable' in loaded ? { problems: [unreadable(loaded.problem)] } : loaded.parsed;
     const conflicts = this.deps.catalog.problemsForFile(item.file).filter((p) => CONFLICT_CODES.has(p.code));
     const others = this.deps.catalog
       .items()
-      .filter((i): i is AppserviceItem & { registration: AppserviceRegistration; file: string } => i.key !== item.key && !!i.registration && !!i.file)
+      .filter(
+        (i): i is AppserviceItem & { registration: AppserviceRegistration; file: string } =>
+          i.key !== item.key && !!i.registration && !!i.file,
+      )
       .map((i) => ({ source: this.deps.displayPath(i.file), registration: i.registration }));
     const report = await runDoctor(this.deps.http(), {
       source: this.deps.displayPath(item.file),
@@ -66,7 +74,10 @@ export class AppserviceDoctorService {
     });
     const run = { appserviceKey: item.key, at, report };
     this.runs.set(item.key, run);
-    this.write(formatDoctorBlock(report, new Date(at)), report.checks.some((c) => c.status === 'fail' || c.status === 'warn'));
+    this.write(
+      formatDoctorBlock(report, new Date(at)),
+      report.checks.some((c) => c.status === 'fail' || c.status === 'warn'),
+    );
     this.changed.fire(item.key);
     return run;
   }

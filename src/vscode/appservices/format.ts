@@ -19,11 +19,16 @@ export function formatPingBlock(report: PingReport): string[] {
   }
   if (report.sent) add(t('transaction id'), r.transactionId);
   add(t('outcome'), describeOutcome(report));
-  if (r.durationMs !== undefined) add(t('duration_ms'), t('{0} ms (homeserver → appservice → homeserver, measured by the homeserver)', r.durationMs));
+  if (r.durationMs !== undefined) {
+    add(t('duration_ms'), t('{0} ms (homeserver → appservice → homeserver, measured by the homeserver)', r.durationMs));
+  }
   if (r.roundTripMs !== undefined) add(t('client round trip'), t('{0} ms (this machine → homeserver → appservice → back)', r.roundTripMs));
   if (r.serverError) add(t('homeserver said'), r.serverError);
   if (r.appserviceStatus !== undefined) {
-    add(t('appservice answered the homeserver'), r.appserviceBody ? `HTTP ${r.appserviceStatus}: ${oneLine(r.appserviceBody)}` : `HTTP ${r.appserviceStatus}`);
+    add(
+      t('appservice answered the homeserver'),
+      r.appserviceBody ? `HTTP ${r.appserviceStatus}: ${oneLine(r.appserviceBody)}` : `HTTP ${r.appserviceStatus}`,
+    );
   }
   add(t('explanation'), r.summary);
   add(t('next step'), r.nextStep);

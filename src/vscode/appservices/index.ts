@@ -52,7 +52,12 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
   const log = new Log('Matrix Appservices');
   const catalog = new AppserviceCatalog(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
   const memory = new HomeserverMemory(context.workspaceState);
-  const output = { info: (l: string) => log.info(l), warn: (l: string) => log.warn(l), error: (l: string) => log.error(l), reveal: () => log.show(true) };
+  const output = {
+    info: (l: string) => log.info(l),
+    warn: (l: string) => log.warn(l),
+    error: (l: string) => log.error(l),
+    reveal: () => log.show(true),
+  };
   const pings = new AppservicePingService({
     http: () => createHttpClient(log),
     readText: readTextFile,
@@ -61,7 +66,14 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
     output,
     settings: pingSettings,
   });
-  const doctor = new AppserviceDoctorService({ http: () => createHttpClient(log), readText: readTextFile, catalog, output, settings: pingSettings, displayPath });
+  const doctor = new AppserviceDoctorService({
+    http: () => createHttpClient(log),
+    readText: readTextFile,
+    catalog,
+    output,
+    settings: pingSettings,
+    displayPath,
+  });
   const sources = new WorkspaceRegistrationSources(catalog);
   const tree = new AppservicesTreeProvider(catalog, pings, memory, doctor);
   const view = vscode.window.createTreeView('matrixDevtools.appservices', { treeDataProvider: tree, showCollapseAll: true });

@@ -63,7 +63,9 @@ export async function pickAppservice(deps: AppservicePickerDeps, request: PickAp
 }
 
 export function noAppservicesMessage(): string {
-  return t('No appservices found. Put registration files (matching matrixDevtools.registrationGlob) in the workspace, or list them in the matrixDevtools.appservices setting.');
+  return t(
+    'No appservices found. Put registration files (matching matrixDevtools.registrationGlob) in the workspace, or list them in the matrixDevtools.appservices setting.',
+  );
 }
 
 export function appserviceContextKeys(items: readonly AppserviceItem[]): Partial<Record<ContextKey, boolean>> {

@@ -3,7 +3,15 @@
 // at the moment they are needed and go nowhere else. Every report is written
 // to the output as one block; nothing here is ever retried. What a ping does
 // and the sentences it reports are in src/core/appserviceChecks.ts.
-import { AsToken, checkDirectlyAndCompare, directRunFailed, notSentRun, NotUsable, PingOutcome, prepareAndPing } from '../../core/appserviceChecks';
+import {
+  AsToken,
+  checkDirectlyAndCompare,
+  directRunFailed,
+  notSentRun,
+  NotUsable,
+  PingOutcome,
+  prepareAndPing,
+} from '../../core/appserviceChecks';
 import type { HttpClient } from '../../core/http';
 import { t } from '../../core/l10n';
 import { redact, registerSecret } from '../../core/redact';
@@ -90,7 +98,7 @@ export class AppservicePingService {
         return report;
       },
       ({ item, homeserver }) => {
-        const report = this.notSent(item, homeserver, 'cancelled', t('Not pinged: Ping All was cancelled before this appservice\'s turn.'));
+        const report = this.notSent(item, homeserver, 'cancelled', t("Not pinged: Ping All was cancelled before this appservice's turn."));
         onProgress?.(++done, targets.length, report);
         return report;
       },
@@ -147,7 +155,10 @@ export class AppservicePingService {
     if (item.source === 'settings') {
       const token = await this.deps.secrets.get(asTokenSecretKey(item.id));
       if (!token) {
-        return { problem: t('No as_token is set for "{0}" (it has no registration file).', item.id), nextStep: t('Run "Set Appservice Token" and paste the as_token from the appservice\'s registration.') };
+        return {
+          problem: t('No as_token is set for "{0}" (it has no registration file).', item.id),
+          nextStep: t('Run "Set Appservice Token" and paste the as_token from the appservice\'s registration.'),
+        };
       }
       registerSecret(token);
       return { asToken: token };
@@ -157,7 +168,10 @@ export class AppservicePingService {
 
   private async loadRegistration(item: AppserviceItem): Promise<{ registration: AppserviceRegistration } | NotUsable> {
     if (!item.file) {
-      return { problem: t('"{0}" has no registration file; only a homeserver ping is possible for it.', item.id), nextStep: t('Add registrationFile to its entry in the matrixDevtools.appservices setting.') };
+      return {
+        problem: t('"{0}" has no registration file; only a homeserver ping is possible for it.', item.id),
+        nextStep: t('Add registrationFile to its entry in the matrixDevtools.appservices setting.'),
+      };
     }
     return loadRegistrationForPing(this.deps.readText, item.file);
   }
@@ -172,7 +186,15 @@ export class AppservicePingService {
   private async remember(report: PingReport): Promise<void> {
     if (report.outcome !== 'ok' && report.outcome !== 'failed') return;
     const r = report.result;
-    const last: LastPing = { ok: r.ok, at: report.at, durationMs: r.durationMs, roundTripMs: r.roundTripMs, errcode: r.errcode, status: r.status, summary: r.summary };
+    const last: LastPing = {
+      ok: r.ok,
+      at: report.at,
+      durationMs: r.durationMs,
+      roundTripMs: r.roundTripMs,
+      errcode: r.errcode,
+      status: r.status,
+      summary: r.summary,
+    };
     await this.deps.state.update(LAST_PING_KEY, { ...this.allLast(), [report.appserviceKey]: last });
     this.changed.fire(report.appserviceKey);
   }

@@ -9,9 +9,7 @@ import type { AppserviceDoctorService } from './doctorService';
 import type { AppservicePingService } from './pingService';
 import { appserviceNode, checkNodes, DetailNodeData, detailNodes, NodeIcon } from './treeNodes';
 
-export type AppserviceTreeNode =
-  | { type: 'appservice'; item: AppserviceItem }
-  | { type: 'detail'; id: string; data: DetailNodeData };
+export type AppserviceTreeNode = { type: 'appservice'; item: AppserviceItem } | { type: 'detail'; id: string; data: DetailNodeData };
 
 export class AppservicesTreeProvider implements vscode.TreeDataProvider<AppserviceTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<AppserviceTreeNode | undefined>();
@@ -35,13 +33,18 @@ export class AppservicesTreeProvider implements vscode.TreeDataProvider<Appservi
       item.id = node.item.key;
       item.description = data.description;
       const diagnosis = this.doctor.last(node.item.key);
-      item.tooltip = diagnosis ? `${data.tooltip}\n${t('Diagnosed {0}: {1}', new Date(diagnosis.at).toLocaleString(), formatDoctorSummary(diagnosis.report))}` : data.tooltip;
+      item.tooltip = diagnosis
+        ? `${data.tooltip}\n${t('Diagnosed {0}: {1}', new Date(diagnosis.at).toLocaleString(), formatDoctorSummary(diagnosis.report))}`
+        : data.tooltip;
       item.iconPath = themeIcon(data.icon);
       item.contextValue = data.contextValue;
       return item;
     }
     const { data } = node;
-    const item = new vscode.TreeItem(data.label, data.children?.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      data.label,
+      data.children?.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = node.id;
     item.description = data.description;
     item.tooltip = data.tooltip;
@@ -49,7 +52,11 @@ export class AppservicesTreeProvider implements vscode.TreeDataProvider<Appservi
     item.contextValue = data.contextValue ?? 'appserviceDetail';
     if (data.open) {
       const at = new vscode.Position(Math.max(0, data.open.line - 1), Math.max(0, data.open.column - 1));
-      item.command = { command: 'vscode.open', title: '', arguments: [vscode.Uri.file(data.open.file), { selection: new vscode.Range(at, at) }] };
+      item.command = {
+        command: 'vscode.open',
+        title: '',
+        arguments: [vscode.Uri.file(data.open.file), { selection: new vscode.Range(at, at) }],
+      };
     }
     return item;
   }
@@ -59,8 +66,13 @@ export class AppservicesTreeProvider implements vscode.TreeDataProvider<Appservi
     if (node.type === 'appservice') {
       const hasAsToken = node.item.source === 'settings' ? await this.pings.hasAsToken(node.item.id) : undefined;
       const diagnosis = this.doctor.last(node.item.key);
-      const checks = diagnosis ? checkNodes(diagnosis.report).map((data) => ({ type: 'detail' as const, id: `${node.item.key}#check:${data.label}`, data })) : [];
-      return [...checks, ...detailNodes(node.item, { hasAsToken }).map((data, i) => ({ type: 'detail' as const, id: `${node.item.key}#${i}`, data }))];
+      const checks = diagnosis
+        ? checkNodes(diagnosis.report).map((data) => ({ type: 'detail' as const, id: `${node.item.key}#check:${data.label}`, data }))
+        : [];
+      return [
+        ...checks,
+        ...detailNodes(node.item, { hasAsToken }).map((data, i) => ({ type: 'detail' as const, id: `${node.item.key}#${i}`, data })),
+      ];
     }
     return (node.data.children ?? []).map((data, i) => ({ type: 'detail', id: `${node.id}.${i}`, data }));
   }

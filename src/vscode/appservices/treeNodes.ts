@@ -36,16 +36,28 @@ export interface DetailNodeData {
   children?: DetailNodeData[];
 }
 
-export function appserviceNode(item: AppserviceItem, homeserver: EffectiveHomeserver | undefined, last: LastPing | undefined): AppserviceNodeData {
+export function appserviceNode(
+  item: AppserviceItem,
+  homeserver: EffectiveHomeserver | undefined,
+  last: LastPing | undefined,
+): AppserviceNodeData {
   const server = homeserver ? describeHomeserver(homeserver.input) : t('no homeserver chosen');
   const status = describeLastPing(last);
   const errors = item.problems.filter((p) => p.severity === 'error').length;
   const tooltip = [
     item.file ? t('Registration: {0}', item.file) : t('From the matrixDevtools.appservices setting (as_token in the secret store)'),
-    homeserver ? t('Homeserver: {0} ({1})', homeserver.input, homeserver.origin === 'settings' ? t('from settings') : t('chosen for this appservice')) : t('Homeserver: none chosen yet'),
+    homeserver
+      ? t(
+          'Homeserver: {0} ({1})',
+          homeserver.input,
+          homeserver.origin === 'settings' ? t('from settings') : t('chosen for this appservice'),
+        )
+      : t('Homeserver: none chosen yet'),
     last ? t('Last ping {0}: {1}', new Date(last.at).toLocaleString(), last.summary) : t('Never pinged'),
     errors ? t('{0} problem(s) in the registration', errors) : '',
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
   return {
     label: item.id,
     description: `${server} · ${status}`,
@@ -88,7 +100,10 @@ export function detailNodes(item: AppserviceItem, opts: { hasAsToken?: boolean }
       label: p.message,
       description: item.file && p.code !== 'file-not-found' ? t('line {0}', p.line) : undefined,
       tooltip: `${p.message} [${p.code}]`,
-      icon: p.severity === 'error' ? { id: 'error', color: 'problemsErrorIcon.foreground' } : { id: 'warning', color: 'problemsWarningIcon.foreground' },
+      icon:
+        p.severity === 'error'
+          ? { id: 'error', color: 'problemsErrorIcon.foreground' }
+          : { id: 'warning', color: 'problemsWarningIcon.foreground' },
       open: item.file && p.code !== 'file-not-found' ? { file: item.file, line: p.line, column: p.column } : undefined,
     });
   }

@@ -24,7 +24,9 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
   constructor(private readonly catalog: AppserviceCatalog) {
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('matrixDevtools.appservices') || e.affectsConfiguration('matrixDevtools.registrationGlob')) void this.rescan();
+        if (e.affectsConfiguration('matrixDevtools.appservices') || e.affectsConfiguration('matrixDevtools.registrationGlob')) {
+          void this.rescan();
+        }
       }),
       vscode.workspace.onDidChangeWorkspaceFolders(() => void this.rescan()),
       catalog.onDidChange(() => this.publishDiagnostics()),
@@ -105,7 +107,9 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
       });
     const onDelete = (uri: vscode.Uri) => this.inOrder(uri.fsPath, async () => this.catalog.removeFile(uri.fsPath));
     const patterns: vscode.GlobPattern[] = [glob];
-    for (const file of this.catalog.settingsFiles()) patterns.push(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
+    for (const file of this.catalog.settingsFiles()) {
+      patterns.push(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
+    }
     for (const pattern of patterns) {
       const watcher = vscode.workspace.createFileSystemWatcher(pattern);
       watcher.onDidCreate(onChange);
@@ -123,7 +127,11 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
     for (const file of known) {
       const diagnostics = toDiagnosticData(this.catalog.problemsForFile(file)).map((d) => {
         const range = new vscode.Range(d.range.startLine, d.range.startCharacter, d.range.endLine, d.range.endCharacter);
-        const diagnostic = new vscode.Diagnostic(range, d.message, d.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error);
+        const diagnostic = new vscode.Diagnostic(
+          range,
+          d.message,
+          d.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Error,
+        );
         diagnostic.source = d.source;
         diagnostic.code = d.code;
         return diagnostic;

@@ -18,7 +18,10 @@ export class MatrixAuthenticationProvider implements vscode.AuthenticationProvid
   /** Last known session per account, so a removal can name what was removed. */
   private readonly known = new Map<string, MatrixSession>();
 
-  constructor(private readonly mgr: AccountManager, private readonly flows: AccountFlows) {
+  constructor(
+    private readonly mgr: AccountManager,
+    private readonly flows: AccountFlows,
+  ) {
     this.sessions = new MatrixSessions(mgr);
     const subscription = mgr.onDidChangeSessions((change) => void this.forward(change));
     this.disposables.push(this.emitter, { dispose: () => subscription.dispose() });
@@ -32,7 +35,10 @@ export class MatrixAuthenticationProvider implements vscode.AuthenticationProvid
     );
   }
 
-  async getSessions(scopes: readonly string[] | undefined, options?: vscode.AuthenticationProviderSessionOptions): Promise<vscode.AuthenticationSession[]> {
+  async getSessions(
+    scopes: readonly string[] | undefined,
+    options?: vscode.AuthenticationProviderSessionOptions,
+  ): Promise<vscode.AuthenticationSession[]> {
     const sessions = await this.sessions.getSessions(scopes, options?.account?.label);
     for (const s of sessions) this.known.set(s.id, s);
     return sessions;
@@ -68,7 +74,9 @@ export class MatrixAuthenticationProvider implements vscode.AuthenticationProvid
       this.known.delete(id);
       const a = this.mgr.account(id);
       // The token is gone; consumers only need the id and account.
-      return last ? { ...last, accessToken: '' } : sessionOf(a ?? { id, userId: id.split('|')[0], homeserverUrl: id.split('|')[1] ?? '' }, '');
+      return last
+        ? { ...last, accessToken: '' }
+        : sessionOf(a ?? { id, userId: id.split('|')[0], homeserverUrl: id.split('|')[1] ?? '' }, '');
     });
     if (added.length || changed.length || removed.length) this.emitter.fire({ added, removed, changed });
   }

@@ -20,7 +20,10 @@ export const SESSION_MIN_VALIDITY_MS = 60_000;
  * and, optionally, user ids ("@alice:example.org"). An account matches when it
  * matches every homeserver scope and every user scope given.
  */
-export function accountMatchesScopes(a: Pick<AccountView, 'homeserverUrl' | 'serverName' | 'userId'>, scopes: readonly string[] | undefined): boolean {
+export function accountMatchesScopes(
+  a: Pick<AccountView, 'homeserverUrl' | 'serverName' | 'userId'>,
+  scopes: readonly string[] | undefined,
+): boolean {
   for (const raw of scopes ?? []) {
     const scope = raw.trim();
     if (!scope) continue;
@@ -48,7 +51,12 @@ function normalize(text: string): { href: string; host: string; explicitScheme: 
   try {
     const url = new URL(explicitScheme ? text : `https://${text}`);
     const path = url.pathname.replace(/\/+$/, '');
-    return { href: `${url.protocol}//${url.host}${path}`.toLowerCase(), host: url.host.toLowerCase(), explicitScheme, pathless: path === '' };
+    return {
+      href: `${url.protocol}//${url.host}${path}`.toLowerCase(),
+      host: url.host.toLowerCase(),
+      explicitScheme,
+      pathless: path === '',
+    };
   } catch {
     return undefined;
   }
@@ -88,7 +96,11 @@ export class MatrixSessions {
 }
 
 /** Scopes of a session: those asked for, or the homeserver URL. */
-export function sessionOf(a: AccountView | { id: string; userId: string; homeserverUrl: string }, accessToken: string, scopes?: readonly string[]): MatrixSession {
+export function sessionOf(
+  a: AccountView | { id: string; userId: string; homeserverUrl: string },
+  accessToken: string,
+  scopes?: readonly string[],
+): MatrixSession {
   return {
     id: a.id,
     accessToken,

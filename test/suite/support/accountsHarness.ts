@@ -38,7 +38,10 @@ export class RecordingProxy {
   target: URL | undefined;
   private readonly agent = new http.Agent({ keepAlive: false });
 
-  private constructor(private readonly server: http.Server, readonly url: string) {}
+  private constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+  ) {}
 
   static async start(): Promise<RecordingProxy> {
     const server = http.createServer();
@@ -73,7 +76,12 @@ export class RecordingProxy {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const requestBody = Buffer.concat(chunks).toString('utf8');
-      const exchange: Exchange = { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0], authorization: req.headers.authorization, requestBody };
+      const exchange: Exchange = {
+        method: req.method ?? 'GET',
+        path: (req.url ?? '/').split('?')[0],
+        authorization: req.headers.authorization,
+        requestBody,
+      };
       this.exchanges.push(exchange);
       if (!this.target) {
         res.writeHead(503).end();
@@ -158,7 +166,12 @@ export function removeAfterTest(prompts: ScriptedPrompts, accountId: string): vo
 }
 
 /** Add Account → server → "Sign in with a password" → user → password, as a user would. */
-export async function addPasswordAccount(prompts: ScriptedPrompts, url: string, user = 'alice', password = 'wonderland'): Promise<AccountView> {
+export async function addPasswordAccount(
+  prompts: ScriptedPrompts,
+  url: string,
+  user = 'alice',
+  password = 'wonderland',
+): Promise<AccountView> {
   prompts.inputs.push(url, user, password);
   prompts.picks.push('Sign in with a password');
   await runCommand('matrixDevtools.addAccount');
@@ -177,12 +190,19 @@ export async function currentAccessToken(accountId: string): Promise<string> {
 
 /** GET whoami with a token, straight at the homeserver (not through the extension). */
 export async function whoami(baseUrl: string, accessToken: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(new URL('/_matrix/client/v3/account/whoami', baseUrl), { headers: { Authorization: `Bearer ${accessToken}` } });
+  const response = await fetch(new URL('/_matrix/client/v3/account/whoami', baseUrl), {
+    headers: { Authorization: `Bearer ${accessToken}` },
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
 /** A password login made by "another client" through the proxy (so its tokens are recorded too). */
-export async function loginElsewhere(url: string, withRefresh: boolean, user = 'alice', password = 'wonderland'): Promise<{ accessToken: string; refreshToken?: string; deviceId: string }> {
+export async function loginElsewhere(
+  url: string,
+  withRefresh: boolean,
+  user = 'alice',
+  password = 'wonderland',
+): Promise<{ accessToken: string; refreshToken?: string; deviceId: string }> {
   const response = await fetch(new URL('/_matrix/client/v3/login', url), {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -226,7 +246,10 @@ export async function userVisibleTexts(extra: Notification[] = []): Promise<Reco
     notifications: JSON.stringify([...allScriptedPrompts.flatMap((p) => p.notifications), ...extra]),
     settings: JSON.stringify(config) + JSON.stringify(inspected),
     // The Output view's documents, when Show Log opened one.
-    output: vscode.workspace.textDocuments.filter((d) => d.uri.scheme === 'output').map((d) => d.getText()).join('\n'),
+    output: vscode.workspace.textDocuments
+      .filter((d) => d.uri.scheme === 'output')
+      .map((d) => d.getText())
+      .join('\n'),
   };
 }
 

@@ -56,7 +56,11 @@ export function testFolder(api: Api, label: string): string {
   fs.mkdirSync(dir, { recursive: true });
   afterThisTest(async () => {
     fs.rmSync(dir, { recursive: true, force: true });
-    await settle(api, () => !api.appservices.catalog.knownFiles().some((f) => f.startsWith(dir + path.sep)), `files of ${name} leave the catalog`);
+    await settle(
+      api,
+      () => !api.appservices.catalog.knownFiles().some((f) => f.startsWith(dir + path.sep)),
+      `files of ${name} leave the catalog`,
+    );
   });
   return dir;
 }
@@ -90,10 +94,14 @@ export async function addRegistration(api: Api, dir: string, reg: RegistrationOb
 }
 
 export async function loadedItem(api: Api, file: string, ready: (item: AppserviceItem) => boolean = () => true): Promise<AppserviceItem> {
-  await settle(api, () => {
-    const item = itemForFile(api, file);
-    return !!item && ready(item);
-  }, `the catalog reads ${path.basename(path.dirname(file))}/${path.basename(file)}`);
+  await settle(
+    api,
+    () => {
+      const item = itemForFile(api, file);
+      return !!item && ready(item);
+    },
+    `the catalog reads ${path.basename(path.dirname(file))}/${path.basename(file)}`,
+  );
   const item = itemForFile(api, file);
   assert.ok(item);
   return item;
@@ -115,10 +123,17 @@ export async function useHomeserver(api: Api, item: AppserviceItem, hs: TestHome
  */
 export function typeHomeserverWhenAsked(prompts: ScriptedPrompts): void {
   const original = prompts.quickPick.bind(prompts);
-  prompts.quickPick = (async <T extends { label: string }>(items: readonly T[] | Thenable<readonly T[]>, options?: { placeHolder?: string }) => {
+  prompts.quickPick = (async <T extends { label: string }>(
+    items: readonly T[] | Thenable<readonly T[]>,
+    options?: { placeHolder?: string },
+  ) => {
     if (options?.placeHolder?.startsWith('Which homeserver has the registration')) {
       const list = await items;
-      prompts.quickPicks.push({ labels: list.map((i) => i.label), placeHolder: options.placeHolder, items: list.map((i) => ({ label: i.label })) });
+      prompts.quickPicks.push({
+        labels: list.map((i) => i.label),
+        placeHolder: options.placeHolder,
+        items: list.map((i) => ({ label: i.label })),
+      });
       return list.find((i) => i.label.startsWith('Enter a homeserver'));
     }
     return original(items, options);
@@ -179,7 +194,8 @@ export async function renderTree(provider: AppservicesTreeProvider, nodeOf?: App
   return Promise.all(
     nodes.map(async (n) => {
       const item = provider.getTreeItem(n);
-      const text = (v: unknown) => (v === undefined ? undefined : typeof v === 'string' ? v : v instanceof vscode.MarkdownString ? v.value : JSON.stringify(v));
+      const text = (v: unknown) =>
+        v === undefined ? undefined : typeof v === 'string' ? v : v instanceof vscode.MarkdownString ? v.value : JSON.stringify(v);
       return {
         label: text(typeof item.label === 'object' ? item.label.label : item.label) ?? '',
         description: text(item.description),
@@ -219,4 +235,3 @@ export async function fakeAppservice(opts: Parameters<typeof startFakeAppservice
   afterThisTest(() => fake.stop());
   return fake;
 }
-

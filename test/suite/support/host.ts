@@ -74,7 +74,13 @@ export async function scriptPrompts(): Promise<ScriptedPrompts> {
 
 /** A Synapse-like homeserver on loopback in this host, stopped after the test. */
 export async function startHomeserver(options: TestHomeserverOptions = {}): Promise<TestHomeserver> {
-  const hs = await TestHomeserver.start({ users: [{ localpart: 'alice', password: 'wonderland' }, { localpart: 'bob', password: 'builder' }], ...options });
+  const hs = await TestHomeserver.start({
+    users: [
+      { localpart: 'alice', password: 'wonderland' },
+      { localpart: 'bob', password: 'builder' },
+    ],
+    ...options,
+  });
   cleanups.push(() => hs.stop());
   return hs;
 }

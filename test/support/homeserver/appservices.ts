@@ -90,7 +90,12 @@ export interface PendingPings {
  * `POST {url}/_matrix/app/v1/ping` with the hs_token, mapped to the outcomes
  * of Synapse's AppservicePingRestServlet. Returns the round trip in ms.
  */
-export async function pingAppservice(reg: RegistrationObject, transactionId: unknown, timeoutMs: number, pending: PendingPings): Promise<number> {
+export async function pingAppservice(
+  reg: RegistrationObject,
+  transactionId: unknown,
+  timeoutMs: number,
+  pending: PendingPings,
+): Promise<number> {
   const started = performance.now();
   await callAppservice(reg, 'POST', '/_matrix/app/v1/ping', { transaction_id: transactionId ?? null }, timeoutMs, pending);
   return Math.floor(performance.now() - started);
@@ -101,11 +106,31 @@ export async function pingAppservice(reg: RegistrationObject, transactionId: unk
  * with the hs_token both as a header and (deprecated) in the query. Rejects with
  * the same errors as a ping, so a caller can record what Synapse would log.
  */
-export async function pushTransaction(reg: RegistrationObject, txnId: string, events: unknown[], timeoutMs: number, pending: PendingPings): Promise<void> {
-  await callAppservice(reg, 'PUT', `/_matrix/app/v1/transactions/${encodeURIComponent(txnId)}?access_token=${encodeURIComponent(reg.hs_token)}`, { events }, timeoutMs, pending);
+export async function pushTransaction(
+  reg: RegistrationObject,
+  txnId: string,
+  events: unknown[],
+  timeoutMs: number,
+  pending: PendingPings,
+): Promise<void> {
+  await callAppservice(
+    reg,
+    'PUT',
+    `/_matrix/app/v1/transactions/${encodeURIComponent(txnId)}?access_token=${encodeURIComponent(reg.hs_token)}`,
+    { events },
+    timeoutMs,
+    pending,
+  );
 }
 
-function callAppservice(reg: RegistrationObject, method: string, path: string, payload: unknown, timeoutMs: number, pending: PendingPings): Promise<void> {
+function callAppservice(
+  reg: RegistrationObject,
+  method: string,
+  path: string,
+  payload: unknown,
+  timeoutMs: number,
+  pending: PendingPings,
+): Promise<void> {
   const body = JSON.stringify(payload);
   return new Promise<void>((resolve, reject) => {
     let target: URL;
@@ -127,7 +152,12 @@ function callAppservice(reg: RegistrationObject, method: string, path: string, p
     };
     const req = client.request(target, {
       method,
-      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), Authorization: `Bearer ${reg.hs_token}`, 'User-Agent': 'Synapse/1.84.0 (test homeserver)' },
+      headers: {
+        'Content-Type': 'application/json',
+        'Content-Length': Buffer.byteLength(body),
+        Authorization: `Bearer ${reg.hs_token}`,
+        'User-Agent': 'Synapse/1.84.0 (test homeserver)',
+      },
       agent: false,
     });
     const timer = setTimeout(() => {

@@ -94,7 +94,13 @@ export class SessionStore {
   }
 
   /** Login: register (or reuse) the device, then issue tokens. */
-  login(userId: string, deviceId: string | undefined, displayName: string | undefined, withRefresh: boolean, life: Lifetimes): IssuedTokens & { deviceId: string } {
+  login(
+    userId: string,
+    deviceId: string | undefined,
+    displayName: string | undefined,
+    withRefresh: boolean,
+    life: Lifetimes,
+  ): IssuedTokens & { deviceId: string } {
     const id = deviceId ?? generateDeviceId();
     const key = deviceKey(userId, id);
     if (!this.devices.has(key)) this.devices.set(key, { userId, deviceId: id, displayName });

@@ -97,7 +97,9 @@ function delegatedRequester(state: ServerState, ctx: RequestContext, accessToken
   const result = ctx.introspected;
   if (result === 'unavailable' || result === undefined) throw new MatrixError(503, 'M_UNKNOWN', 'Could not introspect the access token');
   if (result === 'inactive') throw new MatrixError(401, 'M_UNKNOWN_TOKEN', 'Token is not active', { soft_logout: false });
-  if (result === 'no-api-scope') throw new MatrixError(401, 'M_UNKNOWN_TOKEN', "Token doesn't grant access to the Matrix C-S API", { soft_logout: false });
+  if (result === 'no-api-scope') {
+    throw new MatrixError(401, 'M_UNKNOWN_TOKEN', "Token doesn't grant access to the Matrix C-S API", { soft_logout: false });
+  }
   const userId = state.sessions.ensureUser(result.localpart);
   state.sessions.ensureDevice(userId, result.deviceId);
   return { kind: 'user', userId, deviceId: result.deviceId, accessToken };

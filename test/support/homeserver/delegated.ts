@@ -43,7 +43,11 @@ export class DelegatedAuth {
     const body = (await res.json()) as Record<string, unknown>;
     this.metadataCache = body;
     // oidc-provider lists only what it implements; MAS adds the account page.
-    return { ...body, account_management_uri: `${issuer}/account`, account_management_actions_supported: ['org.matrix.profile', 'org.matrix.sessions_list', 'org.matrix.session_end'] };
+    return {
+      ...body,
+      account_management_uri: `${issuer}/account`,
+      account_management_actions_supported: ['org.matrix.profile', 'org.matrix.sessions_list', 'org.matrix.session_end'],
+    };
   }
 
   /** RFC 7662 introspection; 'inactive' for unknown, expired, revoked tokens and for refresh tokens. */
@@ -52,7 +56,10 @@ export class DelegatedAuth {
     const { clientId, clientSecret } = this.options.authServer.introspectionClient;
     const res = await fetch(String(meta.introspection_endpoint), {
       method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}` },
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`,
+      },
       body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
     });
     if (!res.ok) throw new Error(`introspection: HTTP ${res.status}`);

@@ -3,4 +3,11 @@
 // never import from src/, or tests of src/core against it prove nothing.
 export { TestHomeserver, SYNAPSE_1_84_VERSIONS } from './server';
 export type { Device } from './auth';
-export type { NamespaceEntry, PingEndpointMode, RegistrationObject, RequestRecord, TestHomeserverOptions, TransactionRecord } from './types';
+export type {
+  NamespaceEntry,
+  PingEndpointMode,
+  RegistrationObject,
+  RequestRecord,
+  TestHomeserverOptions,
+  TransactionRecord,
+} from './types';

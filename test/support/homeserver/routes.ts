@@ -16,7 +16,9 @@ const getWellKnown: Handler = (state): Reply => {
   const wk = state.config.wellKnown;
   if (wk.kind === 'absent') return errorReply(new MatrixError(404, 'M_NOT_FOUND', '.well-known not available'));
   if (wk.kind === 'default') return { status: 200, body: { 'm.homeserver': { base_url: state.config.publicBaseUrl ?? state.baseUrl } } };
-  if (wk.value === 'html') return { status: 200, raw: { contentType: 'text/html', text: NGINX_502.replace(/502 Bad Gateway/g, 'Welcome to nginx!') } };
+  if (wk.value === 'html') {
+    return { status: 200, raw: { contentType: 'text/html', text: NGINX_502.replace(/502 Bad Gateway/g, 'Welcome to nginx!') } };
+  }
   if (wk.value === 'invalid-json') return { status: 200, raw: { contentType: 'application/json', text: '{"m.homeserver": {"base_url": ' } };
   return { status: 200, body: wk.value };
 };
@@ -61,14 +63,25 @@ const metadataAt = (which: 'stable' | 'unstable') => (s: ServerState) => {
 /** Synapse with delegated auth has no /login, /refresh or /logout (MAS's compatibility layer serves them when passwords are allowed). */
 const legacyAuth = (s: ServerState) => s.delegated === undefined || s.delegated.options.passwordLogin === true;
 
-const pingMode = (...modes: string[]) => (s: ServerState) => modes.includes(s.config.pingEndpoint);
+const pingMode =
+  (...modes: string[]) =>
+  (s: ServerState) =>
+    modes.includes(s.config.pingEndpoint);
 
 const ROUTES: Route[] = [
   { pattern: /^\/\.well-known\/matrix\/client$/, methods: { GET: getWellKnown } },
   { pattern: /^\/_matrix\/client\/versions$/, methods: { GET: getVersions } },
   { pattern: /^\/_matrix\/client\/v1\/auth_metadata$/, methods: { GET: getAuthMetadata }, enabled: metadataAt('stable') },
-  { pattern: /^\/_matrix\/client\/unstable\/org\.matrix\.msc2965\/auth_metadata$/, methods: { GET: getAuthMetadata }, enabled: metadataAt('unstable') },
-  { pattern: /^\/_matrix\/client\/(?:api\/v1|r0|v3|unstable)\/login$/, methods: { GET: getLoginFlows, POST: postLogin }, enabled: legacyAuth },
+  {
+    pattern: /^\/_matrix\/client\/unstable\/org\.matrix\.msc2965\/auth_metadata$/,
+    methods: { GET: getAuthMetadata },
+    enabled: metadataAt('unstable'),
+  },
+  {
+    pattern: /^\/_matrix\/client\/(?:api\/v1|r0|v3|unstable)\/login$/,
+    methods: { GET: getLoginFlows, POST: postLogin },
+    enabled: legacyAuth,
+  },
   {
     pattern: /^\/_matrix\/client\/(?:r0|v3|unstable)\/refresh$/,
     methods: { POST: postRefresh },

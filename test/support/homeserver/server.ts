@@ -16,7 +16,22 @@ import type { PingEndpointMode, RegistrationObject, RequestRecord, TestHomeserve
 type RequestContextIntrospection = RequestContext['introspected'];
 
 /** What Synapse 1.84 lists in /versions. */
-export const SYNAPSE_1_84_VERSIONS = ['r0.0.1', 'r0.1.0', 'r0.2.0', 'r0.3.0', 'r0.4.0', 'r0.5.0', 'r0.6.0', 'r0.6.1', 'v1.1', 'v1.2', 'v1.3', 'v1.4', 'v1.5', 'v1.6'];
+export const SYNAPSE_1_84_VERSIONS = [
+  'r0.0.1',
+  'r0.1.0',
+  'r0.2.0',
+  'r0.3.0',
+  'r0.4.0',
+  'r0.5.0',
+  'r0.6.0',
+  'r0.6.1',
+  'v1.1',
+  'v1.2',
+  'v1.3',
+  'v1.4',
+  'v1.5',
+  'v1.6',
+];
 
 const DEFAULT_FLOWS = [{ type: 'm.login.password' }, { type: 'm.login.token' }, { type: 'm.login.application_service' }];
 
@@ -54,7 +69,14 @@ export class TestHomeserver {
     const host = addr.family === 'IPv6' || addr.address.includes(':') ? `[${addr.address}]` : addr.address;
     this.baseUrl = `http://${host}:${addr.port}`;
     this.serverName = config.serverName;
-    this.state = { config, sessions, appservices, pendingPings: this.pendingPings, baseUrl: this.baseUrl, delegated: delegated && new DelegatedAuth(delegated) };
+    this.state = {
+      config,
+      sessions,
+      appservices,
+      pendingPings: this.pendingPings,
+      baseUrl: this.baseUrl,
+      delegated: delegated && new DelegatedAuth(delegated),
+    };
   }
 
   static async start(opts: TestHomeserverOptions = {}): Promise<TestHomeserver> {
@@ -70,7 +92,11 @@ export class TestHomeserver {
       unstableFeatures: { ...(opts.unstableFeatures ?? defaultUnstableFeatures(pingEndpoint)) },
       pingEndpoint,
       pingTimeoutMs: opts.pingTimeoutMs ?? 60_000,
-      wellKnown: !('wellKnown' in opts) ? { kind: 'default' } : opts.wellKnown == null ? { kind: 'absent' } : { kind: 'value', value: opts.wellKnown },
+      wellKnown: !('wellKnown' in opts)
+        ? { kind: 'default' }
+        : opts.wellKnown == null
+          ? { kind: 'absent' }
+          : { kind: 'value', value: opts.wellKnown },
       loginFlows: opts.loginFlows ?? DEFAULT_FLOWS,
       publicBaseUrl: opts.publicBaseUrl,
       authMetadata: opts.authMetadata,
@@ -160,7 +186,11 @@ export class TestHomeserver {
   }
 
   /** Answer with exactly this instead of handling the request (nothing is committed). */
-  answerRaw(pathRegex: RegExp, reply: { status: number; contentType?: string; text: string; headers?: Record<string, string> }, times = 1): void {
+  answerRaw(
+    pathRegex: RegExp,
+    reply: { status: number; contentType?: string; text: string; headers?: Record<string, string> },
+    times = 1,
+  ): void {
     this.faults.add(pathRegex, { kind: 'raw', contentType: 'application/json', ...reply }, times);
   }
 
@@ -317,7 +347,13 @@ export class TestHomeserver {
       const { status, contentType, text, headers } = plan.early;
       reply = { status, raw: { contentType, text }, headers };
     } else if (plan.early?.kind === 'html') {
-      reply = { status: plan.early.status, raw: { contentType: 'text/html', text: NGINX_502.replace(/502 Bad Gateway/g, `${plan.early.status} ${http.STATUS_CODES[plan.early.status] ?? 'Error'}`) } };
+      reply = {
+        status: plan.early.status,
+        raw: {
+          contentType: 'text/html',
+          text: NGINX_502.replace(/502 Bad Gateway/g, `${plan.early.status} ${http.STATUS_CODES[plan.early.status] ?? 'Error'}`),
+        },
+      };
     } else {
       const introspected = await this.introspect(req.headers.authorization);
       reply = await dispatch(this.state, { method, path, query, headers: req.headers, rawBody, introspected });

@@ -57,7 +57,10 @@ export class TestAuthServer {
   private dropTokenAnswers = 0;
   private slowDowns = 0;
 
-  private constructor(private readonly server: http.Server, opts: TestAuthServerOptions) {
+  private constructor(
+    private readonly server: http.Server,
+    opts: TestAuthServerOptions,
+  ) {
     this.issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     this.users = new Map((opts.users ?? [{ username: 'alice', password: 'wonderland' }]).map((u) => [u.username, u.password]));
   }
@@ -119,7 +122,11 @@ export class TestAuthServer {
 
   // --- request handling ----------------------------------------------------
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse, callback: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<void> {
+  private async handle(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    callback: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  ): Promise<void> {
     const url = new URL(req.url ?? '/', this.issuer);
     const record: AuthRequestRecord = { method: req.method ?? 'GET', path: url.pathname, status: 0 };
     this.requests.push(record);
@@ -136,7 +143,12 @@ export class TestAuthServer {
   }
 
   /** The token endpoint, with MAS's refresh-token rules and the lost-answer knob. */
-  private async token(req: http.IncomingMessage, res: http.ServerResponse, record: AuthRequestRecord, callback: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<void> {
+  private async token(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    record: AuthRequestRecord,
+    callback: (req: http.IncomingMessage, res: http.ServerResponse) => void,
+  ): Promise<void> {
     const raw = await readRaw(req);
     const form = new URLSearchParams(raw.toString('utf8'));
     record.grantType = form.get('grant_type') ?? undefined;
@@ -175,8 +187,12 @@ export class TestAuthServer {
     const clientName = await this.clientName(details.params.client_id);
     if (details.prompt.name === 'consent') {
       // Consent is part of "Sign in and allow" on the sign-in page.
-      const grant = details.grantId ? ((await this.provider.Grant.find(details.grantId)) ?? this.newGrant(details)) : this.newGrant(details);
-      for (const [resource, scopes] of Object.entries(details.prompt.details.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '));
+      const grant = details.grantId
+        ? ((await this.provider.Grant.find(details.grantId)) ?? this.newGrant(details))
+        : this.newGrant(details);
+      for (const [resource, scopes] of Object.entries(details.prompt.details.missingResourceScopes ?? {})) {
+        grant.addResourceScope(resource, scopes.join(' '));
+      }
       if (details.prompt.details.missingOIDCScope?.length) grant.addOIDCScope(details.prompt.details.missingOIDCScope.join(' '));
       const grantId = await grant.save();
       return this.provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
@@ -188,7 +204,12 @@ export class TestAuthServer {
     if (req.method !== 'POST' || !url.pathname.endsWith('/login')) return sendHtml(res, 405, 'Method not allowed');
     const form = new URLSearchParams((await readRaw(req)).toString('utf8'));
     if (form.get('action') === 'deny') {
-      return this.provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'The user denied the request.' }, { mergeWithLastSubmission: false });
+      return this.provider.interactionFinished(
+        req,
+        res,
+        { error: 'access_denied', error_description: 'The user denied the request.' },
+        { mergeWithLastSubmission: false },
+      );
     }
     const username = form.get('username') ?? '';
     if (!this.users.has(username) || this.users.get(username) !== form.get('password')) {
@@ -211,29 +232,61 @@ export class TestAuthServer {
     const accessTokenTTL = opts.accessTokenTtlSeconds ?? 300;
     const provider = new Provider(this.issuer, {
       adapter: this.adapter.adapterClass(),
-      clients: [{ client_id: this.introspectionClient.clientId, client_secret: this.introspectionClient.clientSecret, grant_types: [], response_types: [], redirect_uris: [] }],
+      clients: [
+        {
+          client_id: this.introspectionClient.clientId,
+          client_secret: this.introspectionClient.clientSecret,
+          grant_types: [],
+          response_types: [],
+          redirect_uris: [],
+        },
+      ],
       cookies: { keys: [randomBytes(16).toString('hex')] },
       // Only ID tokens are signed (nothing here asks for one); a fresh key per server keeps oidc-provider from using its development keys.
       jwks: { keys: [signingKey()] },
-      findAccount: async (_ctx: unknown, sub: string) => (this.users.has(sub) ? { accountId: sub, claims: async () => ({ sub }) } : undefined),
-      extraTokenClaims: async (_ctx: unknown, token: { accountId?: string }) => (token.accountId ? { username: token.accountId } : undefined),
+      findAccount: async (_ctx: unknown, sub: string) =>
+        this.users.has(sub) ? { accountId: sub, claims: async () => ({ sub }) } : undefined,
+      extraTokenClaims: async (_ctx: unknown, token: { accountId?: string }) =>
+        token.accountId ? { username: token.accountId } : undefined,
       // MAS issues refresh tokens without `offline_access`, and they outlive the browser session.
-      issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) => client.grantTypeAllowed('refresh_token'),
+      issueRefreshToken: async (_ctx: unknown, client: { grantTypeAllowed(t: string): boolean }) =>
+        client.grantTypeAllowed('refresh_token'),
       expiresWithSession: async () => false,
-      ttl: { AccessToken: accessTokenTTL, RefreshToken: 30 * 24 * 3600, DeviceCode: opts.deviceCodeTtlSeconds ?? 600, Interaction: 600, Session: 3600, Grant: 30 * 24 * 3600, AuthorizationCode: 120 },
+      ttl: {
+        AccessToken: accessTokenTTL,
+        RefreshToken: 30 * 24 * 3600,
+        DeviceCode: opts.deviceCodeTtlSeconds ?? 600,
+        Interaction: 600,
+        Session: 3600,
+        Grant: 30 * 24 * 3600,
+        AuthorizationCode: 120,
+      },
       interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
       features: {
         devInteractions: { enabled: false },
         registration: { enabled: true },
         // A client revokes only its own tokens; only the homeserver introspects (as MAS).
-        revocation: { enabled: true, allowedPolicy: async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId },
-        introspection: { enabled: true, allowedPolicy: async (_ctx: unknown, client: { clientId: string }) => client.clientId === this.introspectionClient.clientId },
+        revocation: {
+          enabled: true,
+          allowedPolicy: async (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) =>
+            token.clientId === client.clientId,
+        },
+        introspection: {
+          enabled: true,
+          allowedPolicy: async (_ctx: unknown, client: { clientId: string }) => client.clientId === this.introspectionClient.clientId,
+        },
         deviceFlow: {
           enabled: opts.deviceFlow ?? true,
           userCodeInputSource: async (ctx: { body: string }, form: string, _out: unknown, err?: Error) => {
             ctx.body = deviceInputPage(form, err ? 'That code is not valid. Check it and try again.' : undefined);
           },
-          userCodeConfirmSource: async (ctx: { body: string; oidc: { client: { clientName?: string; clientId: string } } }, form: string, _client: unknown, _info: unknown, userCode: string) => {
+          userCodeConfirmSource: async (
+            ctx: { body: string; oidc: { client: { clientName?: string; clientId: string } } },
+            form: string,
+            _client: unknown,
+            _info: unknown,
+            userCode: string,
+          ) => {
             ctx.body = deviceConfirmPage(form, ctx.oidc.client.clientName ?? ctx.oidc.client.clientId, userCode);
           },
           successSource: async (ctx: { body: string }) => {

@@ -28,19 +28,35 @@ export class TestBrowser {
    */
   async signInThroughRedirect(authorizationUrl: string, answer: SignInAnswer = {}): Promise<BrowserVisit> {
     let visit = await this.go(authorizationUrl);
-    if (visit.text.includes('id="sign-in"')) visit = await this.submit(visit, 'sign-in', { username: answer.username ?? 'alice', password: answer.password ?? 'wonderland', action: answer.action ?? 'allow' });
+    if (visit.text.includes('id="sign-in"')) {
+      visit = await this.submit(visit, 'sign-in', {
+        username: answer.username ?? 'alice',
+        password: answer.password ?? 'wonderland',
+        action: answer.action ?? 'allow',
+      });
+    }
     return visit;
   }
 
   /** Goes to the verification page, types the code, confirms (or aborts), signs in. */
-  async approveDeviceCode(verificationUri: string, userCode: string, answer: SignInAnswer & { abort?: boolean } = {}): Promise<BrowserVisit> {
+  async approveDeviceCode(
+    verificationUri: string,
+    userCode: string,
+    answer: SignInAnswer & { abort?: boolean } = {},
+  ): Promise<BrowserVisit> {
     // The person types the code, also when given the URI with the code in it (whose page submits itself by script).
     const typed = new URL(verificationUri);
     typed.searchParams.delete('user_code');
     let visit = await this.go(typed.toString());
     visit = await this.submit(visit, 'op.deviceInputForm', { user_code: userCode });
     visit = await this.submit(visit, 'op.deviceConfirmForm', answer.abort ? { abort: 'yes' } : {});
-    if (visit.text.includes('id="sign-in"')) visit = await this.submit(visit, 'sign-in', { username: answer.username ?? 'alice', password: answer.password ?? 'wonderland', action: answer.action ?? 'allow' });
+    if (visit.text.includes('id="sign-in"')) {
+      visit = await this.submit(visit, 'sign-in', {
+        username: answer.username ?? 'alice',
+        password: answer.password ?? 'wonderland',
+        action: answer.action ?? 'allow',
+      });
+    }
     return visit;
   }
 
@@ -87,7 +103,10 @@ export class TestBrowser {
 
   private cookieHeader(url: string): string {
     const host = new URL(url).host;
-    return [...this.cookies.entries()].filter(([k]) => k.startsWith(`${host}\u0000`)).map(([k, v]) => `${k.split('\u0000')[1]}=${v}`).join('; ');
+    return [...this.cookies.entries()]
+      .filter(([k]) => k.startsWith(`${host}\u0000`))
+      .map(([k, v]) => `${k.split('\u0000')[1]}=${v}`)
+      .join('; ');
   }
 
   private keepCookies(url: string, headers: Headers): void {
@@ -101,5 +120,10 @@ export class TestBrowser {
 }
 
 function decodeEntities(s: string): string {
-  return s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n))).replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  return s
+    .replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)))
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 }

@@ -27,7 +27,12 @@ export function signInPage(uid: string, clientName: string, error?: string): str
 
 export function deviceInputPage(form: string, error?: string): string {
   // oidc-provider's form has no button of its own; ours submits it.
-  return page('Enter the code shown by the application', (error ? `<p class="error">${escapeHtml(error)}</p>` : '') + form + '<button type="submit" id="continue" form="op.deviceInputForm">Continue</button>');
+  return page(
+    'Enter the code shown by the application',
+    (error ? `<p class="error">${escapeHtml(error)}</p>` : '') +
+      form +
+      '<button type="submit" id="continue" form="op.deviceInputForm">Continue</button>',
+  );
 }
 
 export function deviceConfirmPage(form: string, clientName: string, userCode: string): string {
@@ -41,4 +46,5 @@ export function deviceConfirmPage(form: string, clientName: string, userCode: st
 
 export const deviceSuccessPage = () => page('Signed in', '<p id="done">The application is signed in. You can close this tab.</p>');
 
-export const accountPage = (issuer: string) => page('Your account', `<p id="account">Account management of ${escapeHtml(issuer)} (test server).</p>`);
+export const accountPage = (issuer: string) =>
+  page('Your account', `<p id="account">Account management of ${escapeHtml(issuer)} (test server).</p>`);

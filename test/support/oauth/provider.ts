@@ -4,7 +4,10 @@ import type * as http from 'node:http';
 
 export interface InteractionDetails {
   uid: string;
-  prompt: { name: 'login' | 'consent' | string; details: { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> } };
+  prompt: {
+    name: 'login' | 'consent' | string;
+    details: { missingOIDCScope?: string[]; missingResourceScopes?: Record<string, string[]> };
+  };
   params: Record<string, unknown> & { client_id: string; scope?: string };
   session?: { accountId: string };
   grantId?: string;
@@ -20,7 +23,12 @@ export interface OidcProvider {
   proxy: boolean;
   callback(): (req: http.IncomingMessage, res: http.ServerResponse) => void;
   interactionDetails(req: http.IncomingMessage, res: http.ServerResponse): Promise<InteractionDetails>;
-  interactionFinished(req: http.IncomingMessage, res: http.ServerResponse, result: Record<string, unknown>, opts?: { mergeWithLastSubmission?: boolean }): Promise<void>;
+  interactionFinished(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    result: Record<string, unknown>,
+    opts?: { mergeWithLastSubmission?: boolean },
+  ): Promise<void>;
   Grant: { new (init: { accountId: string; clientId: string }): GrantLike; find(id: string): Promise<GrantLike | undefined> };
   on(event: string, listener: (...args: unknown[]) => void): void;
 }
