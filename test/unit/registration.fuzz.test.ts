@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { parseRegistration, ParsedRegistration } from '../../src/core/registration';
 
-const RUNS = { numRuns: 300 };
+const RUNS = { numRuns: Number(process.env.FC_RUNS ?? 300) };
 
 function assertWellFormed(text: string, parsed: ParsedRegistration): void {
   const lines = text.split('\n');

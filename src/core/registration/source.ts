@@ -54,21 +54,29 @@ function lastPairWithKey<P extends { key: unknown }>(items: P[], key: string): P
 
 export class RegistrationSource {
   readonly doc: Document.Parsed;
-  private readonly lines = new (yaml().LineCounter)();
+  /** Offsets where each line starts. Computed from the text: yaml's LineCounter misses newlines inside broken flow collections. */
+  private readonly lineStarts: number[] = [0];
 
   readonly text: string;
 
   constructor(text: string) {
     // Editors do not count a byte-order mark as a column, and Node's utf8 decoding keeps it.
     this.text = text.startsWith('\uFEFF') ? text.slice(1) : text;
-    this.doc = yaml().parseDocument(this.text, { lineCounter: this.lines, prettyErrors: false, merge: true, logLevel: 'error' });
+    for (let i = this.text.indexOf('\n'); i !== -1; i = this.text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
+    this.doc = yaml().parseDocument(this.text, { prettyErrors: false, merge: true, logLevel: 'error' });
   }
 
   /** 1-based position of a character offset, clamped to the text. */
   position(offset: number): { line: number; column: number } {
     const clamped = Math.max(0, Math.min(Number.isFinite(offset) ? offset : 0, this.text.length));
-    const { line, col } = this.lines.linePos(clamped);
-    return line < 1 ? { line: 1, column: clamped + 1 } : { line, column: col };
+    let low = 0;
+    let high = this.lineStarts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.lineStarts[mid] <= clamped) low = mid;
+      else high = mid - 1;
+    }
+    return { line: low + 1, column: clamped - this.lineStarts[low] + 1 };
   }
 
   rangeOf(start: number, end: number): SourceRange {
