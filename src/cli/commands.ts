@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { AsToken, checkDirectlyAndCompare, directRunFailed, PingRun, prepareAndPing } from '../core/appserviceChecks';
 import { discoverHomeserver } from '../core/homeserver';
-import { HttpClient } from '../core/http';
+import type { HttpRequester } from '../core/http';
 import { AppserviceRegistration, RegistrationProblem } from '../core/registration';
 import { LoadedRegistration, loadRegistrationForPing } from '../core/registrationFile';
 import { TokenRotator } from '../core/rotation';
@@ -17,7 +17,7 @@ export interface CliContext {
   /** Every value of options that may repeat (`--registration a --registration b`). */
   lists: Record<string, string[] | undefined>;
   positionals: string[];
-  http: HttpClient;
+  http: HttpRequester;
   store: CliStore;
   json: boolean;
   out(text: string): void;

@@ -5,10 +5,10 @@ import { discoverHomeserver } from '../core/homeserver';
 import { discoverAuthMetadata } from '../core/oauth/metadata';
 import { offersDeviceCode, signInWithDeviceCode } from '../core/oauth/signIn';
 import type { LoginResult } from '../core/session';
-import type { HttpClient } from '../core/http';
+import type { HttpRequester } from '../core/http';
 
 export async function oauthDeviceLogin(
-  http: HttpClient,
+  http: HttpRequester,
   err: (line: string) => void,
   homeserver: string,
 ): Promise<{ baseUrl: string; result: LoginResult }> {

@@ -7,7 +7,7 @@ import { checkAppserviceDirectly, compareDirectAndPing, DirectCheckResult } from
 import { choosePingEndpoint, pingAppservice, PingResult } from './appservicePing';
 import { describeError } from './errors';
 import { discoverHomeserver, DiscoveredHomeserver, newestSpecVersion } from './homeserver';
-import type { HttpClient } from './http';
+import type { HttpRequester } from './http';
 import { t } from './l10n';
 import type { AppserviceRegistration } from './registration';
 
@@ -52,7 +52,7 @@ export interface PreparePingRequest {
 }
 
 /** One ping through the homeserver, from "which homeserver" to the explained answer. Never throws. */
-export async function prepareAndPing(http: HttpClient, req: PreparePingRequest): Promise<PingRun> {
+export async function prepareAndPing(http: HttpRequester, req: PreparePingRequest): Promise<PingRun> {
   const now = req.now ?? Date.now;
   const notSent = (outcome: PingOutcome, summary: string, nextStep?: string, homeserverUrl?: string): PingRun =>
     notSentRun(
@@ -165,7 +165,7 @@ export interface DirectCheckPlan {
  * then says what the two together mean. Never throws for a registration that
  * cannot be checked: `notChecked` says why.
  */
-export async function checkDirectlyAndCompare(http: HttpClient, plan: DirectCheckPlan): Promise<DirectRun> {
+export async function checkDirectlyAndCompare(http: HttpRequester, plan: DirectCheckPlan): Promise<DirectRun> {
   const at = (plan.now ?? Date.now)();
   const loaded = plan.registration;
   if ('problem' in loaded) return { at, notChecked: loaded.problem };

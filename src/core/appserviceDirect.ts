@@ -3,7 +3,7 @@
 // compare with what the homeserver saw, to tell "appservice down" apart from
 // "appservice up but unreachable from the homeserver" and "tokens differ".
 import { MatrixApiError, RequestFailedError, describeError } from './errors';
-import { HttpClient, isLoopbackHost } from './http';
+import { type HttpRequester, isLoopbackHost } from './http';
 import { t } from './l10n';
 import type { PingResult } from './appservicePing';
 import { newTransactionId } from './appservicePing';
@@ -49,7 +49,7 @@ export function describeAppserviceUrl(url: string): string | undefined {
   return undefined;
 }
 
-export async function checkAppserviceDirectly(http: HttpClient, req: DirectCheckRequest): Promise<DirectCheckResult> {
+export async function checkAppserviceDirectly(http: HttpRequester, req: DirectCheckRequest): Promise<DirectCheckResult> {
   const urlNote = describeAppserviceUrl(req.url);
   const send = (token: string) =>
     http.request(req.url, '/_matrix/app/v1/ping', {

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { MatrixApiError, RequestFailedError, describeError } from './errors';
 import { getVersions, ServerVersions, supportsSpecVersion } from './homeserver';
-import { HttpClient } from './http';
+import type { HttpRequester } from './http';
 import { t } from './l10n';
 
 export type PingEndpoint = 'stable' | 'unstable';
@@ -67,7 +67,7 @@ export function newTransactionId(): string {
 }
 
 /** Never retried, never throws: each try may take a minute and hits a live bridge. */
-export async function pingAppservice(http: HttpClient, req: PingRequest): Promise<PingResult> {
+export async function pingAppservice(http: HttpRequester, req: PingRequest): Promise<PingResult> {
   const transactionId = req.transactionId ?? newTransactionId();
   const base = { ok: false, appserviceId: req.appserviceId, homeserverUrl: req.homeserverUrl, transactionId };
   let versions = req.versions;

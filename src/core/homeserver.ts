@@ -1,7 +1,7 @@
 // From what a person types ("example.org", "https://matrix.example.org:8448")
 // to a verified client-server API base URL and what that server can do.
 import { MatrixApiError, RequestFailedError } from './errors';
-import { HttpClient, isLoopbackHost } from './http';
+import { type HttpRequester, isLoopbackHost } from './http';
 import { t } from './l10n';
 
 export interface DiscoveredHomeserver {
@@ -70,7 +70,7 @@ function guessScheme(hostish: string): 'http' | 'https' {
  * "use the given host"; a well-known that exists but is broken is an error,
  * because the server's admin told clients to look there.
  */
-export async function discoverHomeserver(http: HttpClient, input: string, signal?: AbortSignal): Promise<DiscoveredHomeserver> {
+export async function discoverHomeserver(http: HttpRequester, input: string, signal?: AbortSignal): Promise<DiscoveredHomeserver> {
   const start = parseServerInput(input);
   const serverName = start.host;
   let baseUrl = (start.origin + start.pathname).replace(/\/+$/, '');
@@ -99,7 +99,7 @@ export async function discoverHomeserver(http: HttpClient, input: string, signal
   return { baseUrl, serverName, viaWellKnown, versions };
 }
 
-async function fetchWellKnown(http: HttpClient, origin: string, signal?: AbortSignal): Promise<string | undefined> {
+async function fetchWellKnown(http: HttpRequester, origin: string, signal?: AbortSignal): Promise<string | undefined> {
   let body: Record<string, unknown>;
   try {
     body = (await http.request(origin, '/.well-known/matrix/client', { signal, timeoutMs: 10_000 })).body;
@@ -135,7 +135,7 @@ async function fetchWellKnown(http: HttpClient, origin: string, signal?: AbortSi
   return baseUrl.replace(/\/+$/, '');
 }
 
-export async function getVersions(http: HttpClient, baseUrl: string, signal?: AbortSignal): Promise<ServerVersions> {
+export async function getVersions(http: HttpRequester, baseUrl: string, signal?: AbortSignal): Promise<ServerVersions> {
   const { body } = await http.request(baseUrl, '/_matrix/client/versions', { signal });
   if (!Array.isArray(body.versions)) {
     throw new RequestFailedError(
@@ -179,7 +179,7 @@ function parseVersion(v: string): [number, number] | undefined {
   return m ? [Number(m[1]), Number(m[2])] : undefined;
 }
 
-export async function getLoginFlows(http: HttpClient, baseUrl: string, signal?: AbortSignal): Promise<LoginFlow[]> {
+export async function getLoginFlows(http: HttpRequester, baseUrl: string, signal?: AbortSignal): Promise<LoginFlow[]> {
   const { body } = await http.request(baseUrl, '/_matrix/client/v3/login', { signal });
   const flows = Array.isArray(body.flows) ? body.flows : [];
   return flows.filter((f): f is LoginFlow => !!f && typeof f === 'object' && typeof (f as LoginFlow).type === 'string');

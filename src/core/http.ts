@@ -103,7 +103,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export class HttpClient {
+/** What protocol code needs from an HTTP client. HttpClient is the implementation. */
+export interface HttpRequester {
+  /** Plain http:// is allowed off loopback (a user setting); endpoints a server advertises are held to it. */
+  readonly allowsInsecureHttp: boolean;
+  request<T = Record<string, unknown>>(baseUrl: string, path: string, opts?: RequestOptions): Promise<HttpResponse<T>>;
+}
+
+export class HttpClient implements HttpRequester {
   private readonly timeoutMs: number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 

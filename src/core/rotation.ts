@@ -11,7 +11,7 @@
 // the store (another window may hold newer tokens) before ending the session.
 import { MatrixApiError, RequestFailedError, isTransientFailure } from './errors';
 import type { ExclusiveLock } from './fileLock';
-import { HttpClient, sleep } from './http';
+import { type HttpRequester, sleep } from './http';
 import { t } from './l10n';
 import { isOAuthError } from './oauth/errors';
 import { refreshOAuthTokens } from './oauth/token';
@@ -100,10 +100,18 @@ export const DEFAULT_ROTATION_POLICY: RotationPolicy = { lifetimeFraction: 2 / 3
 
 /** When these tokens should be rotated proactively; undefined when they never expire. */
 export function rotationDueAt(tokens: SessionTokens, policy: RotationPolicy = DEFAULT_ROTATION_POLICY): number | undefined {
-  if (tokens.expiresAt === undefined || !tokens.refreshToken) return undefined;
-  const lifetime = tokens.expiresAt - tokens.issuedAt;
-  const byFraction = tokens.issuedAt + lifetime * policy.lifetimeFraction;
-  return Math.max(tokens.issuedAt, Math.min(byFraction, tokens.expiresAt - policy.minMarginMs));
+  return rotationDueAtFor({ issuedAt: tokens.issuedAt, expiresAt: tokens.expiresAt, refreshable: !!tokens.refreshToken }, policy);
+}
+
+/** The same from the token times alone (what a window shows, without the token strings). */
+export function rotationDueAtFor(
+  timing: { issuedAt: number; expiresAt?: number; refreshable: boolean },
+  policy: RotationPolicy = DEFAULT_ROTATION_POLICY,
+): number | undefined {
+  if (timing.expiresAt === undefined || !timing.refreshable) return undefined;
+  const lifetime = timing.expiresAt - timing.issuedAt;
+  const byFraction = timing.issuedAt + lifetime * policy.lifetimeFraction;
+  return Math.max(timing.issuedAt, Math.min(byFraction, timing.expiresAt - policy.minMarginMs));
 }
 
 export interface RotatorEvents {
@@ -113,7 +121,7 @@ export interface RotatorEvents {
 }
 
 export interface TokenRotatorOptions {
-  http: HttpClient;
+  http: HttpRequester;
   store: TokenStore;
   lock: ExclusiveLock;
   now?: () => number;

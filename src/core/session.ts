@@ -1,7 +1,7 @@
 // The client-server calls that create, check, renew and end a session.
 // Stateless: the rotation rules (who refreshes, when, what is kept) live in rotation.ts.
 import { RequestFailedError } from './errors';
-import { HttpClient } from './http';
+import type { HttpRequester } from './http';
 import { t } from './l10n';
 import type { OAuthGrant } from './oauth/types';
 
@@ -45,7 +45,7 @@ export interface CallOptions {
 }
 
 export async function loginWithPassword(
-  http: HttpClient,
+  http: HttpRequester,
   baseUrl: string,
   req: PasswordLoginRequest,
   opts: CallOptions = {},
@@ -64,7 +64,7 @@ export async function loginWithPassword(
 
 /** `m.login.token` (the second half of SSO), also with refresh tokens. */
 export async function loginWithLoginToken(
-  http: HttpClient,
+  http: HttpRequester,
   baseUrl: string,
   token: string,
   deviceDisplayName?: string,
@@ -75,7 +75,7 @@ export async function loginWithLoginToken(
   return login(http, baseUrl, body, opts);
 }
 
-async function login(http: HttpClient, baseUrl: string, body: Record<string, unknown>, opts: CallOptions): Promise<LoginResult> {
+async function login(http: HttpRequester, baseUrl: string, body: Record<string, unknown>, opts: CallOptions): Promise<LoginResult> {
   const now = opts.now ?? Date.now;
   const res = await http.request(baseUrl, '/_matrix/client/v3/login', { method: 'POST', body, signal: opts.signal });
   const b = res.body;
@@ -112,7 +112,7 @@ export interface WhoAmI {
   isGuest: boolean;
 }
 
-export async function whoami(http: HttpClient, baseUrl: string, accessToken: string, opts: CallOptions = {}): Promise<WhoAmI> {
+export async function whoami(http: HttpRequester, baseUrl: string, accessToken: string, opts: CallOptions = {}): Promise<WhoAmI> {
   const { body } = await http.request(baseUrl, '/_matrix/client/v3/account/whoami', { accessToken, signal: opts.signal });
   if (typeof body.user_id !== 'string') {
     throw new RequestFailedError('invalid-response', t('{0} answered whoami without a user id.', baseUrl), baseUrl);
@@ -124,7 +124,7 @@ export async function whoami(http: HttpClient, baseUrl: string, accessToken: str
   };
 }
 
-export async function logout(http: HttpClient, baseUrl: string, accessToken: string, opts: CallOptions = {}): Promise<void> {
+export async function logout(http: HttpRequester, baseUrl: string, accessToken: string, opts: CallOptions = {}): Promise<void> {
   await http.request(baseUrl, '/_matrix/client/v3/logout', { method: 'POST', body: {}, accessToken, signal: opts.signal });
 }
 
@@ -133,7 +133,7 @@ export async function logout(http: HttpClient, baseUrl: string, accessToken: str
  * The caller must store the answer before using it (see rotation.ts).
  */
 export async function requestRefresh(
-  http: HttpClient,
+  http: HttpRequester,
   baseUrl: string,
   refreshToken: string,
   opts: CallOptions & { refreshTokenLifetimeMs?: number; timeoutMs?: number } = {},

@@ -3,7 +3,7 @@
 // caller opens the URL (vscode.env.openExternal in the extension; a test
 // browser in tests) and supplies the pages the browser tab shows.
 import { RequestFailedError } from '../core/errors';
-import type { HttpClient } from '../core/http';
+import type { HttpRequester } from '../core/http';
 import { t } from '../core/l10n';
 import { buildAuthorizationUrl, processAuthorizationCallback } from '../core/oauth/authorize';
 import { codeChallengeS256, generateCodeVerifier, generateState } from '../core/oauth/pkce';
@@ -27,7 +27,7 @@ export interface BrowserSignInOptions {
 }
 
 export async function signInWithBrowser(
-  http: HttpClient,
+  http: HttpRequester,
   baseUrl: string,
   metadata: AuthMetadata,
   opts: BrowserSignInOptions,

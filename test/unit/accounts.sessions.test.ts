@@ -24,7 +24,7 @@ async function addAlice(w: TestWindow, hs: TestHomeserver): Promise<string> {
 class TokenWitness {
   readonly seen = new Set<string>();
   async collect(w: TestWindow, id: string): Promise<void> {
-    const stored = await w.manager.store.read(id);
+    const stored = await w.tokens.read(id);
     if (stored?.tokens.accessToken) this.seen.add(stored.tokens.accessToken);
     if (stored?.tokens.refreshToken) this.seen.add(stored.tokens.refreshToken);
   }
@@ -116,14 +116,14 @@ describe('accounts against the test homeserver', function () {
     it('100 concurrent callers with an expired token cause exactly one /refresh, and all succeed', async () => {
       const w = await world.openWindow();
       const id = await addAlice(w, hs);
-      const before = await w.manager.store.get(id);
+      const before = await w.tokens.get(id);
       w.clockOffsetMs = 301_000; // this window now sees the access token as expired
       const results = await Promise.all(
         Array.from({ length: 100 }, () => w.manager.withAccessToken(id, (token) => whoami(w.http, hs.baseUrl, token))),
       );
       assert.equal(hs.count('POST', REFRESH), 1);
       assert.ok(results.every((r) => r.userId === '@alice:localhost'));
-      const after = await w.manager.store.get(id);
+      const after = await w.tokens.get(id);
       assert.notEqual(after?.accessToken, before?.accessToken);
       assert.equal(hs.requests.filter((r) => r.status >= 400).length, 0, 'no request failed');
     });
@@ -131,7 +131,7 @@ describe('accounts against the test homeserver', function () {
     it('100 concurrent callers hitting a soft logout (401, soft_logout) cause one /refresh and each call is retried once', async () => {
       const w = await world.openWindow();
       const id = await addAlice(w, hs);
-      hs.expireAccessToken((await w.manager.store.get(id))!.accessToken);
+      hs.expireAccessToken((await w.tokens.get(id))!.accessToken);
       const results = await Promise.all(
         Array.from({ length: 100 }, () => w.manager.withAccessToken(id, (token) => whoami(w.http, hs.baseUrl, token))),
       );
@@ -221,7 +221,7 @@ describe('accounts against the test homeserver', function () {
     it('a refresh answer lost after the server committed it is retried with the old refresh token and the session survives', async () => {
       const w = await world.openWindow();
       const id = await addAlice(w, hs);
-      const old = await w.manager.store.get(id);
+      const old = await w.tokens.get(id);
       hs.dropResponseAfterCommit('refresh');
       const fresh = await w.manager.rotateNow(id);
       assert.equal(hs.count('POST', REFRESH), 2);
@@ -240,7 +240,7 @@ describe('accounts against the test homeserver', function () {
     it('soft logout on whoami: one rotation, then success', async () => {
       const w = await world.openWindow();
       const id = await addAlice(w, hs);
-      hs.expireAccessToken((await w.manager.store.get(id))!.accessToken);
+      hs.expireAccessToken((await w.tokens.get(id))!.accessToken);
       const me = await w.actions.checkSession(id);
       assert.equal(me.userId, '@alice:localhost');
       assert.equal(hs.count('POST', REFRESH), 1);
@@ -253,7 +253,7 @@ describe('accounts against the test homeserver', function () {
     it('sends the custom refresh-token lifetime only when it is set', async () => {
       const w = await world.openWindow();
       const id = await addAlice(w, hs);
-      const lifetimeOf = async () => hs.refreshTokenExpiresAt((await w.manager.store.get(id))!.refreshToken!);
+      const lifetimeOf = async () => hs.refreshTokenExpiresAt((await w.tokens.get(id))!.refreshToken!);
       await w.manager.rotateNow(id);
       assert.equal(await lifetimeOf(), null, 'not set: the server default (no expiry) applies');
 
@@ -279,7 +279,7 @@ describe('accounts against the test homeserver', function () {
       await w.flows.copyAccessToken(id);
       assert.equal(hs.count('POST', REFRESH), 0);
       const first = w.clipboard.text;
-      assert.equal(first, await w.manager.store.get(id).then((t) => t?.accessToken));
+      assert.equal(first, await w.tokens.get(id).then((t) => t?.accessToken));
       w.clockOffsetMs = 300_000 - 30_000; // 30 s left
       await w.flows.copyAccessToken(id);
       assert.equal(hs.count('POST', REFRESH), 1);
@@ -310,6 +310,40 @@ describe('accounts against the test homeserver', function () {
       assert.ok(
         a.log.lines.some((l) => /Rotating the tokens of @alice:localhost automatically/.test(l)) ||
           b.log.lines.some((l) => /automatically/.test(l)),
+      );
+    });
+  });
+
+  describe('timers', () => {
+    beforeEach(async () => {
+      hs = await TestHomeserver.start();
+      world = await TestWorld.create();
+    });
+
+    it("waits for another window's changes through the injected timers, and cancels those waits on dispose", async () => {
+      const asked: Array<{ ms: number; disposed: boolean }> = [];
+      const recording = {
+        setTimeout(fn: () => void, ms: number) {
+          const entry = { ms, disposed: false };
+          asked.push(entry);
+          const handle = setTimeout(fn, ms);
+          return {
+            dispose: () => {
+              entry.disposed = true;
+              clearTimeout(handle);
+            },
+          };
+        },
+      };
+      const a = await world.openWindow();
+      const b = await world.openWindow({ timers: recording });
+      await addAlice(a, hs);
+      await eventually(() => b.manager.accounts().length === 1, 'window b sees the new account');
+      await eventually(() => asked.some((x) => x.ms === 1_000), "the repaint after another window's change is an injected timer");
+      b.dispose();
+      assert.ok(
+        asked.filter((x) => x.ms === 1_000).every((x) => x.disposed),
+        'dispose cancels the pending repaint',
       );
     });
   });
@@ -346,7 +380,7 @@ describe('accounts against the test homeserver', function () {
       assert.equal(kept.userId, '@alice:localhost');
       assert.equal(kept.deviceId, deviceId);
       assert.equal(kept.nextRotationAt, undefined, 'no more automatic attempts');
-      assert.ok((await a.manager.store.read(id))?.tokens.refreshToken, 'tokens kept');
+      assert.ok((await a.tokens.read(id))?.tokens.refreshToken, 'tokens kept');
       assert.equal(accountItemModel(kept, Date.now()).contextValue, 'account.needsSignIn');
 
       a.prompts.picks.push('password');
@@ -383,7 +417,7 @@ describe('accounts against the test homeserver', function () {
       const a = await world.openWindow();
       const b = await world.openWindow();
       const id = await addAlice(a, hs);
-      const token = (await a.manager.store.get(id))!.accessToken;
+      const token = (await a.tokens.get(id))!.accessToken;
       await eventually(() => b.manager.account(id)?.token !== undefined, 'B has loaded the session');
       assert.equal(await a.flows.signOut(id), true);
       assert.equal(hs.isAccessTokenKnown(token), false);
@@ -465,7 +499,7 @@ describe('accounts against the test homeserver', function () {
     it('the auth provider sessions carry a fresh token and filter on the homeserver', async () => {
       const w = await world.openWindow();
       const id = await addAlice(w, hs);
-      const sessions = new MatrixSessions(w.manager);
+      const sessions = new MatrixSessions(w.manager, w.log);
       assert.deepEqual(await sessions.getSessions(['https://matrix.example.org']), []);
       w.clockOffsetMs = 290_000; // 10 s left
       const [session] = await sessions.getSessions([hs.baseUrl]);
@@ -488,7 +522,7 @@ describe('accounts against the test homeserver', function () {
       witness.add(w.clipboard.text);
       w.prompts.inputs.push('1h');
       await w.flows.setRefreshTokenLifetime(id);
-      hs.expireAccessToken((await w.manager.store.get(id))!.accessToken);
+      hs.expireAccessToken((await w.tokens.get(id))!.accessToken);
       await w.flows.checkSession(id); // soft logout → rotation
       await witness.collect(w, id);
       await w.flows.signOut(id);

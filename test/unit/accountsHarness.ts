@@ -12,6 +12,7 @@ import { AccountActions } from '../../src/vscode/accounts/actions';
 import { AccountFlows, type ProgressRunner } from '../../src/vscode/accounts/flows';
 import { AccountManager, type SessionEndedEvent } from '../../src/vscode/accounts/manager';
 import { InMemoryMemento, InMemorySecretBackend, type InMemorySecretStorage } from '../../src/vscode/accounts/memoryStorage';
+import { SecretTokenStore } from '../../src/vscode/accounts/secretTokenStore';
 import type { AccountsLog, SecretStorageLike, SessionsChange, Timers } from '../../src/vscode/accounts/types';
 import { ScriptedPrompts } from '../support/scriptedPrompts';
 
@@ -64,6 +65,8 @@ export class TestWindow<S extends SecretStorageLike = InMemorySecretStorage> {
   readonly manager: AccountManager;
   readonly actions: AccountActions;
   readonly flows: AccountFlows;
+  /** The window's secret entries, read the way the extension reads them (for assertions). */
+  readonly tokens: SecretTokenStore;
   readonly sessionChanges: SessionsChange[] = [];
   readonly endedEvents: SessionEndedEvent[] = [];
   clockOffsetMs: number;
@@ -92,8 +95,9 @@ export class TestWindow<S extends SecretStorageLike = InMemorySecretStorage> {
       catchUpTimeoutMs: opts.catchUpTimeoutMs,
       schedulerBackoffMs: [100, 200],
     });
-    this.actions = new AccountActions(this.manager, { deviceDisplayName: 'Matrix DevTools (test)' });
-    this.flows = new AccountFlows(this.manager, this.actions, this.prompts, immediateProgress, this.clipboard);
+    this.actions = new AccountActions(this.manager, { http: this.http, log: this.log, deviceDisplayName: 'Matrix DevTools (test)' });
+    this.flows = new AccountFlows(this.manager, this.actions, this.prompts, immediateProgress, this.clipboard, this.log);
+    this.tokens = new SecretTokenStore(secrets);
     this.manager.onDidChangeSessions((c) => this.sessionChanges.push(c));
     this.manager.onSessionEnded((e) => this.endedEvents.push(e));
   }

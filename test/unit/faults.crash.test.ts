@@ -103,14 +103,14 @@ describe('crash points: a window dies during a rotation', function () {
     dying.prompts.picks.push('password');
     const view = await dying.flows.addAccount();
     assert.ok(view, JSON.stringify(dying.prompts.notifications));
-    const before = await dying.manager.store.read(view.id);
+    const before = await dying.tokens.read(view.id);
     secrets.armed = true;
     await assert.rejects(dying.manager.rotateNow(view.id));
     assert.equal(hs.count('POST', REFRESH), 1);
     dying.dispose();
 
     const next = await world.openWindow();
-    const stored = await next.manager.store.read(view.id);
+    const stored = await next.tokens.read(view.id);
     assert.deepEqual(stored?.tokens, before?.tokens, 'the entry changed or was corrupted');
     assert.equal((await next.manager.withAccessToken(view.id, (tk) => whoami(next.http, hs.baseUrl, tk))).userId, '@alice:localhost');
     await next.manager.rotateNow(view.id);

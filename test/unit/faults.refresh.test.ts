@@ -129,9 +129,9 @@ describe('fault matrix: /refresh', function () {
   for (const fault of FAULTS) {
     it(`${fault.name}: ${fault.outcome === 'recovers' ? 'rotates anyway' : fault.outcome === 'ended' ? 'the session ends, its tokens and account are kept' : 'one clear error, tokens and account intact'}`, async () => {
       const { w, id } = await signedIn();
-      const before = await w.manager.store.read(id);
+      const before = await w.tokens.read(id);
       const facts = () => {
-        const m = w.manager.metadata.get(id);
+        const m = w.manager.account(id);
         return { userId: m?.userId, homeserverUrl: m?.homeserverUrl, deviceId: m?.deviceId };
       };
       const factsBefore = facts();
@@ -148,7 +148,7 @@ describe('fault matrix: /refresh', function () {
       await fault.heal?.(hs);
       hs.clearFaults();
 
-      const after = await w.manager.store.read(id);
+      const after = await w.tokens.read(id);
       assert.ok(after, 'the secret entry is gone');
       assert.deepEqual(facts(), factsBefore, 'the account entry changed');
       if (fault.outcome === 'ended') {

@@ -4,7 +4,7 @@
 import { checkDirectlyAndCompare, PingRun } from '../appserviceChecks';
 import { newTransactionId } from '../appservicePing';
 import { describeError, MatrixApiError, RequestFailedError } from '../errors';
-import type { HttpClient } from '../http';
+import type { HttpRequester } from '../http';
 import { t } from '../l10n';
 import type { AppserviceRegistration } from '../registration/types';
 import type { DoctorCheck } from './types';
@@ -13,7 +13,7 @@ const APPSERVICE_TIMEOUT_MS = 15_000;
 
 /** The Check Appservice Directly pipeline, compared with the homeserver's ping the doctor already sent. */
 export async function directPingCheck(
-  http: HttpClient,
+  http: HttpRequester,
   reg: AppserviceRegistration & { url: string },
   ping: PingRun | undefined,
   signal?: AbortSignal,
@@ -57,7 +57,7 @@ const BACKOFF = (): string =>
  * the hs_token: side-effect free (no events; a fresh id is never a replay).
  */
 export async function transactionsCheck(
-  http: HttpClient,
+  http: HttpRequester,
   reg: AppserviceRegistration & { url: string },
   signal?: AbortSignal,
 ): Promise<DoctorCheck> {

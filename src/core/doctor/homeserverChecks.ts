@@ -4,7 +4,7 @@
 import { choosePingEndpoint, PingResult } from '../appservicePing';
 import { describeError, MatrixApiError } from '../errors';
 import type { ServerVersions } from '../homeserver';
-import type { HttpClient } from '../http';
+import type { HttpRequester } from '../http';
 import { t } from '../l10n';
 import type { AppserviceRegistration } from '../registration/types';
 import { whoami } from '../session';
@@ -19,7 +19,7 @@ export interface AsTokenOutcome {
 }
 
 export async function checkAsToken(
-  http: HttpClient,
+  http: HttpRequester,
   baseUrl: string,
   reg: AppserviceRegistration,
   signal?: AbortSignal,
@@ -129,7 +129,7 @@ export interface AuthMetadata {
 }
 
 /** `auth_metadata` (spec v1.15), or MSC2965's unstable path; undefined when the server has no next-generation auth. */
-export async function getAuthMetadata(http: HttpClient, baseUrl: string, signal?: AbortSignal): Promise<AuthMetadata | undefined> {
+export async function getAuthMetadata(http: HttpRequester, baseUrl: string, signal?: AbortSignal): Promise<AuthMetadata | undefined> {
   for (const path of ['/_matrix/client/v1/auth_metadata', '/_matrix/client/unstable/org.matrix.msc2965/auth_metadata']) {
     try {
       const { body } = await http.request(baseUrl, path, { signal, timeoutMs: 10_000 });
@@ -143,7 +143,7 @@ export async function getAuthMetadata(http: HttpClient, baseUrl: string, signal?
 }
 
 export async function serverFeaturesCheck(
-  http: HttpClient,
+  http: HttpRequester,
   baseUrl: string,
   versions: ServerVersions,
   reg: AppserviceRegistration,

@@ -4,7 +4,7 @@
 import { PingRun, prepareAndPing } from '../appserviceChecks';
 import { describeError } from '../errors';
 import { discoverHomeserver, DiscoveredHomeserver } from '../homeserver';
-import type { HttpClient } from '../http';
+import type { HttpRequester } from '../http';
 import { t } from '../l10n';
 import type { AppserviceRegistration, ParsedRegistration, RegistrationProblem } from '../registration/types';
 import { directPingCheck, transactionsCheck } from './appserviceSide';
@@ -30,7 +30,7 @@ export interface DoctorInput {
 
 const skipped = (id: CheckId, message: string): DoctorCheck => ({ id, status: 'skipped', message });
 
-export async function runDoctor(http: HttpClient, input: DoctorInput): Promise<DoctorReport> {
+export async function runDoctor(http: HttpRequester, input: DoctorInput): Promise<DoctorReport> {
   const checks: DoctorCheck[] = [];
   const add = (c: DoctorCheck) => {
     checks.push(c);
@@ -73,7 +73,7 @@ export async function runDoctor(http: HttpClient, input: DoctorInput): Promise<D
 }
 
 async function runUsable(
-  http: HttpClient,
+  http: HttpRequester,
   input: DoctorInput,
   reg: AppserviceRegistration,
   add: (c: DoctorCheck) => void,

@@ -1,7 +1,7 @@
 // The device authorization grant (RFC 8628): for terminals and for VS Code
 // windows whose extension host a loopback redirect cannot reach (remote, web).
 import { RequestFailedError } from '../errors';
-import { type HttpClient, sleep } from '../http';
+import { type HttpRequester, sleep } from '../http';
 import { t } from '../l10n';
 import type { SessionTokens } from '../session';
 import { asOAuthError, invalidField, isOAuthError, optionalString, requireString } from './errors';
@@ -22,7 +22,7 @@ export interface DeviceAuthorization {
 
 /** RFC 8628 §3.1. */
 export async function requestDeviceAuthorization(
-  http: HttpClient,
+  http: HttpRequester,
   metadata: AuthMetadata,
   clientId: string,
   scope: string,
@@ -78,7 +78,7 @@ export interface DevicePollOptions extends TokenRequestOptions {
  * as MatrixApiError with that code). Cancel through `signal`.
  */
 export async function pollDeviceToken(
-  http: HttpClient,
+  http: HttpRequester,
   grant: OAuthGrant,
   authorization: DeviceAuthorization,
   opts: DevicePollOptions = {},

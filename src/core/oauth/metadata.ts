@@ -3,7 +3,7 @@
 // an RFC 8414 authorization server metadata document; servers from before
 // v1.15 serve the same at MSC2965's unstable path.
 import { MatrixApiError } from '../errors';
-import type { HttpClient } from '../http';
+import type { HttpRequester } from '../http';
 import { invalidField, optionalString, requireHttpsUrl } from './errors';
 import type { AuthMetadata } from './types';
 
@@ -15,7 +15,7 @@ export const UNSTABLE_AUTH_METADATA_PATH = '/_matrix/client/unstable/org.matrix.
  * (both paths answer 404 / M_UNRECOGNIZED). Other failures are thrown.
  */
 export async function discoverAuthMetadata(
-  http: HttpClient,
+  http: HttpRequester,
   baseUrl: string,
   opts: { signal?: AbortSignal } = {},
 ): Promise<AuthMetadata | undefined> {

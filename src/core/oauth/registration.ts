@@ -2,7 +2,7 @@
 // (RFC 8252 §8.4), with what MAS requires of client metadata
 // (shared/MATRIX-NOTES.md): an https client_uri off localhost, loopback
 // redirect URIs on 127.0.0.1 without a port, no client secret.
-import type { HttpClient } from '../http';
+import type { HttpRequester } from '../http';
 import { asOAuthError, invalidField, requireString } from './errors';
 import { type AuthMetadata, DEVICE_CODE_GRANT } from './types';
 
@@ -33,7 +33,7 @@ export function clientMetadataFor(metadata: AuthMetadata): Record<string, unknow
 
 /** RFC 7591 §3.1: POST the client metadata as JSON. */
 export async function registerClient(
-  http: HttpClient,
+  http: HttpRequester,
   metadata: AuthMetadata,
   opts: { signal?: AbortSignal } = {},
 ): Promise<RegisteredClient> {

@@ -1,12 +1,12 @@
 // Token revocation (RFC 7009 §2.1). MAS revokes both tokens of a session when
 // either is revoked, and answers 200 for a token it no longer knows (§2.2).
-import type { HttpClient } from '../http';
+import type { HttpRequester } from '../http';
 import { asOAuthError } from './errors';
 import type { OAuthGrant } from './types';
 
 /** False when the server has no revocation endpoint (nothing was sent). */
 export async function revokeToken(
-  http: HttpClient,
+  http: HttpRequester,
   grant: OAuthGrant,
   token: string,
   hint: 'refresh_token' | 'access_token',
@@ -32,7 +32,7 @@ export async function revokeToken(
  * Never /logout: a delegated server does not serve it.
  */
 export async function revokeSession(
-  http: HttpClient,
+  http: HttpRequester,
   tokens: { accessToken: string; refreshToken?: string; oauth: OAuthGrant },
   opts: { signal?: AbortSignal } = {},
 ): Promise<boolean> {

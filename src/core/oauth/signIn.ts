@@ -2,7 +2,7 @@
 // (browser + loopback in src/node/browserSignIn.ts, a code in a terminal or a
 // remote window here): register the client, pick the device, ask for the
 // Matrix scopes, and turn the tokens into a session (whoami names the user).
-import type { HttpClient } from '../http';
+import type { HttpRequester } from '../http';
 import { t } from '../l10n';
 import { RequestFailedError } from '../errors';
 import { type LoginResult, type SessionTokens, whoami } from '../session';
@@ -23,7 +23,7 @@ export interface PreparedOAuthSignIn {
  * `deviceId`: sign in again on an existing device.
  */
 export async function prepareOAuthSignIn(
-  http: HttpClient,
+  http: HttpRequester,
   metadata: AuthMetadata,
   opts: { deviceId?: string; signal?: AbortSignal } = {},
 ): Promise<PreparedOAuthSignIn> {
@@ -49,7 +49,7 @@ export function offersDeviceCode(metadata: AuthMetadata): boolean {
 
 /** Checks the new tokens with whoami: the user id, and that the device is the one asked for. */
 export async function completeOAuthSignIn(
-  http: HttpClient,
+  http: HttpRequester,
   baseUrl: string,
   prepared: PreparedOAuthSignIn,
   tokens: SessionTokens,
@@ -75,7 +75,7 @@ export interface DeviceCodeSignInOptions extends DevicePollOptions {
 
 /** RFC 8628 end to end: register, ask for a code, show it, poll, check the session. */
 export async function signInWithDeviceCode(
-  http: HttpClient,
+  http: HttpRequester,
   baseUrl: string,
   metadata: AuthMetadata,
   opts: DeviceCodeSignInOptions,

@@ -1,7 +1,7 @@
 // The token endpoint (RFC 6749 §3.2): code exchange (§4.1.3 + PKCE RFC 7636
 // §4.5), refresh (§6), the device grant (RFC 8628 §3.4), all answered per
 // §5.1 / §5.2. A public client sends `client_id` in the body (§2.3, method "none").
-import type { HttpClient } from '../http';
+import type { HttpRequester } from '../http';
 import { t } from '../l10n';
 import type { SessionTokens } from '../session';
 import { asOAuthError, invalidField, requireString } from './errors';
@@ -16,7 +16,7 @@ export interface TokenRequestOptions {
 
 /** POST a grant to the token endpoint; OAuth error answers become MatrixApiError with the OAuth code. */
 export async function requestToken(
-  http: HttpClient,
+  http: HttpRequester,
   tokenEndpoint: string,
   form: Record<string, string | undefined>,
   opts: TokenRequestOptions = {},
@@ -69,7 +69,7 @@ export function processTokenResponse(
 
 /** RFC 6749 §4.1.3 with the PKCE `code_verifier` (RFC 7636 §4.5). */
 export async function exchangeAuthorizationCode(
-  http: HttpClient,
+  http: HttpRequester,
   grant: OAuthGrant,
   code: string,
   redirectUri: string,
@@ -91,7 +91,7 @@ export async function exchangeAuthorizationCode(
  * caller (rotation.ts) stores the answer before anyone uses it.
  */
 export async function refreshOAuthTokens(
-  http: HttpClient,
+  http: HttpRequester,
   grant: OAuthGrant,
   refreshToken: string,
   opts: TokenRequestOptions = {},

@@ -2,14 +2,18 @@
 // existing token), sign in again keeping the device, sign out, remove, check,
 // set the custom refresh-token lifetime, refresh. Plain Node, like the manager.
 import { isMatrixError, isTransientFailure } from '../../core/errors';
-import { getVersions, type DiscoveredHomeserver } from '../../core/homeserver';
+import { discoverHomeserver, getLoginFlows, getVersions, type DiscoveredHomeserver } from '../../core/homeserver';
+import type { HttpRequester } from '../../core/http';
 import { t } from '../../core/l10n';
 import { NoSessionError, NotRotatableError, SessionEndedError } from '../../core/rotation';
 import { loginWithPassword, logout, whoami, type SessionTokens, type WhoAmI } from '../../core/session';
-import { accountIdFor, type AccountManager } from './manager';
-import type { AccountMetadata, AccountView } from './types';
+import { accountIdFor } from './accountId';
+import type { AccountManager } from './manager';
+import type { AccountMetadata, AccountsLog, AccountView } from './types';
 
 export interface AccountActionsOptions {
+  http: HttpRequester;
+  log: AccountsLog;
   /** Shown in the user's device list. */
   deviceDisplayName?: string;
 }
@@ -32,22 +36,33 @@ export class ServerLogoutFailedError extends Error {
 
 export class AccountActions {
   private readonly deviceDisplayName: string;
+  private readonly http: HttpRequester;
+  private readonly log: AccountsLog;
 
   constructor(
     private readonly mgr: AccountManager,
-    options: AccountActionsOptions = {},
+    options: AccountActionsOptions,
   ) {
     this.deviceDisplayName = options.deviceDisplayName ?? 'Matrix DevTools';
+    this.http = options.http;
+    this.log = options.log;
+  }
+
+  /** Discovery, then whether the server offers password login. */
+  async discover(serverInput: string, signal?: AbortSignal): Promise<{ server: DiscoveredHomeserver; hasPassword: boolean }> {
+    const server = await discoverHomeserver(this.http, serverInput, signal);
+    const flows = await getLoginFlows(this.http, server.baseUrl, signal);
+    return { server, hasPassword: flows.some((f) => f.type === 'm.login.password') };
   }
 
   async addWithPassword(server: DiscoveredHomeserver, user: string, password: string, signal?: AbortSignal): Promise<AccountView> {
     // Before the server creates a session this window could not store.
-    await this.mgr.store.assertWritable();
+    await this.mgr.assertWritable();
     const login = await loginWithPassword(
-      this.mgr.http,
+      this.http,
       server.baseUrl,
       { user, password, deviceDisplayName: this.deviceDisplayName },
-      { signal, now: this.mgr.now },
+      { signal, now: () => this.mgr.now() },
     );
     return this.adopt(server, login.userId, login.deviceId, login.tokens, 'password');
   }
@@ -59,8 +74,8 @@ export class AccountActions {
     refreshToken: string | undefined,
     signal?: AbortSignal,
   ): Promise<AccountView> {
-    await this.mgr.store.assertWritable();
-    const me = await whoami(this.mgr.http, server.baseUrl, accessToken, { signal });
+    await this.mgr.assertWritable();
+    const me = await whoami(this.http, server.baseUrl, accessToken, { signal });
     const tokens: SessionTokens = { accessToken, refreshToken: refreshToken || undefined, issuedAt: this.mgr.now() };
     return this.adopt(server, me.userId, me.deviceId ?? '', tokens, 'accessToken');
   }
@@ -68,9 +83,9 @@ export class AccountActions {
   /** Password sign-in for an existing entry, keeping its device (and so its history and keys). */
   async signInAgainWithPassword(id: string, password: string, signal?: AbortSignal): Promise<AccountView> {
     const m = this.mgr.require(id);
-    await this.mgr.store.assertWritable();
+    await this.mgr.assertWritable();
     const login = await loginWithPassword(
-      this.mgr.http,
+      this.http,
       m.homeserverUrl,
       {
         user: m.userId,
@@ -79,7 +94,7 @@ export class AccountActions {
         deviceDisplayName: this.deviceDisplayName,
         refreshTokenLifetimeMs: m.refreshTokenLifetimeMs,
       },
-      { signal, now: this.mgr.now },
+      { signal, now: () => this.mgr.now() },
     );
     await this.checkSameUser(m, login.userId, login.tokens.accessToken);
     return this.resume(m, login.deviceId, login.tokens, 'password');
@@ -92,7 +107,7 @@ export class AccountActions {
     signal?: AbortSignal,
   ): Promise<AccountView> {
     const m = this.mgr.require(id);
-    const me = await whoami(this.mgr.http, m.homeserverUrl, accessToken, { signal });
+    const me = await whoami(this.http, m.homeserverUrl, accessToken, { signal });
     if (me.userId !== m.userId) {
       throw new Error(t('That access token belongs to {0}, not {1}; add it as a separate account instead.', me.userId, m.userId));
     }
@@ -116,14 +131,14 @@ export class AccountActions {
         await this.serverLogout(m, opts.signal);
       } catch (e) {
         if (!opts.forgetIfUnreachable) throw new ServerLogoutFailedError(id, e);
-        this.mgr.log.warn(
+        this.log.warn(
           `Signing out ${m.userId} on the server failed (${e instanceof Error ? e.message : String(e)}); forgetting the tokens anyway.`,
         );
       }
-      await this.mgr.metadata.patch(id, { state: 'signedOut' });
+      await this.mgr.updateAccount(id, { state: 'signedOut' });
       await this.mgr.forgetSession(id);
     });
-    this.mgr.log.info(`Signed out ${m.userId} on ${m.homeserverUrl}.`);
+    this.log.info(`Signed out ${m.userId} on ${m.homeserverUrl}.`);
   }
 
   /** Logs out on the server when possible, then deletes the tokens and the entry. */
@@ -133,32 +148,29 @@ export class AccountActions {
       try {
         await this.serverLogout(m, signal);
       } catch (e) {
-        this.mgr.log.warn(
+        this.log.warn(
           `Could not sign ${m.userId} out on the server before removing the account: ${e instanceof Error ? e.message : String(e)}`,
         );
       }
       await this.mgr.forgetSession(id);
-      await this.mgr.metadata.remove(id);
-      this.mgr.forgetAccount(id);
+      await this.mgr.removeAccount(id);
     });
-    this.mgr.fireChanged();
-    this.mgr.log.info(`Removed the account ${m.userId} on ${m.homeserverUrl}.`);
+    this.log.info(`Removed the account ${m.userId} on ${m.homeserverUrl}.`);
   }
 
   /** whoami with the current token (rotating on expiry or soft logout). */
   async checkSession(id: string, signal?: AbortSignal): Promise<WhoAmI> {
     const m = this.mgr.require(id);
-    const me = await this.mgr.withAccessToken(id, (token) => whoami(this.mgr.http, m.homeserverUrl, token, { signal }), { signal });
-    if (me.deviceId && me.deviceId !== m.deviceId) await this.mgr.metadata.patch(id, { deviceId: me.deviceId });
-    this.mgr.log.info(`Checked the session of ${me.userId} (device ${me.deviceId ?? '?'}): valid.`);
+    const me = await this.mgr.withAccessToken(id, (token) => whoami(this.http, m.homeserverUrl, token, { signal }), { signal });
+    if (me.deviceId && me.deviceId !== m.deviceId) await this.mgr.updateAccount(id, { deviceId: me.deviceId });
+    this.log.info(`Checked the session of ${me.userId} (device ${me.deviceId ?? '?'}): valid.`);
     return me;
   }
 
   /** `undefined` clears it. Applies from the next rotation or sign-in. */
   async setRefreshTokenLifetime(id: string, lifetimeMs: number | undefined): Promise<void> {
     this.mgr.require(id);
-    await this.mgr.metadata.patch(id, { refreshTokenLifetimeMs: lifetimeMs });
-    this.mgr.fireChanged();
+    await this.mgr.updateAccount(id, { refreshTokenLifetimeMs: lifetimeMs });
   }
 
   /** Re-reads storage, then checks every signed-in account and updates its spec versions. */
@@ -169,8 +181,8 @@ export class AccountActions {
     await Promise.all(
       live.map(async (a) => {
         try {
-          const versions = await getVersions(this.mgr.http, a.homeserverUrl, signal);
-          await this.mgr.metadata.patch(a.id, { specVersions: versions.versions });
+          const versions = await getVersions(this.http, a.homeserverUrl, signal);
+          await this.mgr.updateAccount(a.id, { specVersions: versions.versions });
           await this.checkSession(a.id, signal);
           summary.checked++;
         } catch (e) {
@@ -179,7 +191,6 @@ export class AccountActions {
         }
       }),
     );
-    this.mgr.fireChanged();
     return summary;
   }
 
@@ -191,7 +202,7 @@ export class AccountActions {
     method: AccountMetadata['signInMethod'],
   ): Promise<AccountView> {
     const id = accountIdFor(userId, server.baseUrl);
-    const existing = this.mgr.metadata.get(id);
+    const existing = this.mgr.account(id);
     if (existing) {
       // Same account added again: the new session replaces the old one, whose device would otherwise linger.
       const old = await this.mgr.readStored(id);
@@ -199,7 +210,7 @@ export class AccountActions {
     }
     // Tokens first: an entry must never be listed as signed in before its tokens exist.
     await this.mgr.storeSession(id, tokens);
-    await this.mgr.metadata.upsert({
+    await this.mgr.saveAccount({
       id,
       userId,
       homeserverUrl: server.baseUrl,
@@ -212,8 +223,7 @@ export class AccountActions {
       lastRotationAt: undefined,
       refreshTokenLifetimeMs: existing?.refreshTokenLifetimeMs,
     });
-    await this.mgr.reloadFacts(id);
-    this.mgr.log.info(`Signed in ${userId} on ${server.baseUrl} (device ${deviceId || '?'}, ${describeExpiry(tokens, this.mgr.now())}).`);
+    this.log.info(`Signed in ${userId} on ${server.baseUrl} (device ${deviceId || '?'}, ${describeExpiry(tokens, this.mgr.now())}).`);
     return this.mgr.account(id) as AccountView;
   }
 
@@ -223,9 +233,9 @@ export class AccountActions {
     tokens: SessionTokens,
     method: AccountMetadata['signInMethod'],
   ): Promise<AccountView> {
-    await this.mgr.metadata.patch(m.id, { deviceId, state: 'signedIn', signInMethod: method, sessionEndedNotifiedAt: undefined });
+    await this.mgr.updateAccount(m.id, { deviceId, state: 'signedIn', signInMethod: method });
     await this.mgr.storeSession(m.id, tokens);
-    this.mgr.log.info(
+    this.log.info(
       `Signed in ${m.userId} again on ${m.homeserverUrl} (device ${deviceId || '?'}, ${describeExpiry(tokens, this.mgr.now())}).`,
     );
     return this.mgr.account(m.id) as AccountView;
@@ -247,18 +257,18 @@ export class AccountActions {
       return;
     }
     try {
-      await this.mgr.withAccessToken(m.id, (token) => logout(this.mgr.http, m.homeserverUrl, token, { signal }), { signal });
+      await this.mgr.withAccessToken(m.id, (token) => logout(this.http, m.homeserverUrl, token, { signal }), { signal });
     } catch (e) {
       if (e instanceof SessionEndedError || e instanceof NoSessionError || e instanceof NotRotatableError) return;
       if (isMatrixError(e) && (e.status === 401 || e.status === 403)) return; // already gone on the server
       if (isTransientFailure(e) || !isMatrixError(e)) throw e;
-      this.mgr.log.warn(`The server refused to sign ${m.userId} out: ${e.message}`);
+      this.log.warn(`The server refused to sign ${m.userId} out: ${e.message}`);
     }
   }
 
   private async quietLogout(baseUrl: string, accessToken: string, signal?: AbortSignal): Promise<void> {
-    await logout(this.mgr.http, baseUrl, accessToken, { signal }).catch((e: unknown) => {
-      this.mgr.log.info(`Best-effort logout of an old session on ${baseUrl}: ${e instanceof Error ? e.message : String(e)}`);
+    await logout(this.http, baseUrl, accessToken, { signal }).catch((e: unknown) => {
+      this.log.info(`Best-effort logout of an old session on ${baseUrl}: ${e instanceof Error ? e.message : String(e)}`);
     });
   }
 }

@@ -3,7 +3,7 @@
 // through `Prompts` and progress through `ProgressRunner`, so this file needs
 // only types from vscode and runs in plain Node with scripted answers.
 import { describeError, isMatrixError, RequestFailedError } from '../../core/errors';
-import { discoverHomeserver, getLoginFlows, parseServerInput, type DiscoveredHomeserver } from '../../core/homeserver';
+import { parseServerInput, type DiscoveredHomeserver } from '../../core/homeserver';
 import { t } from '../../core/l10n';
 import { NoSessionError, NotRotatableError, SessionEndedError, StaleTokensError } from '../../core/rotation';
 import { StaleSecretStoreError } from '../coherentSecrets';
@@ -11,7 +11,7 @@ import type { Prompts } from '../prompts';
 import { ServerLogoutFailedError, type AccountActions } from './actions';
 import type { AccountManager } from './manager';
 import { describeExpiry, formatDuration, parseLifetime } from './present';
-import type { AccountView } from './types';
+import type { AccountsLog, AccountView } from './types';
 
 export interface ProgressRunner {
   /** Runs `task` with a progress notification; `signal` aborts when the user cancels. */
@@ -35,6 +35,7 @@ export class AccountFlows {
     private readonly prompts: Prompts,
     private readonly progress: ProgressRunner,
     private readonly clipboard: ClipboardLike,
+    private readonly log: AccountsLog,
   ) {}
 
   /** Server → discovery → login flows → password or existing token. Undefined when the user gave up. */
@@ -51,11 +52,7 @@ export class AccountFlows {
     return this.guard(t('Add Account'), undefined, async () => {
       const { server, hasPassword } = await this.progress.run(
         t('Contacting {0}…', serverInput.trim()),
-        async (signal) => {
-          const server = await discoverHomeserver(this.mgr.http, serverInput, signal);
-          const flows = await getLoginFlows(this.mgr.http, server.baseUrl, signal);
-          return { server, hasPassword: flows.some((f) => f.type === 'm.login.password') };
-        },
+        (signal) => this.actions.discover(serverInput, signal),
         { cancellable: true },
       );
       const method = await this.pickMethod(server.baseUrl, hasPassword, 'password');
@@ -123,7 +120,7 @@ export class AccountFlows {
           await this.progress.run(t('Signing out {0}…', m.userId), (signal) => this.actions.signOut(id, { signal }), { cancellable: true });
         } catch (e) {
           if (!(e instanceof ServerLogoutFailedError)) throw e;
-          this.mgr.log.warn(`Sign-out of ${m.userId} on the server failed: ${e.message}`);
+          this.log.warn(`Sign-out of ${m.userId} on the server failed: ${e.message}`);
           const forget = t('Forget Tokens');
           const answer = await this.prompts.warning(
             t(
@@ -250,7 +247,7 @@ export class AccountFlows {
    */
   async reportError(action: string, accountId: string | undefined, e: unknown): Promise<void> {
     const who = accountId ? (this.mgr.account(accountId)?.userId ?? accountId) : undefined;
-    this.mgr.log.error(`${action}${who ? ` (${who})` : ''} failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+    this.log.error(`${action}${who ? ` (${who})` : ''} failed: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
     if ((e instanceof RequestFailedError && e.kind === 'cancelled') || (e instanceof Error && e.name === 'AbortError')) return;
     if (e instanceof SessionEndedError) return;
     if (accountId && isMatrixError(e, 'M_UNKNOWN_TOKEN') && !e.softLogout && this.mgr.account(accountId)?.displayState === 'needsSignIn') {

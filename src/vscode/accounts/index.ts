@@ -71,8 +71,8 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
     log,
     settings: { autoRotate: () => config().get<boolean>('autoRotate', true), rotationPolicy },
   });
-  const actions = new AccountActions(manager, { deviceDisplayName: `Matrix DevTools (${vscode.env.appName})` });
-  const flows = new AccountFlows(manager, actions, prompts, withProgress, vscode.env.clipboard);
+  const actions = new AccountActions(manager, { http, log, deviceDisplayName: `Matrix DevTools (${vscode.env.appName})` });
+  const flows = new AccountFlows(manager, actions, prompts, withProgress, vscode.env.clipboard, log);
   flows.onShowLog = () => log.show(false);
   flows.onReloadWindow = () => void vscode.commands.executeCommand('workbench.action.reloadWindow');
   const tree = new AccountsTreeProvider(manager);
@@ -104,7 +104,7 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
     manager,
     tree,
     view,
-    MatrixAuthenticationProvider.register(manager, flows),
+    MatrixAuthenticationProvider.register(manager, flows, log),
     vscode.commands.registerCommand('matrixDevtools.addAccount', (server?: string) =>
       flows.addAccount(typeof server === 'string' ? server : undefined),
     ),

@@ -1,11 +1,14 @@
 // Non-secret account facts in globalState (a Memento). Read fresh on every
 // call: VS Code updates a window's globalState when another window writes it.
-import type { AccountMetadata, MementoLike } from './types';
+import { Emitter, type AccountMetadata, type MementoLike } from './types';
 
 export const METADATA_KEY = 'matrixDevtools.accounts';
 
 export class AccountMetadataStore {
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly changed = new Emitter<void>();
+  /** Fires after every write made through this store. */
+  readonly onDidChange = this.changed.event;
 
   constructor(private readonly memento: MementoLike) {}
 
@@ -52,6 +55,7 @@ export class AccountMetadataStore {
       const all = this.list().map((a) => ({ ...a }));
       edit(all);
       await this.memento.update(METADATA_KEY, all);
+      this.changed.fire();
     });
     this.queue = run.catch(() => undefined);
     return run;

@@ -1,6 +1,7 @@
 // The small interfaces the account model talks to instead of `vscode`, so the
 // same model runs in the extension host and in plain-Node unit tests.
-import type { HttpLogEntry } from '../../core/http';
+import type { ExclusiveLock } from '../../core/fileLock';
+import type { HttpRequester, HttpLogEntry } from '../../core/http';
 import type { RotationPolicy } from '../../core/rotation';
 
 export interface DisposableLike {
@@ -75,8 +76,6 @@ export interface AccountMetadata {
   lastRotationAt?: number;
   /** `com.famedly.refresh_token_lifetime_ms`, sent only when set. */
   refreshTokenLifetimeMs?: number;
-  /** When the user was told the session ended; so they are told once. */
-  sessionEndedNotifiedAt?: number;
 }
 
 /** The token facts the UI may show: times and flags, never a token string. */
@@ -124,5 +123,53 @@ export class Emitter<T> implements DisposableLike {
 
   dispose(): void {
     this.listeners.clear();
+  }
+}
+
+export interface AccountManagerOptions {
+  secrets: SecretStorageLike;
+  memento: MementoLike;
+  lock: ExclusiveLock;
+  http: HttpRequester;
+  log: AccountsLog;
+  settings?: AccountsSettings;
+  /** Folder shared by all windows (the lock folder), for the cross-window catch-up markers. */
+  coherenceDir?: string;
+  now?: () => number;
+  timers?: Timers;
+  /** Back-off between /refresh attempts after a network failure. */
+  retryDelaysMs?: number[];
+  schedulerMaxWaitMs?: number;
+  schedulerBackoffMs?: number[];
+  catchUpTimeoutMs?: number;
+}
+
+export interface SessionEndedEvent {
+  accountId: string;
+  userId: string;
+  /** One sentence for the user. */
+  message: string;
+}
+
+/** Waits through injected timers; dispose settles every pending wait at once, firing nothing. */
+export class Waits implements DisposableLike {
+  private readonly pending = new Set<() => void>();
+
+  constructor(private readonly timers: Timers) {}
+
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.timers.setTimeout(() => settle(), ms);
+      const settle = () => {
+        timer.dispose();
+        this.pending.delete(settle);
+        resolve();
+      };
+      this.pending.add(settle);
+    });
+  }
+
+  dispose(): void {
+    for (const settle of [...this.pending]) settle();
   }
 }

@@ -12,7 +12,7 @@ import {
   PingOutcome,
   prepareAndPing,
 } from '../../core/appserviceChecks';
-import type { HttpClient } from '../../core/http';
+import type { HttpRequester } from '../../core/http';
 import { t } from '../../core/l10n';
 import { redact, registerSecret } from '../../core/redact';
 import { AppserviceRegistration } from '../../core/registration';
@@ -34,7 +34,7 @@ export interface PingSettings {
 }
 
 export interface PingServiceDeps {
-  http: () => HttpClient;
+  http: () => HttpRequester;
   readText: (file: string) => Promise<string>;
   secrets: SecretStore;
   state: KeyValueStore;

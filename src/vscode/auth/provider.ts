@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import { t } from '../../core/l10n';
 import type { AccountFlows } from '../accounts/flows';
 import type { AccountManager } from '../accounts/manager';
-import type { SessionsChange } from '../accounts/types';
+import type { AccountsLog, SessionsChange } from '../accounts/types';
+import { accountIdParts } from '../accounts/accountId';
 import { MatrixSessions, sessionOf, type MatrixSession } from './sessions';
 
 export const AUTH_PROVIDER_ID = 'matrix';
@@ -21,14 +22,15 @@ export class MatrixAuthenticationProvider implements vscode.AuthenticationProvid
   constructor(
     private readonly mgr: AccountManager,
     private readonly flows: AccountFlows,
+    log: AccountsLog,
   ) {
-    this.sessions = new MatrixSessions(mgr);
+    this.sessions = new MatrixSessions(mgr, log);
     const subscription = mgr.onDidChangeSessions((change) => void this.forward(change));
     this.disposables.push(this.emitter, { dispose: () => subscription.dispose() });
   }
 
-  static register(mgr: AccountManager, flows: AccountFlows): vscode.Disposable {
-    const provider = new MatrixAuthenticationProvider(mgr, flows);
+  static register(mgr: AccountManager, flows: AccountFlows, log: AccountsLog): vscode.Disposable {
+    const provider = new MatrixAuthenticationProvider(mgr, flows, log);
     return vscode.Disposable.from(
       provider,
       vscode.authentication.registerAuthenticationProvider(AUTH_PROVIDER_ID, t('Matrix'), provider, { supportsMultipleAccounts: true }),
@@ -74,9 +76,7 @@ export class MatrixAuthenticationProvider implements vscode.AuthenticationProvid
       this.known.delete(id);
       const a = this.mgr.account(id);
       // The token is gone; consumers only need the id and account.
-      return last
-        ? { ...last, accessToken: '' }
-        : sessionOf(a ?? { id, userId: id.split('|')[0], homeserverUrl: id.split('|')[1] ?? '' }, '');
+      return last ? { ...last, accessToken: '' } : sessionOf(a ?? { id, ...accountIdParts(id) }, '');
     });
     if (added.length || changed.length || removed.length) this.emitter.fire({ added, removed, changed });
   }

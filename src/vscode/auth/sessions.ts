@@ -2,7 +2,7 @@
 // vscode: which accounts match the requested scopes, and sessions whose access
 // token is fresh (rotated first when it is about to expire).
 import type { AccountManager } from '../accounts/manager';
-import type { AccountView } from '../accounts/types';
+import type { AccountsLog, AccountView } from '../accounts/types';
 
 /** Same shape as vscode.AuthenticationSession. */
 export interface MatrixSession {
@@ -63,7 +63,10 @@ function normalize(text: string): { href: string; host: string; explicitScheme: 
 }
 
 export class MatrixSessions {
-  constructor(private readonly mgr: AccountManager) {}
+  constructor(
+    private readonly mgr: AccountManager,
+    private readonly log: AccountsLog,
+  ) {}
 
   /** Sessions of signed-in accounts matching the scopes, each with a fresh token. */
   async getSessions(scopes: readonly string[] | undefined, accountLabel?: string): Promise<MatrixSession[]> {
@@ -82,7 +85,7 @@ export class MatrixSessions {
       const accessToken = await this.mgr.getAccessToken(a.id, { minValidityMs: SESSION_MIN_VALIDITY_MS });
       return sessionOf(a, accessToken, scopes);
     } catch (e) {
-      this.mgr.log.warn(`No session for ${a.userId} handed out: ${e instanceof Error ? e.message : String(e)}`);
+      this.log.warn(`No session for ${a.userId} handed out: ${e instanceof Error ? e.message : String(e)}`);
       return undefined;
     }
   }
@@ -90,8 +93,8 @@ export class MatrixSessions {
   /** The session as stored right now (no rotation): for change events. */
   async storedSession(id: string): Promise<MatrixSession | undefined> {
     const a = this.mgr.account(id);
-    const tokens = a && (await this.mgr.store.get(id));
-    return a && tokens ? sessionOf(a, tokens.accessToken) : undefined;
+    const accessToken = a && (await this.mgr.storedAccessToken(id));
+    return a && accessToken ? sessionOf(a, accessToken) : undefined;
   }
 }
 
