@@ -9,6 +9,7 @@ import { revokeSession } from '../core/oauth/revoke';
 import { type LoginResult, loginWithPassword, logout, whoami } from '../core/session';
 import { oauthDeviceLogin } from './oauthLogin';
 import { CliAccount, CliStore } from './store';
+import { unreadableAccountMessage } from './storeFormat';
 
 export class UsageError extends Error {}
 
@@ -40,11 +41,15 @@ async function pickStoredAccount(ctx: CliContext): Promise<CliAccount> {
   const data = await ctx.store.read();
   const wanted = ctx.options.account as string | undefined;
   const ids = Object.keys(data.accounts);
+  const damaged = (id: string) => new Error(unreadableAccountMessage(ctx.store.file, id, data.unreadable[id]));
   if (wanted) {
     const account = data.accounts[wanted];
+    if (!account && wanted in data.unreadable) throw damaged(wanted);
     if (!account) throw new UsageError(`no stored session for ${wanted} (stored: ${ids.join(', ') || 'none'})`);
     return account;
   }
+  if (data.defaultAccount !== undefined && data.defaultAccount in data.unreadable) throw damaged(data.defaultAccount);
+  if (ids.length === 0 && Object.keys(data.unreadable).length === 1) throw damaged(Object.keys(data.unreadable)[0]);
   if (ids.length === 0) throw new UsageError('no stored session; run "matrix-devtools login" first');
   const chosen = data.defaultAccount && data.accounts[data.defaultAccount] ? data.defaultAccount : ids.length === 1 ? ids[0] : undefined;
   if (!chosen) throw new UsageError(`several sessions are stored; choose one with --account (${ids.join(', ')})`);
@@ -149,14 +154,16 @@ const accounts: Command = async (ctx) => {
     default: a.userId === data.defaultAccount,
     ended: a.ended ?? null,
   }));
-  if (ctx.json) ctx.out(JSON.stringify({ ok: true, accounts: list }));
-  else if (list.length === 0) ctx.out('No stored sessions.');
+  const unreadable = Object.keys(data.unreadable);
+  if (ctx.json) ctx.out(JSON.stringify({ ok: true, accounts: list, unreadable }));
+  else if (list.length === 0 && unreadable.length === 0) ctx.out('No stored sessions.');
   else {
     for (const a of list) {
       ctx.out(
         `${a.default ? '*' : ' '} ${a.userId}  ${a.homeserver}  device ${a.deviceId}  ${a.ended ? `session ended (${a.ended.errcode}); sign in again` : expiryText(a.expiresAt ?? undefined)}`,
       );
     }
+    for (const id of unreadable) ctx.out(`  ${id}  entry damaged, left untouched; sign in again with "matrix-devtools login"`);
   }
   return 0;
 };

@@ -110,7 +110,7 @@ export async function main(argv: string[]): Promise<number> {
         ? (e) => process.stderr.write(redact(`${e.method} ${e.url} ${e.status ?? e.failure ?? ''} ${e.errcode ?? ''} ${e.durationMs}ms\n`))
         : undefined,
     }),
-    store: new CliStore(values.store ?? defaultStorePath()),
+    store: new CliStore(values.store ?? defaultStorePath(), (sentence) => process.stderr.write(`matrix-devtools: ${sentence}\n`)),
     json: values.json === true,
     out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
     err: (text) => process.stderr.write(redact(text.endsWith('\n') ? text : `${text}\n`)),

@@ -1,6 +1,9 @@
 // The CLI's session store: one JSON file, mode 0600, replaced atomically
 // (temp file + rename) so a crash never leaves it half-written. Writes take a
-// file lock so two CLI processes cannot lose each other's updates.
+// file lock so two CLI processes cannot lose each other's updates. A file or
+// an entry it cannot read is never overwritten: a damaged or newer file stops
+// every command with one sentence, a damaged entry is written back as it was,
+// and an entry that `login` replaces is first copied to a backup file (0600).
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -9,22 +12,9 @@ import { FileLock } from '../core/fileLock';
 import { t } from '../core/l10n';
 import type { TokenStore } from '../core/rotation';
 import type { SessionTokens } from '../core/session';
+import { emptyStore, parseStore, serializeStore, type CliAccount, type StoreData } from './storeFormat';
 
-export interface CliAccount {
-  userId: string;
-  deviceId: string;
-  homeserverUrl: string;
-  refreshTokenLifetimeMs?: number;
-  tokens: SessionTokens;
-  /** The server refused the refresh token: kept for the record, never sent again; `login` replaces the account. */
-  ended?: { at: number; errcode: string };
-}
-
-interface StoreFile {
-  version: 1;
-  defaultAccount?: string;
-  accounts: Record<string, CliAccount>;
-}
+export type { CliAccount } from './storeFormat';
 
 export function defaultStorePath(): string {
   if (process.env.MATRIX_DEVTOOLS_STORE) return process.env.MATRIX_DEVTOOLS_STORE;
@@ -36,32 +26,48 @@ export function defaultStorePath(): string {
 export class CliStore implements TokenStore {
   readonly lock: FileLock;
 
-  constructor(readonly file: string) {
+  private swept = false;
+
+  /** `notice` gets one sentence when the store kept a backup of something it replaced. */
+  constructor(
+    readonly file: string,
+    private readonly notice: (sentence: string) => void = () => undefined,
+  ) {
     this.lock = new FileLock(path.join(path.dirname(file), '.locks'));
   }
 
-  async read(): Promise<StoreFile> {
+  async read(): Promise<StoreData> {
+    await this.sweepStaleTempFiles(false);
+    return this.readFile();
+  }
+
+  private async readFile(): Promise<StoreData> {
     let text: string;
     try {
       text = await fs.readFile(this.file, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, accounts: {} };
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyStore();
       throw e;
     }
-    try {
-      const parsed = JSON.parse(text) as StoreFile;
-      if (!parsed || typeof parsed !== 'object' || typeof parsed.accounts !== 'object') throw new Error('shape');
-      return parsed;
-    } catch {
-      throw new Error(t('The session store {0} is not valid JSON; fix or delete it (it is left untouched).', this.file));
-    }
+    const parsed = parseStore(this.file, text);
+    if (!parsed.ok) throw new Error(parsed.problem);
+    return parsed.data;
   }
 
   /** Read-modify-write under the store lock. */
-  async update(change: (data: StoreFile) => void): Promise<void> {
+  async update(change: (data: StoreData) => void): Promise<void> {
     await this.lock.run(`store:${this.file}`, async () => {
-      const data = await this.read();
+      await this.sweepStaleTempFiles(true);
+      const data = await this.readFile();
+      const unreadable = { ...data.unreadable };
       change(data);
+      // An entry this CLI could not read and the change replaces: keep a copy first.
+      const replaced = Object.keys(unreadable).filter((id) => id in data.accounts);
+      if (replaced.length > 0) {
+        const backup = await this.writeBackup(Object.fromEntries(replaced.map((id) => [id, unreadable[id]])));
+        for (const id of replaced) delete data.unreadable[id];
+        this.notice(t('The old, unreadable entry of {0} was replaced; a copy is kept in {1}.', replaced.join(', '), backup));
+      }
       await this.writeAtomically(data);
     });
   }
@@ -94,12 +100,38 @@ export class CliStore implements TokenStore {
     });
   }
 
-  private async writeAtomically(data: StoreFile): Promise<void> {
+  /**
+   * Temp files of a writer that died between its two writes hold tokens: remove
+   * them, under the store lock (writers create them only while holding it), once
+   * per process and only when there are any, so a plain read takes no lock.
+   */
+  private async sweepStaleTempFiles(locked: boolean): Promise<void> {
+    if (this.swept) return;
+    this.swept = true;
+    const list = async () => {
+      const prefix = `${path.basename(this.file)}.`;
+      const names = await fs.readdir(path.dirname(this.file)).catch(() => [] as string[]);
+      return names.filter((n) => n.startsWith(prefix) && /\.[0-9a-f]{12}\.tmp$/.test(n));
+    };
+    if ((await list()).length === 0) return;
+    const sweep = async () => {
+      for (const name of await list()) await fs.rm(path.join(path.dirname(this.file), name), { force: true });
+    };
+    await (locked ? sweep() : this.lock.run(`store:${this.file}`, sweep));
+  }
+
+  private async writeBackup(entries: Record<string, unknown>): Promise<string> {
+    const backup = `${this.file}.unreadable-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+    await fs.writeFile(backup, `${JSON.stringify({ accounts: entries }, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+    return backup;
+  }
+
+  private async writeAtomically(data: StoreData): Promise<void> {
     await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     const temp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
     const handle = await fs.open(temp, 'wx', 0o600);
     try {
-      await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`);
+      await handle.writeFile(serializeStore(data));
       await handle.sync();
     } finally {
       await handle.close();

@@ -180,7 +180,7 @@ describe('matrix-devtools CLI', function () {
     await fs.writeFile(store, '{ not json');
     const run = await cli(['whoami', ...s()]);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /is not valid JSON; fix or delete it \(it is left untouched\)/);
+    assert.match(run.stderr, /is damaged \(not the JSON this tool writes; maybe cut short\) and was left untouched/);
     assert.equal(await fs.readFile(store, 'utf8'), '{ not json');
   });
 
