@@ -14,6 +14,7 @@ import { AccountManager, type SessionEndedEvent } from '../../src/vscode/account
 import { InMemoryMemento, InMemorySecretBackend, type InMemorySecretStorage } from '../../src/vscode/accounts/memoryStorage';
 import { SecretTokenStore } from '../../src/vscode/accounts/secretTokenStore';
 import type { AccountsLog, SecretStorageLike, SessionsChange, Timers } from '../../src/vscode/accounts/types';
+import { showUnreadableData } from '../../src/vscode/accounts/unreadable';
 import { ScriptedPrompts } from '../support/scriptedPrompts';
 
 /** Raw log lines, NOT redacted: a token here means the code logged it. */
@@ -100,6 +101,12 @@ export class TestWindow<S extends SecretStorageLike = InMemorySecretStorage> {
     this.tokens = new SecretTokenStore(secrets);
     this.manager.onDidChangeSessions((c) => this.sessionChanges.push(c));
     this.manager.onSessionEnded((e) => this.endedEvents.push(e));
+    // As the extension shows them (src/vscode/accounts/index.ts).
+    showUnreadableData(
+      this.manager.onUnreadableData,
+      (m, ...a) => this.prompts.warning(m, ...a),
+      (id) => this.flows.signInAgain(id),
+    );
   }
 
   dispose(): void {

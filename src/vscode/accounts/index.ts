@@ -20,6 +20,7 @@ import { accountContextKeys, accountIdOf } from './palette';
 import { pickAccount, type AccountNeed, type AccountPickerDeps } from './picker';
 import { AccountsTreeProvider, type AccountNode, type RenderedTreeItem } from './treeProvider';
 import type { AccountView } from './types';
+import { showUnreadableData } from './unreadable';
 
 export interface AccountSummary {
   userId: string;
@@ -150,8 +151,13 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
     const answer = await prompts.warning(e.message, signInAgain);
     if (answer === signInAgain) await flows.signInAgain(e.accountId);
   });
+  const unreadable = showUnreadableData(manager.onUnreadableData, prompts.warning, (id) => flows.signInAgain(id));
   const changed = manager.onDidChange(updateContextKeys);
-  context.subscriptions.push({ dispose: () => ended.dispose() }, { dispose: () => changed.dispose() });
+  context.subscriptions.push(
+    { dispose: () => ended.dispose() },
+    { dispose: () => unreadable.dispose() },
+    { dispose: () => changed.dispose() },
+  );
   void manager.load();
 
   return {

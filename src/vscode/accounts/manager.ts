@@ -17,6 +17,7 @@ import { RotationScheduler } from './scheduler';
 import { accountIdFromSecretKey, type StoredSession } from './secretTokenStore';
 import { SessionStates } from './sessionState';
 import { TokenAccess, type EndedBy } from './tokenAccess';
+import { unreadableMetadataMessage, unreadableTokensMessage } from './unreadable';
 import {
   Emitter,
   realTimers,
@@ -29,10 +30,11 @@ import {
   type DisposableLike,
   type SessionEndedEvent,
   type SessionsChange,
+  type UnreadableDataEvent,
 } from './types';
 
 export { accountIdFor } from './accountId';
-export type { AccountManagerOptions, SessionEndedEvent } from './types';
+export type { AccountManagerOptions, SessionEndedEvent, UnreadableDataEvent } from './types';
 
 const defaultSettings: AccountsSettings = { autoRotate: () => true, rotationPolicy: () => DEFAULT_ROTATION_POLICY };
 
@@ -52,6 +54,8 @@ export class AccountManager implements DisposableLike {
   private readonly changeEmitter = new Emitter<void>();
   private readonly sessionsEmitter = new Emitter<SessionsChange>();
   private readonly endedEmitter = new Emitter<SessionEndedEvent>();
+  private readonly unreadableEmitter = new Emitter<UnreadableDataEvent>();
+  private toldUnreadableMetadata = false;
   private disposed = false;
 
   /** Anything shown in the tree changed. */
@@ -60,6 +64,8 @@ export class AccountManager implements DisposableLike {
   readonly onDidChangeSessions = this.sessionsEmitter.event;
   /** This window found a session over (fired once per session, across windows: the ended mark is written once). */
   readonly onSessionEnded = this.endedEmitter.event;
+  /** Stored data turned out unreadable (damaged, or a newer version's); kept as it is. Told once per window. */
+  readonly onUnreadableData = this.unreadableEmitter.event;
 
   constructor(options: AccountManagerOptions) {
     this.log = options.log;
@@ -80,6 +86,8 @@ export class AccountManager implements DisposableLike {
         rotated: (id, tokens) => this.afterRotation(id, tokens),
         ended: (id, reason, expected, by) => this.sessionEnded(id, reason, expected, by),
       },
+      onUnreadable: (id) =>
+        this.unreadableEmitter.fire({ accountId: id, message: unreadableTokensMessage(this.metadata.get(id)?.userId ?? id) }),
     });
     this.scheduler = new RotationScheduler({
       now: this.clock,
@@ -109,6 +117,12 @@ export class AccountManager implements DisposableLike {
 
   /** Reads all accounts' token state and arms the rotation timers. */
   async load(): Promise<void> {
+    const unreadable = this.metadata.unreadableCount();
+    if (unreadable > 0 && !this.toldUnreadableMetadata) {
+      this.toldUnreadableMetadata = true;
+      this.log.warn(`${unreadable} account entries in globalState are unreadable; they are kept as they are.`);
+      this.unreadableEmitter.fire({ message: unreadableMetadataMessage(unreadable) });
+    }
     await Promise.all(this.metadata.list().map((a) => this.reloadFacts(a.id)));
   }
 
@@ -224,6 +238,7 @@ export class AccountManager implements DisposableLike {
     this.changeEmitter.dispose();
     this.sessionsEmitter.dispose();
     this.endedEmitter.dispose();
+    this.unreadableEmitter.dispose();
   }
 
   /** Reloads one account's token state from the secret store and tells listeners what changed. */

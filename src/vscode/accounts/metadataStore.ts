@@ -1,8 +1,13 @@
 // Non-secret account facts in globalState (a Memento). Read fresh on every
 // call: VS Code updates a window's globalState when another window writes it.
+// An entry this version cannot read (damaged, or a newer version's) is left
+// out of the list but written back as it was; a value that is not a list at
+// all is copied to its own key before the first write replaces it.
 import { Emitter, type AccountMetadata, type MementoLike } from './types';
 
 export const METADATA_KEY = 'matrixDevtools.accounts';
+/** Prefix of the key a whole unreadable value is copied to (with the time of the copy). */
+export const UNREADABLE_METADATA_KEY_PREFIX = 'matrixDevtools.accounts.unreadable.';
 
 export class AccountMetadataStore {
   private queue: Promise<unknown> = Promise.resolve();
@@ -15,6 +20,13 @@ export class AccountMetadataStore {
   list(): AccountMetadata[] {
     const value = this.memento.get<unknown>(METADATA_KEY);
     return Array.isArray(value) ? value.filter(isMetadata) : [];
+  }
+
+  /** How many stored entries this version cannot read (a whole value that is not a list counts as one). */
+  unreadableCount(): number {
+    const value = this.memento.get<unknown>(METADATA_KEY);
+    if (value === undefined) return 0;
+    return Array.isArray(value) ? value.filter((v) => !isMetadata(v)).length : 1;
   }
 
   get(id: string): AccountMetadata | undefined {
@@ -52,9 +64,14 @@ export class AccountMetadataStore {
   /** Read-modify-write, one at a time in this window. */
   private change(edit: (all: AccountMetadata[]) => void): Promise<void> {
     const run = this.queue.then(async () => {
+      const value = this.memento.get<unknown>(METADATA_KEY);
+      if (value !== undefined && !Array.isArray(value)) {
+        await this.memento.update(`${UNREADABLE_METADATA_KEY_PREFIX}${Date.now()}`, value);
+      }
+      const kept = Array.isArray(value) ? value.filter((v) => !isMetadata(v)) : [];
       const all = this.list().map((a) => ({ ...a }));
       edit(all);
-      await this.memento.update(METADATA_KEY, all);
+      await this.memento.update(METADATA_KEY, [...all, ...kept]);
       this.changed.fire();
     });
     this.queue = run.catch(() => undefined);
@@ -62,7 +79,21 @@ export class AccountMetadataStore {
   }
 }
 
+const STATES: ReadonlySet<unknown> = new Set(['signedIn', 'needsSignIn', 'signedOut']);
+
+/** The fields the model relies on without checking again. */
 function isMetadata(v: unknown): v is AccountMetadata {
   const a = v as AccountMetadata;
-  return !!a && typeof a === 'object' && typeof a.id === 'string' && typeof a.userId === 'string' && typeof a.homeserverUrl === 'string';
+  return (
+    !!a &&
+    typeof a === 'object' &&
+    typeof a.id === 'string' &&
+    typeof a.userId === 'string' &&
+    typeof a.homeserverUrl === 'string' &&
+    URL.canParse(a.homeserverUrl) &&
+    typeof a.serverName === 'string' &&
+    typeof a.deviceId === 'string' &&
+    STATES.has(a.state) &&
+    Array.isArray(a.specVersions)
+  );
 }

@@ -16,6 +16,10 @@ import type { SessionTokens } from '../../core/session';
 import type { AccountsLog, SecretStorageLike } from './types';
 
 export const SECRET_KEY_PREFIX = 'matrixDevtools.tokens/';
+/** Where an entry this version cannot read is copied before anything replaces it. */
+export const UNREADABLE_SECRET_KEY_PREFIX = 'matrixDevtools.tokens-unreadable/';
+/** The entry format this version writes; an entry with a higher `version` is a newer one's. */
+export const STORED_SESSION_VERSION = 1;
 
 export function secretKeyFor(accountId: string): string {
   return SECRET_KEY_PREFIX + accountId;
@@ -47,7 +51,12 @@ export interface SecretTokenStoreOptions {
    */
   markerTrustMs?: number;
   log?: AccountsLog;
+  /** An entry turned out unreadable (told once per entry and window): the account shows as signed out. */
+  onUnreadable?: (accountId: string, why: UnreadableEntry) => void;
 }
+
+/** Why a secret entry cannot be used: not the JSON this version writes, or a newer version's. */
+export type UnreadableEntry = 'damaged' | 'newer';
 
 interface Marker {
   generation: string | null;
@@ -78,6 +87,9 @@ export class SecretTokenStore implements TokenStore {
     return stored && !stored.ended ? stored.tokens : undefined;
   }
 
+  /** Entries found unreadable, by account, as their text (so each is reported and backed up once). */
+  private readonly unreadable = new Map<string, string>();
+
   /** Stores fresh tokens (a sign-in or a rotation); clears an ended mark. */
   async set(accountId: string, tokens: SessionTokens): Promise<void> {
     await this.write(accountId, { tokens: stripExtras(tokens), generation: randomUUID(), writtenAt: this.nextWriteTime() });
@@ -96,6 +108,7 @@ export class SecretTokenStore implements TokenStore {
   }
 
   async delete(accountId: string): Promise<void> {
+    await this.keepUnreadable(accountId);
     await this.secrets.delete(secretKeyFor(accountId));
     await this.writeMarker(accountId, null, this.nextWriteTime());
   }
@@ -168,18 +181,37 @@ export class SecretTokenStore implements TokenStore {
     const text = await this.secrets.get(secretKeyFor(accountId));
     if (text === undefined) return undefined;
     const parsed = parseStored(text);
-    if (!parsed) {
-      this.options.log?.warn(`The secret entry of ${accountId} is not readable; treating the account as signed out.`);
+    if (typeof parsed === 'string') {
+      if (this.unreadable.get(accountId) !== text) {
+        this.unreadable.set(accountId, text);
+        this.options.log?.warn(
+          `The secret entry of ${accountId} is ${parsed === 'newer' ? 'from a newer version of Matrix DevTools' : 'damaged'}; treating the account as signed out and keeping the entry until it is replaced.`,
+        );
+        this.options.onUnreadable?.(accountId, parsed);
+      }
       return undefined;
     }
+    this.unreadable.delete(accountId);
     registerSecret(parsed.tokens.accessToken);
     registerSecret(parsed.tokens.refreshToken);
     return parsed;
   }
 
+  /**
+   * Before an unreadable entry is replaced or deleted: copy it, as it is, to its
+   * own secret key, so a damaged entry or a newer version's is never lost silently.
+   */
+  private async keepUnreadable(accountId: string): Promise<void> {
+    const text = await this.secrets.get(secretKeyFor(accountId));
+    if (text === undefined || typeof parseStored(text) !== 'string') return;
+    await this.secrets.store(UNREADABLE_SECRET_KEY_PREFIX + accountId, text);
+    this.options.log?.info(`Kept a copy of the unreadable secret entry of ${accountId} under ${UNREADABLE_SECRET_KEY_PREFIX}${accountId}.`);
+  }
+
   private async write(accountId: string, stored: StoredSession): Promise<void> {
     registerSecret(stored.tokens.accessToken);
     registerSecret(stored.tokens.refreshToken);
+    await this.keepUnreadable(accountId);
     await this.secrets.store(secretKeyFor(accountId), JSON.stringify(stored));
     await this.writeMarker(accountId, stored.generation, stored.writtenAt);
   }
@@ -229,17 +261,21 @@ function stripExtras(tokens: SessionTokens): SessionTokens {
   return out;
 }
 
-function parseStored(text: string): StoredSession | undefined {
+/** The entry, or why it cannot be used. */
+function parseStored(text: string): StoredSession | UnreadableEntry {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return undefined;
+    return 'damaged';
   }
-  if (!value || typeof value !== 'object') return undefined;
-  const v = value as Partial<StoredSession>;
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'damaged';
+  const v = value as Partial<StoredSession> & { version?: unknown };
+  if (typeof v.version === 'number' && v.version > STORED_SESSION_VERSION) return 'newer';
   const tk = v.tokens as Partial<SessionTokens> | undefined;
-  if (!tk || typeof tk.accessToken !== 'string' || typeof tk.issuedAt !== 'number') return undefined;
+  if (!tk || typeof tk !== 'object' || typeof tk.accessToken !== 'string' || typeof tk.issuedAt !== 'number') return 'damaged';
+  if (tk.refreshToken !== undefined && typeof tk.refreshToken !== 'string') return 'damaged';
+  if (tk.expiresAt !== undefined && typeof tk.expiresAt !== 'number') return 'damaged';
   return {
     tokens: stripExtras(tk as SessionTokens),
     ended: v.ended && typeof v.ended.at === 'number' ? { at: v.ended.at, errcode: String(v.ended.errcode) } : undefined,

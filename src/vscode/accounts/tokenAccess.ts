@@ -9,7 +9,7 @@ import type { ExclusiveLock } from '../../core/fileLock';
 import type { HttpRequester } from '../../core/http';
 import { TokenRotator, type AccessOptions, type RotatableAccount } from '../../core/rotation';
 import type { SessionTokens } from '../../core/session';
-import { SecretTokenStore, type StoredSession } from './secretTokenStore';
+import { SecretTokenStore, type StoredSession, type UnreadableEntry } from './secretTokenStore';
 import type { AccountMetadata, AccountsLog, SecretStorageLike } from './types';
 
 /** What ended a session: the server refused the refresh token, or an ordinary call's access token. */
@@ -38,6 +38,8 @@ export interface TokenAccessOptions {
   catchUpTimeoutMs?: number;
   retryDelaysMs?: number[];
   account: TokenAccessHooks;
+  /** A secret entry this version cannot read (see SecretTokenStoreOptions.onUnreadable). */
+  onUnreadable?: (id: string, why: UnreadableEntry) => void;
 }
 
 export class TokenAccess {
@@ -51,6 +53,7 @@ export class TokenAccess {
       coherenceDir: options.coherenceDir,
       log: options.log,
       catchUpTimeoutMs: options.catchUpTimeoutMs,
+      onUnreadable: options.onUnreadable,
     });
     this.rotator = new TokenRotator({
       http: options.http,

@@ -144,6 +144,12 @@ export interface AccountManagerOptions {
   catchUpTimeoutMs?: number;
 }
 
+/** Stored data this version cannot read: the account (if it is one account's tokens) and one sentence for the user. */
+export interface UnreadableDataEvent {
+  accountId?: string;
+  message: string;
+}
+
 export interface SessionEndedEvent {
   accountId: string;
   userId: string;
