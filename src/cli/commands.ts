@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { AsToken, checkDirectlyAndCompare, directRunFailed, PingRun, prepareAndPing } from '../core/appserviceChecks';
+import { expiryText } from '../core/expiry';
 import { discoverHomeserver } from '../core/homeserver';
 import type { HttpRequester } from '../core/http';
 import { AppserviceRegistration, RegistrationProblem } from '../core/registration';
@@ -78,12 +79,6 @@ async function readStdin(): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
-function expiryText(expiresAt: number | undefined): string {
-  if (expiresAt === undefined) return 'does not expire';
-  const s = Math.round((expiresAt - Date.now()) / 1000);
-  return s <= 0 ? 'expired' : `expires in ${s} s`;
-}
-
 const login: Command = async (ctx) => {
   const homeserver = need(ctx, 'homeserver');
   if (ctx.options.oauth) return finishLogin(ctx, await oauthDeviceLogin(ctx.http, (line) => ctx.err(line), homeserver), undefined);
@@ -138,7 +133,7 @@ async function finishLogin(
   ctx.out(
     ctx.json
       ? JSON.stringify(summary)
-      : `Signed in as ${account.userId} on ${server.baseUrl} (device ${account.deviceId}); access token ${expiryText(result.tokens.expiresAt)}${result.tokens.refreshToken ? ', refreshable' : ''}.`,
+      : `Signed in as ${account.userId} on ${server.baseUrl} (device ${account.deviceId}); access token ${expiryText(result.tokens.expiresAt, Date.now())}${result.tokens.refreshToken ? ', refreshable' : ''}.`,
   );
   return 0;
 }
@@ -160,7 +155,7 @@ const accounts: Command = async (ctx) => {
   else {
     for (const a of list) {
       ctx.out(
-        `${a.default ? '*' : ' '} ${a.userId}  ${a.homeserver}  device ${a.deviceId}  ${a.ended ? `session ended (${a.ended.errcode}); sign in again` : expiryText(a.expiresAt ?? undefined)}`,
+        `${a.default ? '*' : ' '} ${a.userId}  ${a.homeserver}  device ${a.deviceId}  ${a.ended ? `session ended (${a.ended.errcode}); sign in again` : expiryText(a.expiresAt ?? undefined, Date.now())}`,
       );
     }
     for (const id of unreadable) ctx.out(`  ${id}  entry damaged, left untouched; sign in again with "matrix-devtools login"`);
@@ -192,13 +187,13 @@ const token: Command = async (ctx) => {
   return 0;
 };
 
-const refresh: Command = async (ctx) => {
+const rotate: Command = async (ctx) => {
   const account = await pickAccount(ctx);
   const tokens = await rotatorFor(ctx).rotate(rotatable(account));
   ctx.out(
     ctx.json
       ? JSON.stringify({ ok: true, userId: account.userId, expiresAt: tokens.expiresAt ?? null })
-      : `Rotated the tokens of ${account.userId}; access token ${expiryText(tokens.expiresAt)}.`,
+      : `Rotated the tokens of ${account.userId}; access token ${expiryText(tokens.expiresAt, Date.now())}.`,
   );
   return 0;
 };
@@ -355,7 +350,7 @@ export const commands: Record<string, Command> = {
   accounts,
   whoami: whoamiCommand,
   token,
-  refresh,
+  refresh: rotate,
   logout: logoutCommand,
   ping,
   'check-registration': checkRegistration,

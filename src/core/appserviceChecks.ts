@@ -187,7 +187,17 @@ export async function checkDirectlyAndCompare(http: HttpRequester, plan: DirectC
   return { at, url, direct, ping, verdict };
 }
 
-/** Whether a direct check found something to fix. */
+/** Whether a direct check found something broken (the CLI's exit code). */
 export function directRunFailed(run: DirectRun): boolean {
   return !!run.notChecked || !run.direct?.reachable || run.direct.acceptsHsToken !== true || run.ping?.outcome === 'failed';
+}
+
+/**
+ * Whether the user should look at a direct check: something broken, an
+ * appservice that accepts any hs_token (a hole, if not a failure), or a ping
+ * through the homeserver that did not succeed. The one rule for the log level
+ * and the notification.
+ */
+export function directRunNeedsAttention(run: DirectRun): boolean {
+  return directRunFailed(run) || run.direct?.acceptsWrongToken === true || (run.ping !== undefined && run.ping.outcome !== 'ok');
 }

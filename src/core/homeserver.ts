@@ -24,6 +24,16 @@ export interface LoginFlow {
   [key: string]: unknown;
 }
 
+/** Why `value` cannot be a homeserver (one sentence), or undefined: the check for every input box that asks for one. */
+export function serverInputProblem(value: string): string | undefined {
+  try {
+    parseServerInput(value);
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
 /** Turns user input into a URL to start from. Loopback hosts default to http, everything else to https. */
 export function parseServerInput(input: string): URL {
   const trimmed = input.trim().replace(/\/+$/, '');
@@ -152,31 +162,33 @@ export async function getVersions(http: HttpRequester, baseUrl: string, signal?:
   };
 }
 
+/**
+ * A spec version from /versions as a comparable triple: `r0.6.1` (the r0
+ * era, before v1.1) or `vX.Y`; undefined for anything else. The one parser.
+ */
+function parseSpecVersion(v: string): [era: number, major: number, minor: number] | undefined {
+  const m = /^([rv])(\d+)\.(\d+)(?:\.\d+)?$/.exec(v);
+  return m ? [m[1] === 'r' ? 0 : 1, Number(m[2]), Number(m[3])] : undefined;
+}
+
+/** Orders spec versions oldest first; unknown strings sort before all known ones, alphabetically. */
+export function compareSpecVersions(a: string, b: string): number {
+  const pa = parseSpecVersion(a);
+  const pb = parseSpecVersion(b);
+  if (!pa || !pb) return pa ? 1 : pb ? -1 : a.localeCompare(b);
+  return pa[0] - pb[0] || pa[1] - pb[1] || pa[2] - pb[2];
+}
+
 /** True when the server claims spec version `wanted` (e.g. "v1.7") or later. */
 export function supportsSpecVersion(versions: ServerVersions, wanted: string): boolean {
-  const want = parseVersion(wanted);
-  if (!want) return false;
-  return versions.versions.some((v) => {
-    const have = parseVersion(v);
-    return have !== undefined && (have[0] > want[0] || (have[0] === want[0] && have[1] >= want[1]));
-  });
+  if (!parseSpecVersion(wanted)) return false;
+  return versions.versions.some((v) => parseSpecVersion(v) !== undefined && compareSpecVersions(v, wanted) >= 0);
 }
 
-/** The newest `vX.Y` spec version in a /versions list. */
+/** The newest spec version in a /versions list. */
 export function newestSpecVersion(versions: readonly string[]): string | undefined {
-  let newest: { text: string; parsed: [number, number] } | undefined;
-  for (const text of versions) {
-    const parsed = parseVersion(text);
-    if (parsed && (!newest || parsed[0] > newest.parsed[0] || (parsed[0] === newest.parsed[0] && parsed[1] > newest.parsed[1]))) {
-      newest = { text, parsed };
-    }
-  }
-  return newest?.text;
-}
-
-function parseVersion(v: string): [number, number] | undefined {
-  const m = /^v(\d+)\.(\d+)$/.exec(v);
-  return m ? [Number(m[1]), Number(m[2])] : undefined;
+  const known = versions.filter((v) => parseSpecVersion(v) !== undefined);
+  return known.length ? known.reduce((a, b) => (compareSpecVersions(b, a) > 0 ? b : a)) : undefined;
 }
 
 export async function getLoginFlows(http: HttpRequester, baseUrl: string, signal?: AbortSignal): Promise<LoginFlow[]> {

@@ -22,8 +22,6 @@ export interface LoginResult {
   userId: string;
   deviceId: string;
   tokens: SessionTokens;
-  /** `well_known.m.homeserver.base_url` from the login answer, when the server sent one. */
-  suggestedBaseUrl?: string;
 }
 
 export interface PasswordLoginRequest {
@@ -87,12 +85,10 @@ async function login(http: HttpRequester, baseUrl: string, body: Record<string, 
       res.status,
     );
   }
-  const wellKnown = (b.well_known as Record<string, Record<string, unknown>> | undefined)?.['m.homeserver']?.base_url;
   return {
     userId: b.user_id,
     deviceId: typeof b.device_id === 'string' ? b.device_id : '',
     tokens: tokensFrom(b, now()),
-    suggestedBaseUrl: typeof wellKnown === 'string' ? wellKnown.replace(/\/+$/, '') : undefined,
   };
 }
 

@@ -18,7 +18,8 @@ import type * as vscode from 'vscode';
 import { FileLock, type ExclusiveLock } from '../core/fileLock';
 import { sleep } from '../core/http';
 import { t } from '../core/l10n';
-import type { AccountsLog, EventLike, SecretStorageLike } from './accounts/types';
+import type { AccountsLog } from './accounts/types';
+import type { EventLike, SecretStorageLike } from './ports';
 
 /** The SecretStorage key of the generation (not a secret itself). */
 export const SECRET_GENERATION_KEY = 'matrixDevtools.secretStore.generation';

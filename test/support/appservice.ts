@@ -5,7 +5,8 @@
 import * as http from 'node:http';
 import * as net from 'node:net';
 
-export type FakeAppserviceBehaviour = 'ok' | 'status500' | 'status404' | 'hang' | 'reject-token';
+/** 'accept-any-token': answers 200 to any Authorization, as an appservice that never checks hs_token. */
+export type FakeAppserviceBehaviour = 'ok' | 'status500' | 'status404' | 'hang' | 'reject-token' | 'accept-any-token';
 
 /** How transactions are answered, independently of pings. Default 'ok'. */
 export type FakeTransactionBehaviour = 'ok' | 'status500';
@@ -107,6 +108,9 @@ export async function startFakeAppservice(opts: {
           return;
         case 'reject-token':
           json(res, 403, { errcode: 'M_FORBIDDEN', error: 'Bad token supplied by homeserver' });
+          return;
+        case 'accept-any-token':
+          json(res, 200, {});
           return;
         case 'ok':
           if (token === undefined) json(res, 401, { errcode: 'M_UNAUTHORIZED', error: 'Missing token' });

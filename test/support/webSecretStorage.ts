@@ -2,7 +2,7 @@
 // (the browser's localStorage); each window loads its own copy once, when it
 // opens, and on every write saves its WHOLE copy back. Another window's write
 // never reaches an open window; only a reload (a new window) sees it.
-import { Emitter, type SecretStorageLike } from '../../src/vscode/accounts/types';
+import { Emitter, type SecretStorageLike } from '../../src/vscode/ports';
 
 export class WebSecretBackend {
   private persisted = new Map<string, string>();

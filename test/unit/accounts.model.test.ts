@@ -5,10 +5,11 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RotationScheduler } from '../../src/vscode/accounts/scheduler';
-import { InMemorySecretBackend, InMemorySecretStorage } from '../../src/vscode/accounts/memoryStorage';
+import { InMemorySecretBackend, InMemorySecretStorage } from '../support/memoryStorage';
 import { SecretTokenStore, secretKeyFor } from '../../src/vscode/accounts/secretTokenStore';
 import { accountItemModel, contextValueFor, markdownToText, parseLifetime } from '../../src/vscode/accounts/present';
-import type { AccountView, DisposableLike, Timers } from '../../src/vscode/accounts/types';
+import type { AccountView, Timers } from '../../src/vscode/accounts/types';
+import type { DisposableLike } from '../../src/vscode/ports';
 import { accountMatchesScopes } from '../../src/vscode/auth/sessions';
 
 /** A clock and timers the test moves by hand. */

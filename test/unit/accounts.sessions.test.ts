@@ -446,7 +446,7 @@ describe('accounts against the test homeserver', function () {
       const id = await addAlice(w, hs);
       const port = hs.port;
       await hs.stop();
-      await w.flows.refresh();
+      await w.flows.recheckAccounts();
       assert.equal(w.manager.account(id)?.displayState, 'unreachable');
       assert.match(w.manager.account(id)?.unreachableReason ?? '', /connection refused|could not reach|ECONNREFUSED/i);
       assert.equal(
@@ -458,7 +458,7 @@ describe('accounts against the test homeserver', function () {
       // The same port again, so the stored homeserver URL fits.
       hs = await TestHomeserver.start({ port, versions: ['v1.5', 'v1.11'] });
       // The old tokens are unknown to the new server process: the account needs a new sign-in.
-      await w.flows.refresh();
+      await w.flows.recheckAccounts();
       assert.equal(w.manager.account(id)?.displayState, 'needsSignIn');
       assert.deepEqual(w.manager.account(id)?.specVersions, ['v1.5', 'v1.11']);
       assert.equal(w.endedEvents.length, 1);

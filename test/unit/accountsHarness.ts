@@ -9,12 +9,14 @@ import { FileLock } from '../../src/core/fileLock';
 import { HttpClient, type HttpLogEntry } from '../../src/core/http';
 import type { RotationPolicy } from '../../src/core/rotation';
 import { AccountActions } from '../../src/vscode/accounts/actions';
-import { AccountFlows, type ProgressRunner } from '../../src/vscode/accounts/flows';
+import { AccountFlows } from '../../src/vscode/accounts/flows';
+import type { ProgressRunner } from '../../src/vscode/progress';
 import { AccountManager, type SessionEndedEvent } from '../../src/vscode/accounts/manager';
-import { InMemoryMemento, InMemorySecretBackend, type InMemorySecretStorage } from '../../src/vscode/accounts/memoryStorage';
+import { InMemoryMemento, InMemorySecretBackend, type InMemorySecretStorage } from '../support/memoryStorage';
 import { SecretTokenStore } from '../../src/vscode/accounts/secretTokenStore';
-import type { AccountsLog, SecretStorageLike, SessionsChange, Timers } from '../../src/vscode/accounts/types';
+import type { AccountsLog, SessionsChange, Timers } from '../../src/vscode/accounts/types';
 import { showUnreadableData } from '../../src/vscode/accounts/unreadable';
+import type { SecretStorageLike } from '../../src/vscode/ports';
 import { ScriptedPrompts } from '../support/scriptedPrompts';
 
 /** Raw log lines, NOT redacted: a token here means the code logged it. */
@@ -35,7 +37,7 @@ export class RecordingLog implements AccountsLog {
 }
 
 export const immediateProgress: ProgressRunner = {
-  run: (_title, task) => task(new AbortController().signal),
+  run: (_title, task) => task(new AbortController().signal, { report: () => undefined }),
 };
 
 export class Clipboard {

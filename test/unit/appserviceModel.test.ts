@@ -10,7 +10,8 @@ import { toDiagnosticData } from '../../src/vscode/appservices/diagnostics';
 import { describeLastPing, formatPingAllSummary } from '../../src/vscode/appservices/format';
 import { effectiveHomeserver, homeserverChoices, HomeserverMemory } from '../../src/vscode/appservices/homeservers';
 import { appserviceNode, detailNodes } from '../../src/vscode/appservices/treeNodes';
-import { MemoryStore, registrationYaml } from './appserviceFixtures';
+import { InMemoryMemento } from '../support/memoryStorage';
+import { registrationYaml } from './appserviceFixtures';
 
 const dir = path.resolve('/workspace');
 const file = (name: string) => path.join(dir, name);
@@ -214,7 +215,7 @@ describe('homeserver per appservice', () => {
   });
 
   it('prefers the settings entry, then the remembered choice', async () => {
-    const memory = new HomeserverMemory(new MemoryStore());
+    const memory = new HomeserverMemory(new InMemoryMemento());
     assert.equal(effectiveHomeserver(item(), memory), undefined);
     await memory.remember('file:/w/a.yaml', 'http://127.0.0.1:8008');
     assert.deepEqual(effectiveHomeserver(item(), memory), { input: 'http://127.0.0.1:8008', origin: 'remembered' });
@@ -225,7 +226,7 @@ describe('homeserver per appservice', () => {
   });
 
   it('remembers per appservice in the workspace state, across instances', async () => {
-    const store = new MemoryStore();
+    const store = new InMemoryMemento();
     await new HomeserverMemory(store).remember('k1', 'one.example');
     await new HomeserverMemory(store).remember('k2', 'two.example');
     const again = new HomeserverMemory(store);

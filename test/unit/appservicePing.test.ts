@@ -13,7 +13,8 @@ import { AppserviceCatalog, AppserviceItem } from '../../src/vscode/appservices/
 import { AppservicePingService, asTokenSecretKey, PingSettings } from '../../src/vscode/appservices/pingService';
 import { FakeAppservice, FakeAppserviceBehaviour, freePort, startFakeAppservice } from '../support/appservice';
 import { RegistrationObject, TestHomeserver } from '../support/homeserver';
-import { MemorySecrets, MemoryStore, RecordingOutput, registrationYaml } from './appserviceFixtures';
+import { InMemoryMemento, InMemorySecretStorage } from '../support/memoryStorage';
+import { RecordingOutput, registrationYaml } from './appserviceFixtures';
 
 const secret = (label: string) => `${label}${randomBytes(12).toString('hex')}`;
 
@@ -40,8 +41,8 @@ interface World {
   hs: TestHomeserver;
   catalog: AppserviceCatalog;
   output: RecordingOutput;
-  secrets: MemorySecrets;
-  state: MemoryStore;
+  secrets: InMemorySecretStorage;
+  state: InMemoryMemento;
   settings: PingSettings;
   http: CountingHttpClient;
   service: AppservicePingService;
@@ -117,8 +118,8 @@ describe('appservice ping through the homeserver', function () {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mdt-as-'));
     const http = new CountingHttpClient();
     const output = new RecordingOutput();
-    const secrets = new MemorySecrets();
-    const state = new MemoryStore();
+    const secrets = InMemorySecretStorage.standalone();
+    const state = new InMemoryMemento();
     const settings: PingSettings = { pingTimeoutMs: 10_000, concurrency: 3, revealOnFailure: true };
     w = {
       dir,
@@ -148,7 +149,7 @@ describe('appservice ping through the homeserver', function () {
     await w.hs.stop();
     await fs.rm(w.dir, { recursive: true, force: true });
     // Whatever happened, no token reached the output or the workspace state.
-    const state = JSON.stringify([...w.state.values]);
+    const state = w.state.dump();
     for (const token of w.tokens) {
       assert.ok(!w.output.text.includes(token), 'a token reached the output');
       assert.ok(!state.includes(token), 'a token reached workspaceState');
@@ -491,6 +492,23 @@ describe('appservice ping through the homeserver', function () {
       assert.equal(report.verdict, 'Both this machine and the homeserver reach the appservice.');
       assert.match(w.output.text, /hs_token accepted: yes/);
       assert.doesNotMatch(w.output.text, /wrong hs_token accepted/, 'the fake checks its token');
+    });
+
+    it('an appservice that accepts any hs_token: logged as a warning, as it is notified', async () => {
+      const { item } = await addAppservice(w, { id: 'careless', behaviour: 'accept-any-token' });
+      const report = await w.service.checkDirectly(item, w.hs.baseUrl);
+      assert.equal(report.direct?.acceptsWrongToken, true);
+      assert.equal(report.needsAttention, true);
+      const head = w.output.lines.find((l) => l.text.includes('Check appservice "careless" directly'));
+      assert.equal(head?.level, 'warn', 'the block starts at info level although the user is warned');
+      assert.match(w.output.text, /a wrong hs_token accepted too: yes/);
+    });
+
+    it('all good: logged at info level and nothing needs attention', async () => {
+      const { item } = await addAppservice(w, { id: 'careful' });
+      const report = await w.service.checkDirectly(item, w.hs.baseUrl);
+      assert.equal(report.needsAttention, false);
+      assert.equal(w.output.lines.find((l) => l.text.includes('Check appservice "careful" directly'))?.level, 'info');
     });
 
     it('rejects the hs_token from here and from the homeserver: says config and file disagree', async () => {

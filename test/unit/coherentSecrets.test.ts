@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { FileLock } from '../../src/core/fileLock';
 import { whoami } from '../../src/core/session';
 import { CoherentSecretStorage, SECRET_GENERATION_KEY, StaleSecretStoreError } from '../../src/vscode/coherentSecrets';
-import { InMemorySecretBackend } from '../../src/vscode/accounts/memoryStorage';
+import { InMemorySecretBackend } from '../support/memoryStorage';
 import { TestHomeserver } from '../support/homeserver';
 import { WebSecretBackend } from '../support/webSecretStorage';
 import { TestWindow, TestWorld } from './accountsHarness';

@@ -9,7 +9,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { whoami } from '../../src/core/session';
-import type { SecretStorageLike } from '../../src/vscode/accounts/types';
+import type { SecretStorageLike } from '../../src/vscode/ports';
 import { CLI, runCli } from '../support/cliProcess';
 import { TestHomeserver } from '../support/homeserver';
 import { recordFault } from '../support/reliabilityFigures';

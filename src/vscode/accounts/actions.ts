@@ -9,6 +9,7 @@ import { NoSessionError, NotRotatableError, SessionEndedError } from '../../core
 import { loginWithPassword, logout, whoami, type SessionTokens, type WhoAmI } from '../../core/session';
 import { accountIdFor } from './accountId';
 import type { AccountManager } from './manager';
+import { expiryText } from '../../core/expiry';
 import type { AccountMetadata, AccountsLog, AccountView } from './types';
 
 export interface AccountActionsOptions {
@@ -18,7 +19,7 @@ export interface AccountActionsOptions {
   deviceDisplayName?: string;
 }
 
-export interface RefreshSummary {
+export interface RecheckSummary {
   checked: number;
   failed: Array<{ accountId: string; message: string }>;
 }
@@ -174,9 +175,9 @@ export class AccountActions {
   }
 
   /** Re-reads storage, then checks every signed-in account and updates its spec versions. */
-  async refreshAll(signal?: AbortSignal): Promise<RefreshSummary> {
+  async recheckAll(signal?: AbortSignal): Promise<RecheckSummary> {
     await this.mgr.load();
-    const summary: RefreshSummary = { checked: 0, failed: [] };
+    const summary: RecheckSummary = { checked: 0, failed: [] };
     const live = this.mgr.accounts().filter((a) => a.displayState !== 'signedOut' && a.displayState !== 'needsSignIn');
     await Promise.all(
       live.map(async (a) => {
@@ -274,6 +275,5 @@ export class AccountActions {
 }
 
 function describeExpiry(tokens: SessionTokens, now: number): string {
-  if (tokens.expiresAt === undefined) return tokens.refreshToken ? 'refreshable, no known expiry' : 'non-expiring token';
-  return `access token expires in ${Math.round((tokens.expiresAt - now) / 1000)} s${tokens.refreshToken ? ', refreshable' : ''}`;
+  return `access token ${expiryText(tokens.expiresAt, now)}${tokens.refreshToken ? ', refreshable' : ''}`;
 }

@@ -3,20 +3,17 @@
 // through `Prompts` and progress through `ProgressRunner`, so this file needs
 // only types from vscode and runs in plain Node with scripted answers.
 import { describeError, isMatrixError, RequestFailedError } from '../../core/errors';
-import { parseServerInput, type DiscoveredHomeserver } from '../../core/homeserver';
+import { serverInputProblem, type DiscoveredHomeserver } from '../../core/homeserver';
 import { t } from '../../core/l10n';
 import { NoSessionError, NotRotatableError, SessionEndedError, StaleTokensError } from '../../core/rotation';
 import { StaleSecretStoreError } from '../coherentSecrets';
+import type { ProgressRunner } from '../progress';
 import type { Prompts } from '../prompts';
 import { ServerLogoutFailedError, type AccountActions } from './actions';
 import type { AccountManager } from './manager';
-import { describeExpiry, formatDuration, parseLifetime } from './present';
+import { formatDuration } from '../../core/expiry';
+import { describeExpiry, parseLifetime } from './present';
 import type { AccountsLog, AccountView } from './types';
-
-export interface ProgressRunner {
-  /** Runs `task` with a progress notification; `signal` aborts when the user cancels. */
-  run<T>(title: string, task: (signal: AbortSignal) => Promise<T>, opts?: { cancellable?: boolean }): Promise<T>;
-}
 
 export interface ClipboardLike {
   writeText(text: string): Thenable<void>;
@@ -46,7 +43,7 @@ export class AccountFlows {
       placeHolder: t('example.org or https://matrix.example.org'),
       value: prefillServer,
       ignoreFocusOut: true,
-      validateInput: (v) => validateServer(v),
+      validateInput: serverInputProblem,
     });
     if (!serverInput) return undefined;
     return this.guard(t('Add Account'), undefined, async () => {
@@ -222,9 +219,9 @@ export class AccountFlows {
     });
   }
 
-  async refresh(): Promise<void> {
+  async recheckAccounts(): Promise<void> {
     await this.guard(t('Refresh Accounts'), undefined, async () => {
-      const summary = await this.progress.run(t('Checking Matrix accounts…'), (signal) => this.actions.refreshAll(signal), {
+      const summary = await this.progress.run(t('Checking Matrix accounts…'), (signal) => this.actions.recheckAll(signal), {
         cancellable: true,
       });
       if (summary.failed.length > 0) {
@@ -375,14 +372,5 @@ export class AccountFlows {
     });
     if (refreshToken === undefined) return undefined;
     return { accessToken: accessToken.trim(), refreshToken: refreshToken.trim() || undefined };
-  }
-}
-
-function validateServer(value: string): string | undefined {
-  try {
-    parseServerInput(value);
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e.message : String(e);
   }
 }

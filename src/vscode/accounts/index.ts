@@ -1,7 +1,11 @@
 // Wires the accounts feature into VS Code: storage, lock, log, tree, commands,
-// the `matrix` AuthenticationProvider. The logic lives in manager.ts,
-// actions.ts and flows.ts, which import no vscode at run time.
+// the `matrix` AuthenticationProvider. The logic imports no vscode at run time:
+// flows.ts (what a command asks and says) → actions.ts (sign in, sign out,
+// recheck) → manager.ts (the accounts and their state), which hands token work
+// to tokenAccess.ts (SecretStorage, the lock, core/rotation.ts's TokenRotator)
+// and display state to sessionState.ts; scheduler.ts rotates before expiry.
 import * as vscode from 'vscode';
+import { describeError } from '../../core/errors';
 import { FileLock } from '../../core/fileLock';
 import { t } from '../../core/l10n';
 import { MatrixAuthenticationProvider } from '../auth/provider';
@@ -9,9 +13,11 @@ import { lockDirOf } from '../coherentSecrets';
 import { ContextKeys } from '../contextKeys';
 import type { FeatureDeps } from '../deps';
 import { Log } from '../log';
+import { setListenerErrorHandler } from '../ports';
+import { notificationProgress } from '../progress';
 import { config, createHttpClient, rotationPolicy } from '../settings';
 import { AccountActions } from './actions';
-import { AccountFlows, type ProgressRunner } from './flows';
+import { AccountFlows } from './flows';
 import { AccountManager } from './manager';
 import { METADATA_KEY } from './metadataStore';
 import { secretKeyFor } from './secretTokenStore';
@@ -52,8 +58,6 @@ export type AccountsTestApi = {
 export interface AccountsFeature {
   /** Signed-in accounts, for features that need "a picked account's homeserver". */
   list(): AccountSummary[];
-  /** Runs an authenticated call for an account with a fresh token (one retry after a soft logout). */
-  withAccessToken<T>(accountId: string, call: (accessToken: string) => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** Internal, for the host test suite. */
   testApi: AccountsTestApi;
 }
@@ -61,6 +65,8 @@ export interface AccountsFeature {
 export function registerAccounts(deps: FeatureDeps): AccountsFeature {
   const { context, prompts } = deps;
   const log = new Log('Matrix');
+  // A failing listener must not stop the others, nor vanish: it goes to the log (redacted).
+  setListenerErrorHandler((e) => log.error(t('An internal event listener failed: {0}', describeError(e))));
   const http = new SwitchableHttpClient(createHttpClient(log));
   const lockDir = lockDirOf(context);
   const manager = new AccountManager({
@@ -73,7 +79,7 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
     settings: { autoRotate: () => config().get<boolean>('autoRotate', true), rotationPolicy },
   });
   const actions = new AccountActions(manager, { http, log, deviceDisplayName: `Matrix DevTools (${vscode.env.appName})` });
-  const flows = new AccountFlows(manager, actions, prompts, withProgress, vscode.env.clipboard, log);
+  const flows = new AccountFlows(manager, actions, prompts, notificationProgress, vscode.env.clipboard, log);
   flows.onShowLog = () => log.show(false);
   flows.onReloadWindow = () => void vscode.commands.executeCommand('workbench.action.reloadWindow');
   const tree = new AccountsTreeProvider(manager);
@@ -137,7 +143,7 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
       'matrixDevtools.setRefreshTokenLifetime',
       byItem('any', t('Set Refresh-Token Lifetime'), (id) => flows.setRefreshTokenLifetime(id)),
     ),
-    vscode.commands.registerCommand('matrixDevtools.refreshAccounts', () => flows.refresh()),
+    vscode.commands.registerCommand('matrixDevtools.refreshAccounts', () => flows.recheckAccounts()),
     vscode.commands.registerCommand('matrixDevtools.showLog', () => log.show(false)),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('matrixDevtools.requestTimeoutSeconds') || e.affectsConfiguration('matrixDevtools.allowInsecureHttp')) {
@@ -166,7 +172,6 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
         .accounts()
         .filter((a) => a.displayState !== 'signedOut' && a.displayState !== 'needsSignIn')
         .map((a) => ({ userId: a.userId, homeserverUrl: a.homeserverUrl })),
-    withAccessToken: (id, call, signal) => manager.withAccessToken(id, call, { signal }),
     testApi: {
       listAccounts: () => manager.accounts(),
       treeItems: () => tree.render(),
@@ -186,17 +191,3 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
     },
   };
 }
-
-const withProgress: ProgressRunner = {
-  run: (title, task, opts) =>
-    Promise.resolve(
-      vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title, cancellable: opts?.cancellable ?? false },
-        (_progress, token) => {
-          const controller = new AbortController();
-          const subscription = token.onCancellationRequested(() => controller.abort());
-          return task(controller.signal).finally(() => subscription.dispose());
-        },
-      ),
-    ),
-};

@@ -9,6 +9,7 @@
 // a session (present, ended, or absent); its change events, which VS Code
 // delivers to every window, drive the session events, the timers and the tree.
 import type { MatrixApiError } from '../../core/errors';
+import { expiryText } from '../../core/expiry';
 import { DEFAULT_ROTATION_POLICY, rotationDueAt, SessionEndedError, type AccessOptions } from '../../core/rotation';
 import { t } from '../../core/l10n';
 import type { SessionTokens } from '../../core/session';
@@ -19,7 +20,6 @@ import { SessionStates } from './sessionState';
 import { TokenAccess, type EndedBy } from './tokenAccess';
 import { unreadableMetadataMessage, unreadableTokensMessage } from './unreadable';
 import {
-  Emitter,
   realTimers,
   Waits,
   type AccountManagerOptions,
@@ -27,18 +27,18 @@ import {
   type AccountsLog,
   type AccountsSettings,
   type AccountView,
-  type DisposableLike,
   type SessionEndedEvent,
   type SessionsChange,
   type UnreadableDataEvent,
 } from './types';
+import { Disposable, Emitter } from '../ports';
 
 export { accountIdFor } from './accountId';
 export type { AccountManagerOptions, SessionEndedEvent, UnreadableDataEvent } from './types';
 
 const defaultSettings: AccountsSettings = { autoRotate: () => true, rotationPolicy: () => DEFAULT_ROTATION_POLICY };
 
-export class AccountManager implements DisposableLike {
+export class AccountManager extends Disposable {
   private readonly metadata: AccountMetadataStore;
   private readonly tokens: TokenAccess;
   private readonly states: SessionStates;
@@ -50,13 +50,11 @@ export class AccountManager implements DisposableLike {
   private readonly reloads = new Map<string, Promise<void>>();
   /** Accounts being signed out or removed: their session ending is expected, not news. */
   private readonly leaving = new Map<string, number>();
-  private readonly disposables = new Set<DisposableLike>();
-  private readonly changeEmitter = new Emitter<void>();
-  private readonly sessionsEmitter = new Emitter<SessionsChange>();
-  private readonly endedEmitter = new Emitter<SessionEndedEvent>();
-  private readonly unreadableEmitter = new Emitter<UnreadableDataEvent>();
+  private readonly changeEmitter = this._register(new Emitter<void>());
+  private readonly sessionsEmitter = this._register(new Emitter<SessionsChange>());
+  private readonly endedEmitter = this._register(new Emitter<SessionEndedEvent>());
+  private readonly unreadableEmitter = this._register(new Emitter<UnreadableDataEvent>());
   private toldUnreadableMetadata = false;
-  private disposed = false;
 
   /** Anything shown in the tree changed. */
   readonly onDidChange = this.changeEmitter.event;
@@ -68,6 +66,7 @@ export class AccountManager implements DisposableLike {
   readonly onUnreadableData = this.unreadableEmitter.event;
 
   constructor(options: AccountManagerOptions) {
+    super();
     this.log = options.log;
     this.clock = options.now ?? Date.now;
     const timers = options.timers ?? realTimers;
@@ -94,7 +93,7 @@ export class AccountManager implements DisposableLike {
       timers,
       maxWaitMs: options.schedulerMaxWaitMs,
       failureBackoffMs: options.schedulerBackoffMs,
-      dueAt: (id) => (this.settings.autoRotate() && !this.disposed ? this.states.rotationDueAt(id) : undefined),
+      dueAt: (id) => (this.settings.autoRotate() && !this.isDisposed ? this.states.rotationDueAt(id) : undefined),
       rotate: (id) => this.rotateBecauseDue(id),
     });
     this.states = new SessionStates({
@@ -107,7 +106,7 @@ export class AccountManager implements DisposableLike {
       if (id !== undefined) void this.onSecretChanged(id);
     });
     for (const d of [this.scheduler, this.waits, this.metadata.onDidChange(() => this.changeEmitter.fire()), secretChanged]) {
-      this.disposables.add(d);
+      this._register(d);
     }
   }
 
@@ -231,16 +230,6 @@ export class AccountManager implements DisposableLike {
     return this.tokens.read(id);
   }
 
-  dispose(): void {
-    this.disposed = true;
-    for (const d of [...this.disposables]) d.dispose();
-    this.disposables.clear();
-    this.changeEmitter.dispose();
-    this.sessionsEmitter.dispose();
-    this.endedEmitter.dispose();
-    this.unreadableEmitter.dispose();
-  }
-
   /** Reloads one account's token state from the secret store and tells listeners what changed. */
   private reloadFacts(id: string): Promise<void> {
     const previous = this.reloads.get(id) ?? Promise.resolve();
@@ -289,9 +278,7 @@ export class AccountManager implements DisposableLike {
       await this.reloadFacts(id);
       return;
     }
-    this.log.info(
-      `Rotating the tokens of ${m.userId} automatically (access token expires in ${Math.round(((tokens.expiresAt ?? 0) - this.clock()) / 1000)} s).`,
-    );
+    this.log.info(`Rotating the tokens of ${m.userId} automatically (access token ${expiryText(tokens.expiresAt, this.clock())}).`);
     try {
       await this.tokens.rotate(m, { seen: tokens });
       this.noteReachability(id);
@@ -308,17 +295,15 @@ export class AccountManager implements DisposableLike {
 
   private async afterRotation(id: string, tokens: SessionTokens): Promise<void> {
     const m = this.metadata.get(id);
-    const expires =
-      tokens.expiresAt === undefined ? 'never expires' : `expires in ${Math.round((tokens.expiresAt - this.clock()) / 1000)} s`;
-    this.log.info(`Rotated the tokens of ${m?.userId ?? id}; the new access token ${expires}.`);
+    this.log.info(`Rotated the tokens of ${m?.userId ?? id}; the new access token ${expiryText(tokens.expiresAt, this.clock())}.`);
     await this.metadata.patch(id, { lastRotationAt: this.clock(), state: 'signedIn' });
     await this.reloadFacts(id);
   }
 
   private async onSecretChanged(id: string): Promise<void> {
-    if (this.disposed) return;
+    if (this.isDisposed) return;
     // A new account from another window: its globalState entry may arrive a little after the secret.
-    for (let i = 0; i < 40 && !this.metadata.get(id) && !this.disposed; i++) await this.waits.wait(50);
+    for (let i = 0; i < 40 && !this.metadata.get(id) && !this.isDisposed; i++) await this.waits.wait(50);
     await this.reloadFacts(id);
     if (!this.metadata.get(id)) {
       this.scheduler.disarm(id);
@@ -326,12 +311,12 @@ export class AccountManager implements DisposableLike {
     }
     // A removal in another window reaches globalState after the secret: repaint once more then.
     void this.waits.wait(1_000).then(() => {
-      if (!this.disposed) this.changeEmitter.fire();
+      if (!this.isDisposed) this.changeEmitter.fire();
     });
   }
 
   private async reloadFactsNow(id: string): Promise<void> {
-    if (this.disposed) return;
+    if (this.isDisposed) return;
     const known = this.metadata.get(id) !== undefined;
     const stored = known ? await this.tokens.read(id) : undefined;
     const { sessions, repaint } = this.states.update(id, known, stored);

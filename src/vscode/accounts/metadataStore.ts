@@ -3,7 +3,8 @@
 // An entry this version cannot read (damaged, or a newer version's) is left
 // out of the list but written back as it was; a value that is not a list at
 // all is copied to its own key before the first write replaces it.
-import { Emitter, type AccountMetadata, type MementoLike } from './types';
+import { type AccountMetadata } from './types';
+import { Emitter, type MementoLike } from '../ports';
 
 export const METADATA_KEY = 'matrixDevtools.accounts';
 /** Prefix of the key a whole unreadable value is copied to (with the time of the copy). */

@@ -2,6 +2,8 @@
 // tooltip and detail rows, as plain data. The tree provider turns this into
 // vscode.TreeItems; the host test suite reads the same data. No token here.
 import { t } from '../../core/l10n';
+import { expiryText, formatDuration } from '../../core/expiry';
+import { compareSpecVersions } from '../../core/homeserver';
 import type { AccountState, AccountView } from './types';
 
 export interface DetailRow {
@@ -65,23 +67,9 @@ export function hostOf(url: string): string {
   }
 }
 
-/** "45 s", "3 min", "2 h", "4 d". */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return t('{0} s', s);
-  const min = Math.round(s / 60);
-  if (min < 120) return t('{0} min', min);
-  const h = Math.round(min / 60);
-  if (h < 48) return t('{0} h', h);
-  return t('{0} d', Math.round(h / 24));
-}
-
 /** "expires in 3 min", "expired 2 min ago", "does not expire". */
 export function describeExpiry(a: AccountView, now: number): string {
-  const expiresAt = a.token?.expiresAt;
-  if (!a.token) return t('no token stored');
-  if (expiresAt === undefined) return t('does not expire');
-  return expiresAt > now ? t('expires in {0}', formatDuration(expiresAt - now)) : t('expired {0} ago', formatDuration(now - expiresAt));
+  return a.token ? expiryText(a.token.expiresAt, now) : t('no token stored');
 }
 
 function describeWhen(at: number | undefined, now: number): string {
@@ -91,17 +79,9 @@ function describeWhen(at: number | undefined, now: number): string {
 
 export function summarizeVersions(versions: readonly string[]): string {
   if (versions.length === 0) return t('unknown');
-  const sorted = [...versions].sort(compareVersions);
+  const sorted = [...versions].sort(compareSpecVersions);
   const newest = sorted[sorted.length - 1];
   return sorted.length === 1 ? newest : t('up to {0} ({1} versions)', newest, sorted.length);
-}
-
-function compareVersions(a: string, b: string): number {
-  const pa = /^([rv])(\d+)\.(\d+)/.exec(a);
-  const pb = /^([rv])(\d+)\.(\d+)/.exec(b);
-  if (!pa || !pb) return a.localeCompare(b);
-  if (pa[1] !== pb[1]) return pa[1] === 'r' ? -1 : 1; // r0.x predates v1.x
-  return Number(pa[2]) - Number(pb[2]) || Number(pa[3]) - Number(pb[3]);
 }
 
 export function detailsOf(a: AccountView, now: number): DetailRow[] {

@@ -3,7 +3,8 @@
 // that slept lets a timer fire minutes late (or, on some systems, not advance
 // at all while asleep). No single wait is longer than `maxWaitMs`, so after a
 // wake-up the check happens within that time.
-import type { DisposableLike, Timers } from './types';
+import type { Timers } from './types';
+import type { DisposableLike } from '../ports';
 
 export interface RotationSchedulerOptions {
   now: () => number;
@@ -56,11 +57,6 @@ export class RotationScheduler implements DisposableLike {
   /** When the scheduler will next look at the account (for the tooltip and tests). */
   nextCheckAt(accountId: string): number | undefined {
     return this.slots.get(accountId)?.checkAt;
-  }
-
-  /** Due time of the account as the scheduler sees it now. */
-  dueAt(accountId: string): number | undefined {
-    return this.slots.has(accountId) ? this.options.dueAt(accountId) : undefined;
   }
 
   dispose(): void {

@@ -13,7 +13,8 @@ import { sleep } from '../../core/http';
 import { registerSecret } from '../../core/redact';
 import { StaleTokensError, type TokenStore } from '../../core/rotation';
 import type { SessionTokens } from '../../core/session';
-import type { AccountsLog, SecretStorageLike } from './types';
+import type { AccountsLog } from './types';
+import type { SecretStorageLike } from '../ports';
 
 export const SECRET_KEY_PREFIX = 'matrixDevtools.tokens/';
 /** Where an entry this version cannot read is copied before anything replaces it. */

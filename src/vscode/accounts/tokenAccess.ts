@@ -10,7 +10,8 @@ import type { HttpRequester } from '../../core/http';
 import { TokenRotator, type AccessOptions, type RotatableAccount } from '../../core/rotation';
 import type { SessionTokens } from '../../core/session';
 import { SecretTokenStore, type StoredSession, type UnreadableEntry } from './secretTokenStore';
-import type { AccountMetadata, AccountsLog, SecretStorageLike } from './types';
+import type { AccountMetadata, AccountsLog } from './types';
+import type { SecretStorageLike } from '../ports';
 
 /** What ended a session: the server refused the refresh token, or an ordinary call's access token. */
 export type EndedBy = 'refresh' | 'call';

@@ -1,31 +1,9 @@
-// The small interfaces the account model talks to instead of `vscode`, so the
-// same model runs in the extension host and in plain-Node unit tests.
+// The account model's own types and options; the host interfaces it talks to
+// instead of `vscode` (SecretStorage, Memento, events) are in ../ports.ts.
 import type { ExclusiveLock } from '../../core/fileLock';
 import type { HttpRequester, HttpLogEntry } from '../../core/http';
 import type { RotationPolicy } from '../../core/rotation';
-
-export interface DisposableLike {
-  dispose(): unknown;
-}
-
-/** Same shape as `vscode.Event` (extra arguments omitted). */
-export type EventLike<T> = (listener: (e: T) => unknown) => DisposableLike;
-
-/** The part of `vscode.SecretStorage` the accounts feature uses. */
-export interface SecretStorageLike {
-  get(key: string): Thenable<string | undefined>;
-  store(key: string, value: string): Thenable<void>;
-  delete(key: string): Thenable<void>;
-  onDidChange: EventLike<{ readonly key: string }>;
-  /** Throws when a write from this window would put an older copy back (see coherentSecrets.ts). */
-  assertCurrent?(): Promise<void>;
-}
-
-/** The part of `vscode.Memento` (globalState) the accounts feature uses. */
-export interface MementoLike {
-  get<T>(key: string): T | undefined;
-  update(key: string, value: unknown): Thenable<void>;
-}
+import type { DisposableLike, MementoLike, SecretStorageLike } from '../ports';
 
 /** What the model writes to the output channel (implemented by `Log`). */
 export interface AccountsLog {
@@ -100,30 +78,6 @@ export interface SessionsChange {
   added: string[];
   removed: string[];
   changed: string[];
-}
-
-/** A tiny event emitter with vscode.EventEmitter's surface. */
-export class Emitter<T> implements DisposableLike {
-  private listeners = new Set<(e: T) => unknown>();
-
-  readonly event: EventLike<T> = (listener) => {
-    this.listeners.add(listener);
-    return { dispose: () => this.listeners.delete(listener) };
-  };
-
-  fire(e: T): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(e);
-      } catch {
-        // A failing listener must not stop the others (same as vscode.EventEmitter).
-      }
-    }
-  }
-
-  dispose(): void {
-    this.listeners.clear();
-  }
 }
 
 export interface AccountManagerOptions {

@@ -2,7 +2,8 @@
 // Matrix DevTools): the sentences the user reads, and how they are shown.
 // The data itself is kept as it is (secretTokenStore.ts, metadataStore.ts).
 import { t } from '../../core/l10n';
-import type { DisposableLike, EventLike, UnreadableDataEvent } from './types';
+import type { UnreadableDataEvent } from './types';
+import type { DisposableLike, EventLike } from '../ports';
 
 export function unreadableTokensMessage(userId: string): string {
   return t(

@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { AppserviceRegistration, RegistrationProblem, findConflicts, parseRegistration } from '../../core/registration';
 import { t } from '../../core/l10n';
-import { Emitter } from './ports';
+import { Emitter } from '../ports';
 
 export interface AppserviceSettingsEntry {
   id: string;

@@ -1,7 +1,7 @@
 // The appservice commands: pick what to act on, ask what is missing, run the
 // model under withProgress, and sum up in one notification.
 import * as vscode from 'vscode';
-import { parseServerInput } from '../../core/homeserver';
+import { serverInputProblem } from '../../core/homeserver';
 import { t } from '../../core/l10n';
 import type { AccountsFeature } from '../accounts';
 import { StaleSecretStoreError } from '../coherentSecrets';
@@ -13,6 +13,7 @@ import { describeOutcome, formatPingAllSummary } from './format';
 import { describeHomeserver, effectiveHomeserver, homeserverChoices, HomeserverMemory } from './homeservers';
 import type { AppservicePingService } from './pingService';
 import type { OutputSink } from './ports';
+import { notificationProgress, type ProgressReporter } from '../progress';
 import type { AppserviceTreeNode } from './tree';
 import { noAppservicesMessage, pickAppservice, type AppservicePickerDeps } from './picker';
 import { displayPath } from './workspaceSources';
@@ -27,7 +28,7 @@ export interface AppserviceCommandContext {
   output: OutputSink;
   showLog(): void;
   rescan(): Promise<void>;
-  refreshTree(): void;
+  repaintTree(): void;
 }
 
 type Arg = AppserviceTreeNode | undefined;
@@ -67,7 +68,7 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
     const picked = await pickHomeserver(item);
     if (picked) {
       await c.memory.remember(item.key, picked);
-      c.refreshTree();
+      c.repaintTree();
     }
     return picked;
   };
@@ -97,31 +98,13 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
       title: t('Homeserver for appservice "{0}"', item.id),
       prompt: t('The homeserver that loaded this registration: a server name (example.org) or URL (http://localhost:8008).'),
       ignoreFocusOut: true,
-      validateInput: (value) => {
-        try {
-          parseServerInput(value);
-          return undefined;
-        } catch (e) {
-          return e instanceof Error ? e.message : String(e);
-        }
-      },
+      validateInput: serverInputProblem,
     });
     return typed?.trim() || undefined;
   };
 
-  const withCancellableProgress = <T>(
-    title: string,
-    task: (signal: AbortSignal, progress: vscode.Progress<{ message?: string; increment?: number }>) => Promise<T>,
-  ): Thenable<T> =>
-    vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-      const controller = new AbortController();
-      const sub = token.onCancellationRequested(() => controller.abort());
-      try {
-        return await task(controller.signal, progress);
-      } finally {
-        sub.dispose();
-      }
-    });
+  const withCancellableProgress = <T>(title: string, task: (signal: AbortSignal, progress: ProgressReporter) => Promise<T>): Promise<T> =>
+    notificationProgress.run(title, task, { cancellable: true });
 
   const commands: Array<[string, (arg: Arg) => unknown]> = [
     [
@@ -202,7 +185,7 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
           if ((await c.prompts.error(e.message, reload)) === reload) void vscode.commands.executeCommand('workbench.action.reloadWindow');
           return false;
         }
-        c.refreshTree();
+        c.repaintTree();
         void c.prompts.info(t('The as_token for "{0}" is stored in the secret store.', item.id));
         return true;
       },
@@ -224,7 +207,7 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
         const picked = await pickHomeserver(item);
         if (!picked) return undefined;
         await c.memory.remember(item.key, picked);
-        c.refreshTree();
+        c.repaintTree();
         return picked;
       },
     ],
@@ -257,11 +240,9 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
           c.pings.checkDirectly(item, homeserver, signal),
         );
         const message = report.notChecked ?? report.verdict ?? report.direct?.summary ?? '';
-        const good =
-          report.direct?.acceptsHsToken === true &&
-          report.direct.acceptsWrongToken !== true &&
-          (!report.ping || report.ping.outcome === 'ok');
-        void (good ? c.prompts.info : c.prompts.warning)(t('"{0}": {1}', item.id, message), showOutput).then(afterNotification);
+        void (report.needsAttention ? c.prompts.warning : c.prompts.info)(t('"{0}": {1}', item.id, message), showOutput).then(
+          afterNotification,
+        );
         return report;
       },
     ],
@@ -269,7 +250,7 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
       'matrixDevtools.refreshAppservices',
       async () => {
         await c.rescan();
-        c.refreshTree();
+        c.repaintTree();
       },
     ],
     ['matrixDevtools.showAppserviceLog', () => c.showLog()],

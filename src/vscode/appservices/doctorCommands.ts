@@ -9,11 +9,11 @@ import type { PromptService } from '../prompts';
 import type { AppserviceCatalog, AppserviceItem } from './catalog';
 import { effectiveHomeserver, HomeserverMemory } from './homeservers';
 import type { OutputSink } from './ports';
+import type { ProgressReporter } from '../progress';
 import type { AppserviceTreeNode } from './tree';
 import { displayPath } from './workspaceSources';
 
 type Arg = AppserviceTreeNode | undefined;
-type Progress = vscode.Progress<{ message?: string; increment?: number }>;
 
 export interface DoctorCommandContext {
   catalog: AppserviceCatalog;
@@ -23,7 +23,7 @@ export interface DoctorCommandContext {
   output: OutputSink;
   pickItem(arg: Arg, placeHolder: string, filter: (i: AppserviceItem) => boolean): Promise<AppserviceItem | undefined>;
   homeserverFor(item: AppserviceItem, ask: boolean): Promise<string | undefined>;
-  withCancellableProgress<T>(title: string, task: (signal: AbortSignal, progress: Progress) => Promise<T>): Thenable<T>;
+  withCancellableProgress<T>(title: string, task: (signal: AbortSignal, progress: ProgressReporter) => Promise<T>): Promise<T>;
   /** Offers "Show Output" on a notification. */
   notify(kind: 'info' | 'warning', message: string): void;
 }

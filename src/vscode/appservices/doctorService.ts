@@ -10,7 +10,8 @@ import { loadRegistrationForPing } from '../../core/registrationFile';
 import type { AppserviceCatalog, AppserviceItem } from './catalog';
 import { runWithConcurrency } from './concurrency';
 import type { PingSettings } from './pingService';
-import { Emitter, OutputSink } from './ports';
+import { OutputSink } from './ports';
+import { Emitter } from '../ports';
 
 /** Problems that come from another file, not from the file itself. */
 const CONFLICT_CODES = new Set(['duplicate-id', 'duplicate-as-token', 'duplicate-hs-token', 'namespace-overlap']);

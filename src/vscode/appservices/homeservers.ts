@@ -3,7 +3,7 @@
 // workspaceState; a server name or URL is not a secret).
 import type { AccountSummary } from '../accounts';
 import type { AppserviceItem } from './catalog';
-import type { KeyValueStore } from './ports';
+import type { MementoLike } from '../ports';
 
 const MEMORY_KEY = 'matrixDevtools.appservices.homeservers';
 
@@ -16,7 +16,7 @@ export interface EffectiveHomeserver {
 }
 
 export class HomeserverMemory {
-  constructor(private readonly store: KeyValueStore) {}
+  constructor(private readonly store: MementoLike) {}
 
   get(appserviceKey: string): string | undefined {
     return this.all()[appserviceKey];

@@ -90,13 +90,13 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
     tree,
     view,
     catalog.onDidChange(() => {
-      tree.refresh();
+      tree.repaint();
       updateContextKeys();
     }),
-    pings.onDidChangeResult(() => tree.refresh()),
-    doctor.onDidChange(() => tree.refresh()),
+    pings.onDidChangeResult(() => tree.repaint()),
+    doctor.onDidChange(() => tree.repaint()),
     context.secrets.onDidChange((e) => {
-      if (e.key.startsWith('matrixDevtools.appservice.')) tree.refresh();
+      if (e.key.startsWith('matrixDevtools.appservice.')) tree.repaint();
     }),
     registerAppserviceCommands({
       catalog,
@@ -108,7 +108,7 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
       output,
       showLog: () => log.show(false),
       rescan: () => sources.rescan(),
-      refreshTree: () => tree.refresh(),
+      repaintTree: () => tree.repaint(),
     }),
   );
   void sources.rescan();

@@ -6,7 +6,7 @@
 import {
   AsToken,
   checkDirectlyAndCompare,
-  directRunFailed,
+  directRunNeedsAttention,
   notSentRun,
   NotUsable,
   PingOutcome,
@@ -21,7 +21,8 @@ import type { AppserviceItem } from './catalog';
 import { runWithConcurrency } from './concurrency';
 import { formatDirectBlock, formatPingBlock } from './format';
 import type { DirectReport, LastPing, PingAllSummary, PingReport } from './reports';
-import { Emitter, KeyValueStore, OutputSink, SecretStore } from './ports';
+import { OutputSink } from './ports';
+import { Emitter, MementoLike, SecretStorageLike } from '../ports';
 
 export type { DirectReport, LastPing, PingAllSummary, PingOutcome, PingReport } from './reports';
 
@@ -36,8 +37,8 @@ export interface PingSettings {
 export interface PingServiceDeps {
   http: () => HttpRequester;
   readText: (file: string) => Promise<string>;
-  secrets: SecretStore;
-  state: KeyValueStore;
+  secrets: SecretStorageLike;
+  state: MementoLike;
   output: OutputSink;
   settings: () => PingSettings;
   now?: () => number;
@@ -123,8 +124,14 @@ export class AppservicePingService {
       signal,
       now: () => this.now(),
     });
-    const report: DirectReport = { ...run, appserviceKey: item.key, appserviceId: item.id, ping };
-    this.write(formatDirectBlock(report, new Date(run.at)), directRunFailed(run));
+    const report: DirectReport = {
+      ...run,
+      appserviceKey: item.key,
+      appserviceId: item.id,
+      ping,
+      needsAttention: directRunNeedsAttention(run),
+    };
+    this.write(formatDirectBlock(report, new Date(run.at)), report.needsAttention);
     this.deps.output.reveal();
     return report;
   }

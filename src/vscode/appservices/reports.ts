@@ -31,4 +31,6 @@ export interface DirectReport extends Omit<DirectRun, 'ping'> {
   appserviceKey: string;
   appserviceId: string;
   ping?: PingReport;
+  /** directRunNeedsAttention: written as a warning and notified as one. */
+  needsAttention: boolean;
 }

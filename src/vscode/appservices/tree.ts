@@ -22,7 +22,7 @@ export class AppservicesTreeProvider implements vscode.TreeDataProvider<Appservi
     private readonly doctor: AppserviceDoctorService,
   ) {}
 
-  refresh(): void {
+  repaint(): void {
     this.changed.fire(undefined);
   }
 

@@ -7,15 +7,15 @@ import type { AccountFlows } from '../accounts/flows';
 import type { AccountManager } from '../accounts/manager';
 import type { AccountsLog, SessionsChange } from '../accounts/types';
 import { accountIdParts } from '../accounts/accountId';
+import { Disposable } from '../ports';
 import { MatrixSessions, sessionOf, type MatrixSession } from './sessions';
 
 export const AUTH_PROVIDER_ID = 'matrix';
 
-export class MatrixAuthenticationProvider implements vscode.AuthenticationProvider, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
+export class MatrixAuthenticationProvider extends Disposable implements vscode.AuthenticationProvider {
+  private readonly emitter = this._register(new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>());
   readonly onDidChangeSessions = this.emitter.event;
   private readonly sessions: MatrixSessions;
-  private readonly disposables: vscode.Disposable[] = [];
   /** Last known session per account, so a removal can name what was removed. */
   private readonly known = new Map<string, MatrixSession>();
 
@@ -24,9 +24,9 @@ export class MatrixAuthenticationProvider implements vscode.AuthenticationProvid
     private readonly flows: AccountFlows,
     log: AccountsLog,
   ) {
+    super();
     this.sessions = new MatrixSessions(mgr, log);
-    const subscription = mgr.onDidChangeSessions((change) => void this.forward(change));
-    this.disposables.push(this.emitter, { dispose: () => subscription.dispose() });
+    this._register(mgr.onDidChangeSessions((change) => void this.forward(change)));
   }
 
   static register(mgr: AccountManager, flows: AccountFlows, log: AccountsLog): vscode.Disposable {
@@ -62,10 +62,6 @@ export class MatrixAuthenticationProvider implements vscode.AuthenticationProvid
     if (!this.mgr.account(sessionId)) return;
     const done = await this.flows.signOut(sessionId);
     if (!done) throw new Error(t('Signing out of Matrix did not complete.'));
-  }
-
-  dispose(): void {
-    for (const d of this.disposables.splice(0)) d.dispose();
   }
 
   private async forward(change: SessionsChange): Promise<void> {

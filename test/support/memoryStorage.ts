@@ -3,7 +3,7 @@
 // windows: every window has its own cached view of the shared store; a write
 // is visible in the writing window at once and reaches the other windows
 // (firing their onDidChange) after `propagationDelayMs`.
-import { Emitter, type EventLike, type MementoLike, type SecretStorageLike } from './types';
+import { Emitter, type EventLike, type MementoLike, type SecretStorageLike } from '../../src/vscode/ports';
 
 type Entries = Map<string, string>;
 
