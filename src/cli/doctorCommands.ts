@@ -3,7 +3,8 @@
 import { claimsOf, formatCheckLine, formatDoctorSummary, hasFailure, namespaceKindOf, runDoctor } from '../core/doctor';
 import { findConflicts, ParsedRegistration } from '../core/registration';
 import { redact } from '../core/redact';
-import { loadRegistration, UsageError, type CliContext } from './commands';
+import { loadRegistration } from './appserviceCommands';
+import { UsageError, type CliContext } from './context';
 
 interface LoadedFile {
   file: string;

@@ -2,7 +2,8 @@
 // matrix-devtools: the extension's core for scripts and CI pipelines.
 // Exit codes: 0 success, 1 Matrix or network failure (explained on stderr), 2 usage error.
 import { parseArgs } from 'node:util';
-import { commands as coreCommands, UsageError, type CliContext } from './commands';
+import { commands as coreCommands } from './commands';
+import { UsageError, type CliContext } from './context';
 import { doctor, match } from './doctorCommands';
 import { HttpClient } from '../core/http';
 import { redact } from '../core/redact';

@@ -92,6 +92,23 @@ describe('HttpClient', () => {
     assert.match(e.message, new RegExp(`${s.url}/_matrix/client/versions answered HTTP 502 with an HTML page`));
   });
 
+  it('an appservice answering without JSON is told apart from a homeserver: the advice names the registration url', async () => {
+    const s = await start((req, res) => {
+      if (req.url?.startsWith('/_matrix/app/v1/ping')) {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('');
+      } else {
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end('<html>my blog</html>');
+      }
+    });
+    const empty = (await failure(new HttpClient().request(s.url, '/_matrix/app/v1/ping', { method: 'POST', body: {} }))) as Error;
+    assert.match(empty.message, /empty body instead of JSON; is this the appservice's URL\?/);
+    assert.doesNotMatch(empty.message, /homeserver/);
+    const html = (await failure(new HttpClient().request(s.url, '/_matrix/app/v1/transactions/1', { method: 'PUT', body: {} }))) as Error;
+    assert.match(html.message, /HTML page instead of JSON: the registration's url probably points at a website/);
+  });
+
   it('rejects a 200 answer that is not JSON', async () => {
     const s = await start((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/octet-stream' });

@@ -1,22 +1,19 @@
-// The account model: which accounts exist, what state their sessions are in,
-// and every operation on them. No `vscode` import: the extension wraps it in
-// thin adapters and the unit tests run it in plain Node, two instances sharing
-// one SecretStorage and one lock folder standing in for two VS Code windows.
-//
-// Two halves: session state (sessionState.ts: what the tree shows) and token
-// access (tokenAccess.ts: the only way to the tokens; rotation goes through
-// the core's TokenRotator there). The secret entry is the source of truth for
-// a session (present, ended, or absent); its change events, which VS Code
-// delivers to every window, drive the session events, the timers and the tree.
+// The account model: which accounts exist, what state their sessions are in, and every operation on them. No `vscode`
+// import: unit tests run two instances sharing one SecretStorage and one lock folder as two VS Code windows.
+// Two halves: session state (sessionState.ts: what the tree shows) and token access (tokenAccess.ts: the only way
+// to the tokens; rotation goes through the core's TokenRotator there). The secret entry is the source of truth for a
+// session (present, ended, or absent); its change events, which VS Code delivers to every window, drive the session
+// events, the timers and the tree.
 import type { MatrixApiError } from '../../core/errors';
 import { expiryText } from '../../core/expiry';
 import { DEFAULT_ROTATION_POLICY, rotationDueAt, SessionEndedError, type AccessOptions } from '../../core/rotation';
 import { t } from '../../core/l10n';
 import type { SessionTokens } from '../../core/session';
 import { AccountMetadataStore } from './metadataStore';
+import { PerAccountActivity, PerAccountQueue } from './perAccount';
 import { RotationScheduler } from './scheduler';
 import { accountIdFromSecretKey, type StoredSession } from './secretTokenStore';
-import { SessionStates } from './sessionState';
+import { sessionEndedMessage, SessionStates } from './sessionState';
 import { TokenAccess, type EndedBy } from './tokenAccess';
 import { unreadableMetadataMessage, unreadableTokensMessage } from './unreadable';
 import {
@@ -33,7 +30,6 @@ import {
 } from './types';
 import { Disposable, Emitter } from '../ports';
 
-export { accountIdFor } from './accountId';
 export type { AccountManagerOptions, SessionEndedEvent, UnreadableDataEvent } from './types';
 
 const defaultSettings: AccountsSettings = { autoRotate: () => true, rotationPolicy: () => DEFAULT_ROTATION_POLICY };
@@ -47,9 +43,9 @@ export class AccountManager extends Disposable {
   private readonly waits: Waits;
   private readonly settings: AccountsSettings;
   private readonly scheduler: RotationScheduler;
-  private readonly reloads = new Map<string, Promise<void>>();
+  private readonly reloads = new PerAccountQueue();
   /** Accounts being signed out or removed: their session ending is expected, not news. */
-  private readonly leaving = new Map<string, number>();
+  private readonly leaving = new PerAccountActivity();
   private readonly changeEmitter = this._register(new Emitter<void>());
   private readonly sessionsEmitter = this._register(new Emitter<SessionsChange>());
   private readonly endedEmitter = this._register(new Emitter<SessionEndedEvent>());
@@ -209,15 +205,8 @@ export class AccountManager extends Disposable {
   }
 
   /** Runs a sign-out or removal: a session that turns out to be over is then no reason to notify. */
-  async whileLeaving<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    this.leaving.set(id, (this.leaving.get(id) ?? 0) + 1);
-    try {
-      return await fn();
-    } finally {
-      const n = (this.leaving.get(id) ?? 1) - 1;
-      if (n > 0) this.leaving.set(id, n);
-      else this.leaving.delete(id);
-    }
+  whileLeaving<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    return this.leaving.during(id, fn);
   }
 
   /** Throws StaleSecretsError when this window must reload before it may store a secret (VS Code for the Web). */
@@ -232,15 +221,11 @@ export class AccountManager extends Disposable {
 
   /** Reloads one account's token state from the secret store and tells listeners what changed. */
   private reloadFacts(id: string): Promise<void> {
-    const previous = this.reloads.get(id) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.reloadFactsNow(id))
-      .catch((e) => this.log.error(`Could not read the tokens of ${id}: ${e instanceof Error ? e.message : String(e)}`));
-    this.reloads.set(id, next);
-    void next.finally(() => {
-      if (this.reloads.get(id) === next) this.reloads.delete(id);
-    });
-    return next;
+    return this.reloads.run(
+      id,
+      () => this.reloadFactsNow(id),
+      (e) => this.log.error(`Could not read the tokens of ${id}: ${e instanceof Error ? e.message : String(e)}`),
+    );
   }
 
   /** After this window marked the session ended: record it, and tell the user unless they are signing out anyway. */
@@ -250,20 +235,7 @@ export class AccountManager extends Disposable {
     await this.reloadFacts(id);
     if (expected) return;
     const m = this.metadata.get(id);
-    const host = m ? new URL(m.homeserverUrl).host : id;
-    const message =
-      by === 'call' && reason.errcode === 'M_UNKNOWN_TOKEN' && !reason.softLogout
-        ? t(
-            '{0}: {1} no longer knows this session (M_UNKNOWN_TOKEN); it was signed out elsewhere. Sign in again to keep using the account.',
-            m?.userId ?? id,
-            host,
-          )
-        : t(
-            '{0}: {1} refused the refresh token ({2}), so the session is over. Sign in again to keep using the account.',
-            m?.userId ?? id,
-            host,
-            reason.errcode,
-          );
+    const message = sessionEndedMessage(m?.userId ?? id, m?.homeserverUrl, reason, by);
     this.log.warn(`Session of ${id} ended: ${reason.status} ${reason.errcode} ${reason.error}`);
     this.endedEmitter.fire({ accountId: id, userId: m?.userId ?? id, message });
   }

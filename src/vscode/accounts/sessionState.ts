@@ -4,7 +4,9 @@
 // what it reads and fires the events this returns.
 import { isTransientFailure, MatrixApiError } from '../../core/errors';
 import { rotationDueAtFor, type RotationPolicy } from '../../core/rotation';
+import { t } from '../../core/l10n';
 import type { StoredSession } from './secretTokenStore';
+import type { EndedBy } from './tokenAccess';
 import type { AccountMetadata, AccountState, AccountView, SessionsChange, TokenFacts } from './types';
 
 /** The token state of one account as last read from the secret store. */
@@ -103,4 +105,21 @@ export class SessionStates {
     if (expiresAt !== undefined && expiresAt - this.options.now() <= margin) return 'expiringSoon';
     return 'signedIn';
   }
+}
+
+/** What the user reads when a session ended by itself (not by signing out). */
+export function sessionEndedMessage(userId: string, homeserverUrl: string | undefined, reason: MatrixApiError, by: EndedBy): string {
+  const host = homeserverUrl ? new URL(homeserverUrl).host : userId;
+  return by === 'call' && reason.errcode === 'M_UNKNOWN_TOKEN' && !reason.softLogout
+    ? t(
+        '{0}: {1} no longer knows this session (M_UNKNOWN_TOKEN); it was signed out elsewhere. Sign in again to keep using the account.',
+        userId,
+        host,
+      )
+    : t(
+        '{0}: {1} refused the refresh token ({2}), so the session is over. Sign in again to keep using the account.',
+        userId,
+        host,
+        reason.errcode,
+      );
 }

@@ -4,13 +4,12 @@
 // remember the report for the tree. Reports hold no tokens.
 import { DoctorCheck, DoctorReport, formatDoctorBlock, hasFailure, runDoctor } from '../../core/doctor';
 import type { HttpClient } from '../../core/http';
-import { redact } from '../../core/redact';
 import type { AppserviceRegistration, ParsedRegistration, RegistrationProblem } from '../../core/registration';
 import { loadRegistrationForPing } from '../../core/registrationFile';
 import type { AppserviceCatalog, AppserviceItem } from './catalog';
 import { runWithConcurrency } from './concurrency';
 import type { PingSettings } from './pingService';
-import { OutputSink } from './ports';
+import { OutputSink, writeBlock } from './ports';
 import { Emitter } from '../ports';
 
 /** Problems that come from another file, not from the file itself. */
@@ -75,7 +74,8 @@ export class AppserviceDoctorService {
     });
     const run = { appserviceKey: item.key, at, report };
     this.runs.set(item.key, run);
-    this.write(
+    writeBlock(
+      this.deps.output,
       formatDoctorBlock(report, new Date(at)),
       report.checks.some((c) => c.status === 'fail' || c.status === 'warn'),
     );
@@ -111,13 +111,6 @@ export class AppserviceDoctorService {
 
   dispose(): void {
     this.changed.dispose();
-  }
-
-  private write(lines: string[], failed: boolean): void {
-    const [head, ...rest] = lines;
-    const out = this.deps.output;
-    (failed ? out.warn : out.info).call(out, redact(head));
-    for (const line of rest) out.info(redact(line));
   }
 }
 

@@ -14,14 +14,14 @@ import {
 } from '../../core/appserviceChecks';
 import type { HttpRequester } from '../../core/http';
 import { t } from '../../core/l10n';
-import { redact, registerSecret } from '../../core/redact';
+import { registerSecret } from '../../core/redact';
 import { AppserviceRegistration } from '../../core/registration';
 import { asTokenOf, loadRegistrationForPing } from '../../core/registrationFile';
 import type { AppserviceItem } from './catalog';
 import { runWithConcurrency } from './concurrency';
 import { formatDirectBlock, formatPingBlock } from './format';
 import type { DirectReport, LastPing, PingAllSummary, PingReport } from './reports';
-import { OutputSink } from './ports';
+import { OutputSink, writeBlock } from './ports';
 import { Emitter, MementoLike, SecretStorageLike } from '../ports';
 
 export type { DirectReport, LastPing, PingAllSummary, PingOutcome, PingReport } from './reports';
@@ -71,7 +71,7 @@ export class AppservicePingService {
   /** One ping, reported in the output. `homeserver` undefined = none chosen: reported, not sent. */
   async ping(item: AppserviceItem, homeserver: string | undefined, signal?: AbortSignal): Promise<PingReport> {
     const report = await this.pingQuietly(item, homeserver, signal);
-    this.write(formatPingBlock(report), report.outcome !== 'ok');
+    writeBlock(this.deps.output, formatPingBlock(report), report.outcome !== 'ok');
     await this.remember(report);
     if (report.outcome === 'failed' && this.deps.settings().revealOnFailure) this.deps.output.reveal();
     return report;
@@ -93,7 +93,7 @@ export class AppservicePingService {
       this.deps.settings().concurrency,
       async ({ item, homeserver }) => {
         const report = await this.pingQuietly(item, homeserver, signal);
-        this.write(formatPingBlock(report), report.outcome !== 'ok');
+        writeBlock(this.deps.output, formatPingBlock(report), report.outcome !== 'ok');
         await this.remember(report);
         onProgress?.(++done, targets.length, report);
         return report;
@@ -131,7 +131,7 @@ export class AppservicePingService {
       ping,
       needsAttention: directRunNeedsAttention(run),
     };
-    this.write(formatDirectBlock(report, new Date(run.at)), report.needsAttention);
+    writeBlock(this.deps.output, formatDirectBlock(report, new Date(run.at)), report.needsAttention);
     this.deps.output.reveal();
     return report;
   }
@@ -181,13 +181,6 @@ export class AppservicePingService {
       };
     }
     return loadRegistrationForPing(this.deps.readText, item.file);
-  }
-
-  private write(lines: string[], failed: boolean): void {
-    const [head, ...rest] = lines;
-    const out = this.deps.output;
-    (failed ? out.warn : out.info).call(out, redact(head));
-    for (const line of rest) out.info(redact(line));
   }
 
   private async remember(report: PingReport): Promise<void> {
