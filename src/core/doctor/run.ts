@@ -10,7 +10,7 @@ import type { AppserviceRegistration, ParsedRegistration, RegistrationProblem } 
 import { directPingCheck, transactionsCheck } from './appserviceSide';
 import { appserviceIdCheck, checkAsToken, homeserverPingCheck, serverFeaturesCheck } from './homeserverChecks';
 import { namespacesCheck } from './namespaceCheck';
-import { CheckId, DoctorCheck, DoctorReport } from './types';
+import { CHECK_IDS, CheckId, DoctorCheck, DoctorReport } from './types';
 
 export interface DoctorInput {
   /** Where the registration comes from (a path as the user knows it). */
@@ -45,15 +45,7 @@ export async function runDoctor(http: HttpRequester, input: DoctorInput): Promis
   add(registrationCheck(input));
   if (!reg) {
     const why = t('Not checked: the registration file cannot be used.');
-    for (const id of [
-      'as-token',
-      'appservice-id',
-      'homeserver-ping',
-      'direct-ping',
-      'transactions',
-      'namespaces',
-      'server-features',
-    ] as const) {
+    for (const id of CHECK_IDS.filter((c) => c !== 'registration')) {
       add(skipped(id, why));
     }
     return report(input.homeserver ?? '');

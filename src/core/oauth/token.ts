@@ -76,14 +76,12 @@ export async function exchangeAuthorizationCode(
   codeVerifier: string,
   opts: TokenRequestOptions = {},
 ): Promise<SessionTokens & { oauth: OAuthGrant }> {
-  const now = opts.now ?? Date.now;
-  const res = await requestToken(
+  return grantTokens(
     http,
-    grant.tokenEndpoint,
+    grant,
     { grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: grant.clientId, code_verifier: codeVerifier },
     opts,
   );
-  return processTokenResponse(res, grant, now());
 }
 
 /**
@@ -96,12 +94,24 @@ export async function refreshOAuthTokens(
   refreshToken: string,
   opts: TokenRequestOptions = {},
 ): Promise<SessionTokens & { oauth: OAuthGrant }> {
-  const now = opts.now ?? Date.now;
-  const res = await requestToken(
+  return grantTokens(
     http,
-    grant.tokenEndpoint,
+    grant,
     { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: grant.clientId },
     opts,
+    refreshToken,
   );
-  return processTokenResponse(res, grant, now(), refreshToken);
+}
+
+/** One token request at the grant's endpoint, its answer checked and turned into session tokens. */
+async function grantTokens(
+  http: HttpRequester,
+  grant: OAuthGrant,
+  params: Record<string, string>,
+  opts: TokenRequestOptions,
+  previousRefreshToken?: string,
+): Promise<SessionTokens & { oauth: OAuthGrant }> {
+  const now = opts.now ?? Date.now;
+  const res = await requestToken(http, grant.tokenEndpoint, params, opts);
+  return processTokenResponse(res, grant, now(), previousRefreshToken);
 }
