@@ -6,8 +6,11 @@
 // appservices whose registration files land in the demo workspace) and serves
 // VS Code on http://127.0.0.1:PORT until Ctrl-C, which stops everything again.
 //
-//   node scripts/vscode/demo.mjs [--port 8080] [--homeserver required|off] [--no-build] [--check]
+//   node scripts/vscode/demo.mjs [--port 8080] [--homeserver required|off] [--oauth] [--no-build] [--check]
 //
+// --oauth starts the homeserver with its sign-in delegated to a real OAuth 2.0
+// server (as Synapse with Matrix Authentication Service): Add Account then signs
+// in with a code or through the browser instead of asking for a password.
 // --check starts everything, checks that the page answers, the extension is
 // installed and shows in the workbench (headless chromium, when installed) and the
 // homeserver answers, then stops it all and exits 0 (1 when a check failed).
@@ -38,6 +41,7 @@ const { values: opts } = parseArgs({
     homeserver: { type: 'string', default: 'required' },
     'no-build': { type: 'boolean', default: false },
     check: { type: 'boolean', default: false },
+    oauth: { type: 'boolean', default: false },
   },
 });
 const port = Number(opts.port);
@@ -65,7 +69,13 @@ async function main() {
   const homeserver =
     opts.homeserver === 'off'
       ? undefined
-      : await startHomeserver({ registrationsDir: workspace, logFile: path.join(DEMO_DIR, 'homeserver.log'), log, mode: 'required' });
+      : await startHomeserver({
+          registrationsDir: workspace,
+          logFile: path.join(DEMO_DIR, 'homeserver.log'),
+          log,
+          mode: 'required',
+          extraArgs: opts.oauth ? ['--oauth'] : [],
+        });
   if (homeserver) onCleanup(homeserver.stop);
   const server = await startPackagedCodeServer({
     tools,
@@ -96,8 +106,10 @@ function printWelcome(url, homeserver) {
   if (homeserver) {
     const users = /** @type {Array<{ localpart: string, password: string }>} */ (homeserver.info.users ?? []);
     const appservices = /** @type {Array<{ id: string }>} */ (homeserver.info.appservices ?? []);
+    const issuer = typeof homeserver.info.oauthIssuer === 'string' ? homeserver.info.oauthIssuer : undefined;
     lines.push(
       `  Homeserver:         ${homeserver.baseUrl}   (Matrix view > Add Account: type this URL)`,
+      ...(issuer ? [`  OAuth 2.0:          sign-in is delegated to ${issuer}: Add Account shows a code to enter there`] : []),
       `  Sign in as:         ${users.map((u) => `${u.localpart} / ${u.password}`).join('   or   ')}`,
       `  Appservices:        ${appservices.map((a) => a.id).join(', ')} (registration files in ${path.relative(REPO_ROOT, path.join(DEMO_DIR, 'workspace'))}/;`,
       '                      Matrix: Ping All Appservices pings them through the homeserver above)',

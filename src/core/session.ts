@@ -65,11 +65,12 @@ export async function loginWithLoginToken(
   http: HttpRequester,
   baseUrl: string,
   token: string,
-  deviceDisplayName?: string,
+  req: { deviceDisplayName?: string; deviceId?: string } = {},
   opts: CallOptions = {},
 ): Promise<LoginResult> {
   const body: Record<string, unknown> = { type: 'm.login.token', token, refresh_token: true };
-  if (deviceDisplayName) body.initial_device_display_name = deviceDisplayName;
+  if (req.deviceDisplayName) body.initial_device_display_name = req.deviceDisplayName;
+  if (req.deviceId) body.device_id = req.deviceId;
   return login(http, baseUrl, body, opts);
 }
 

@@ -9,6 +9,8 @@ export const CONTEXT_KEYS = {
   hasSignedInAccount: 'matrixDevtools.hasSignedInAccount',
   /** At least one signed-in account has a refresh token. */
   hasRotatableAccount: 'matrixDevtools.hasRotatableAccount',
+  /** At least one account signs in with OAuth 2.0 (its server has an account page). */
+  hasOAuthAccount: 'matrixDevtools.hasOAuthAccount',
   /** At least one appservice (file or setting) is known. */
   hasAppservices: 'matrixDevtools.hasAppservices',
   /** At least one appservice comes with a registration file. */

@@ -16,6 +16,8 @@ export interface Prompts {
   info(message: string, ...actions: string[]): Thenable<string | undefined>;
   warning(message: string, ...actions: string[]): Thenable<string | undefined>;
   error(message: string, ...actions: string[]): Thenable<string | undefined>;
+  /** Opens a URL in the user's browser (sign-in pages, account pages); false when it could not. */
+  openExternal(url: string): Thenable<boolean>;
 }
 
 export const windowPrompts: Prompts = {
@@ -25,6 +27,10 @@ export const windowPrompts: Prompts = {
   info: (message, ...actions) => vscode.window.showInformationMessage(message, ...actions),
   warning: (message, ...actions) => vscode.window.showWarningMessage(message, ...actions),
   error: (message, ...actions) => vscode.window.showErrorMessage(message, ...actions),
+  // vscode.Uri re-encodes the query it opens, and a '+' (a space, in a query
+  // built by URLSearchParams) would reach the server as a literal '+', which
+  // breaks the OAuth `scope`; %20 survives the round trip.
+  openExternal: (url) => vscode.env.openExternal(vscode.Uri.parse(url.replace(/\+/g, '%20'), true)),
 };
 
 /** Holds the current implementation; tests swap it through the internal API. */
@@ -36,4 +42,5 @@ export class PromptService implements Prompts {
   info: Prompts['info'] = (m, ...a) => this.current.info(m, ...a);
   warning: Prompts['warning'] = (m, ...a) => this.current.warning(m, ...a);
   error: Prompts['error'] = (m, ...a) => this.current.error(m, ...a);
+  openExternal: Prompts['openExternal'] = (u) => this.current.openExternal(u);
 }

@@ -216,7 +216,7 @@ describe('palette: account commands with no argument', () => {
             [target.userId, host],
           ].sort(),
         );
-        for (const item of asked.items) assert.match(item.detail ?? '', /^Signed in · access token expires in \d+ min$/);
+        for (const item of asked.items) assert.match(item.detail ?? '', /^Signed in · access token expires in \d+ min · Password$/);
 
         const run = { ...recorded, prompts, target, other, refreshesBefore };
         await c.effect(run);

@@ -63,6 +63,16 @@ export class ScriptedPrompts implements Prompts {
     return found;
   }
 
+  /** URLs the extension opened in "the browser", in order. */
+  readonly opened: string[] = [];
+  /** Acts as the browser for each opened URL (e.g. a TestBrowser signing in); default: nothing happens. Return false = could not open. */
+  onOpenExternal?: (url: string) => boolean | void | Promise<boolean | void>;
+
+  async openExternal(url: string): Promise<boolean> {
+    this.opened.push(url);
+    return (await this.onOpenExternal?.(url)) !== false;
+  }
+
   async confirm(message: string, detail: string, ...actions: string[]): Promise<string | undefined> {
     this.notifications.push({ kind: 'confirm', message: `${message} ${detail}`, actions });
     return this.answers.shift();

@@ -47,11 +47,11 @@ describe('OAuth 2.0 protocol against oidc-provider', function () {
     setup = await startOAuthHomeserver();
     const meta = (await discoverAuthMetadata(http, setup.hs.baseUrl))!;
     const browser = new TestBrowser();
-    let tab = '';
+    let tab: Promise<{ text: string }> | undefined;
     const result = await signInWithBrowser(http, setup.hs.baseUrl, meta, {
       pages,
       openBrowser: async (url) => {
-        void browser.signInThroughRedirect(url).then((v) => (tab = v.text));
+        tab = browser.signInThroughRedirect(url);
         return true;
       },
     });
@@ -64,8 +64,8 @@ describe('OAuth 2.0 protocol against oidc-provider', function () {
       setup.hs.devices('@alice:localhost').map((d) => d.deviceId),
       [result.deviceId],
     );
-    await new Promise((r) => setTimeout(r, 50));
-    assert.match(tab, /You can return to VS Code/);
+    // The page the browser tab shows, once it has arrived (not after a guessed delay).
+    assert.match((await tab!).text, /You can return to VS Code/);
 
     const fresh = await refreshOAuthTokens(http, result.tokens.oauth!, result.tokens.refreshToken!);
     assert.notEqual(fresh.refreshToken, result.tokens.refreshToken);

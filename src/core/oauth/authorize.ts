@@ -27,13 +27,8 @@ export function buildAuthorizationUrl(metadata: AuthMetadata, req: Authorization
   return url.toString();
 }
 
-/**
- * RFC 6749 §4.1.2 / §4.1.2.1: the query of the redirect. `state` is checked
- * first (§10.12: a request we did not start is never acted on, not even its
- * error). An error answer becomes a MatrixApiError with the OAuth code
- * (`access_denied` when the user said no).
- */
-export function processAuthorizationCallback(callbackUrl: string, expectedState: string, issuer: string): string {
+/** The query of a loopback callback, once its `state` is the one this sign-in sent (also for legacy SSO). */
+export function callbackParams(callbackUrl: string, expectedState: string, server: string): URLSearchParams {
   const params = new URL(callbackUrl).searchParams;
   if (params.get('state') !== expectedState) {
     throw new RequestFailedError(
@@ -41,9 +36,20 @@ export function processAuthorizationCallback(callbackUrl: string, expectedState:
       t(
         'The browser came back with a sign-in answer this sign-in did not ask for ("state" does not match); nothing was used. Start the sign-in again.',
       ),
-      issuer,
+      server,
     );
   }
+  return params;
+}
+
+/**
+ * RFC 6749 §4.1.2 / §4.1.2.1: the query of the redirect. `state` is checked
+ * first (§10.12: a request we did not start is never acted on, not even its
+ * error). An error answer becomes a MatrixApiError with the OAuth code
+ * (`access_denied` when the user said no).
+ */
+export function processAuthorizationCallback(callbackUrl: string, expectedState: string, issuer: string): string {
+  const params = callbackParams(callbackUrl, expectedState, issuer);
   // RFC 9207 §2.4: when the server names its issuer, it must be the one we asked.
   const iss = params.get('iss');
   if (iss !== null && iss !== issuer) {

@@ -76,6 +76,7 @@ export function processAuthMetadataResponse(
     revocationEndpoint: optionalEndpoint('revocation_endpoint'),
     deviceAuthorizationEndpoint: optionalEndpoint('device_authorization_endpoint'),
     accountManagementUri: optionalString(body, 'account_management_uri', url, what),
+    accountManagementActionsSupported: list('account_management_actions_supported', false),
     grantTypesSupported: grantTypes,
     scopesSupported: list('scopes_supported', false),
     source,

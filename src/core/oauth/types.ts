@@ -20,6 +20,8 @@ export interface AuthMetadata {
   revocationEndpoint?: string;
   deviceAuthorizationEndpoint?: string;
   accountManagementUri?: string;
+  /** `account_management_actions_supported`: which `action=` values the account page understands. */
+  accountManagementActionsSupported?: string[];
   grantTypesSupported: string[];
   scopesSupported?: string[];
   /** Where it was found: the stable path, or MSC2965's unstable one. */

@@ -1,14 +1,14 @@
 // What the account commands do, minus the prompts: sign in (password or an
 // existing token), sign in again keeping the device, sign out, remove, check,
 // set the custom refresh-token lifetime, refresh. Plain Node, like the manager.
-import { isMatrixError, isTransientFailure } from '../../core/errors';
-import { discoverHomeserver, getLoginFlows, getVersions, type DiscoveredHomeserver } from '../../core/homeserver';
+import { discoverHomeserver, getVersions, type DiscoveredHomeserver } from '../../core/homeserver';
 import type { HttpRequester } from '../../core/http';
 import { t } from '../../core/l10n';
-import { NoSessionError, NotRotatableError, SessionEndedError } from '../../core/rotation';
-import { loginWithPassword, logout, whoami, type SessionTokens, type WhoAmI } from '../../core/session';
+import { loginWithPassword, whoami, type LoginResult, type SessionTokens, type WhoAmI } from '../../core/session';
+import { detectSignInMethods, type SignInMethods } from '../../core/signInMethods';
 import { accountIdFor } from './accountId';
 import type { AccountManager } from './manager';
+import { SessionEnding } from './sessionEnding';
 import { expiryText } from '../../core/expiry';
 import type { AccountMetadata, AccountsLog, AccountView } from './types';
 
@@ -36,9 +36,12 @@ export class ServerLogoutFailedError extends Error {
 }
 
 export class AccountActions {
-  private readonly deviceDisplayName: string;
-  private readonly http: HttpRequester;
+  /** Shown in the user's device list. */
+  readonly deviceDisplayName: string;
+  /** Also what the browser sign-ins (browserSignIns.ts) talk through. */
+  readonly http: HttpRequester;
   private readonly log: AccountsLog;
+  private readonly ending: SessionEnding;
 
   constructor(
     private readonly mgr: AccountManager,
@@ -47,13 +50,43 @@ export class AccountActions {
     this.deviceDisplayName = options.deviceDisplayName ?? 'Matrix DevTools';
     this.http = options.http;
     this.log = options.log;
+    this.ending = new SessionEnding(mgr, this.http, this.log);
   }
 
-  /** Discovery, then whether the server offers password login. */
-  async discover(serverInput: string, signal?: AbortSignal): Promise<{ server: DiscoveredHomeserver; hasPassword: boolean }> {
+  /** Discovery, then the ways the server offers to sign in. */
+  async discover(serverInput: string, signal?: AbortSignal): Promise<{ server: DiscoveredHomeserver; methods: SignInMethods }> {
     const server = await discoverHomeserver(this.http, serverInput, signal);
-    const flows = await getLoginFlows(this.http, server.baseUrl, signal);
-    return { server, hasPassword: flows.some((f) => f.type === 'm.login.password') };
+    return { server, methods: await this.signInMethodsOf(server.baseUrl, signal) };
+  }
+
+  async signInMethodsOf(baseUrl: string, signal?: AbortSignal): Promise<SignInMethods> {
+    const methods = await detectSignInMethods(this.http, baseUrl, signal);
+    if (methods.oauthProblem) this.log.warn(`OAuth 2.0 sign-in on ${baseUrl} is not usable: ${methods.oauthProblem}`);
+    return methods;
+  }
+
+  /** A session the browser sign-in (OAuth 2.0 or SSO) produced, for a new entry. */
+  async addWithLogin(
+    server: DiscoveredHomeserver,
+    login: LoginResult,
+    method: 'oauth' | 'sso',
+    accountManagement?: AccountMetadata['accountManagement'],
+  ): Promise<AccountView> {
+    await this.mgr.assertWritable();
+    return this.adopt(server, login.userId, login.deviceId, login.tokens, method, accountManagement);
+  }
+
+  /** The same for an existing entry (signed in again on its device). */
+  async signInAgainWithLogin(
+    id: string,
+    login: LoginResult,
+    method: 'oauth' | 'sso',
+    accountManagement?: AccountMetadata['accountManagement'],
+  ): Promise<AccountView> {
+    const m = this.mgr.require(id);
+    await this.checkSameUser(m, login.userId, login.tokens);
+    if (accountManagement) await this.mgr.updateAccount(id, { accountManagement });
+    return this.resume(m, login.deviceId, login.tokens, method);
   }
 
   async addWithPassword(server: DiscoveredHomeserver, user: string, password: string, signal?: AbortSignal): Promise<AccountView> {
@@ -97,7 +130,7 @@ export class AccountActions {
       },
       { signal, now: () => this.mgr.now() },
     );
-    await this.checkSameUser(m, login.userId, login.tokens.accessToken);
+    await this.checkSameUser(m, login.userId, login.tokens);
     return this.resume(m, login.deviceId, login.tokens, 'password');
   }
 
@@ -129,7 +162,7 @@ export class AccountActions {
     const m = this.mgr.require(id);
     await this.mgr.whileLeaving(id, async () => {
       try {
-        await this.serverLogout(m, opts.signal);
+        await this.ending.endAccountSession(m, opts.signal);
       } catch (e) {
         if (!opts.forgetIfUnreachable) throw new ServerLogoutFailedError(id, e);
         this.log.warn(
@@ -147,7 +180,7 @@ export class AccountActions {
     const m = this.mgr.require(id);
     await this.mgr.whileLeaving(id, async () => {
       try {
-        await this.serverLogout(m, signal);
+        await this.ending.endAccountSession(m, signal);
       } catch (e) {
         this.log.warn(
           `Could not sign ${m.userId} out on the server before removing the account: ${e instanceof Error ? e.message : String(e)}`,
@@ -201,13 +234,14 @@ export class AccountActions {
     deviceId: string,
     tokens: SessionTokens,
     method: AccountMetadata['signInMethod'],
+    accountManagement?: AccountMetadata['accountManagement'],
   ): Promise<AccountView> {
     const id = accountIdFor(userId, server.baseUrl);
     const existing = this.mgr.account(id);
     if (existing) {
       // Same account added again: the new session replaces the old one, whose device would otherwise linger.
       const old = await this.mgr.readStored(id);
-      if (old && existing.deviceId !== deviceId) await this.quietLogout(server.baseUrl, old.tokens.accessToken);
+      if (old && existing.deviceId !== deviceId) await this.ending.endOtherSession(server.baseUrl, old.tokens);
     }
     // Tokens first: an entry must never be listed as signed in before its tokens exist.
     await this.mgr.storeSession(id, tokens);
@@ -223,6 +257,7 @@ export class AccountActions {
       addedAt: existing?.addedAt ?? this.mgr.now(),
       lastRotationAt: undefined,
       refreshTokenLifetimeMs: existing?.refreshTokenLifetimeMs,
+      accountManagement,
     });
     this.log.info(`Signed in ${userId} on ${server.baseUrl} (device ${deviceId || '?'}, ${describeExpiry(tokens, this.mgr.now())}).`);
     return this.mgr.account(id) as AccountView;
@@ -242,35 +277,10 @@ export class AccountActions {
     return this.mgr.account(m.id) as AccountView;
   }
 
-  private async checkSameUser(m: AccountMetadata, userId: string, newAccessToken: string): Promise<void> {
+  private async checkSameUser(m: AccountMetadata, userId: string, newTokens: SessionTokens): Promise<void> {
     if (userId === m.userId) return;
-    await this.quietLogout(m.homeserverUrl, newAccessToken);
+    await this.ending.endOtherSession(m.homeserverUrl, newTokens);
     throw new Error(t('The server signed in {0}, not {1}; add it as a separate account instead.', userId, m.userId));
-  }
-
-  /** Ends the session on the server. Throws only when the server could not be asked (network, 5xx). */
-  private async serverLogout(m: AccountMetadata, signal?: AbortSignal): Promise<void> {
-    const stored = await this.mgr.readStored(m.id);
-    if (!stored) return;
-    if (stored.ended) {
-      // The refresh token is dead, but the access token may live on until it expires.
-      await this.quietLogout(m.homeserverUrl, stored.tokens.accessToken, signal);
-      return;
-    }
-    try {
-      await this.mgr.withAccessToken(m.id, (token) => logout(this.http, m.homeserverUrl, token, { signal }), { signal });
-    } catch (e) {
-      if (e instanceof SessionEndedError || e instanceof NoSessionError || e instanceof NotRotatableError) return;
-      if (isMatrixError(e) && (e.status === 401 || e.status === 403)) return; // already gone on the server
-      if (isTransientFailure(e) || !isMatrixError(e)) throw e;
-      this.log.warn(`The server refused to sign ${m.userId} out: ${e.message}`);
-    }
-  }
-
-  private async quietLogout(baseUrl: string, accessToken: string, signal?: AbortSignal): Promise<void> {
-    await logout(this.http, baseUrl, accessToken, { signal }).catch((e: unknown) => {
-      this.log.info(`Best-effort logout of an old session on ${baseUrl}: ${e instanceof Error ? e.message : String(e)}`);
-    });
   }
 }
 

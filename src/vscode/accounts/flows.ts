@@ -3,26 +3,21 @@
 // through `Prompts` and progress through `ProgressRunner`, so this file needs
 // only types from vscode and runs in plain Node with scripted answers.
 import { describeError, isMatrixError, RequestFailedError } from '../../core/errors';
-import { serverInputProblem, type DiscoveredHomeserver } from '../../core/homeserver';
 import { t } from '../../core/l10n';
+import { accountManagementUrl, accountPagesOf, type AccountPage } from '../../core/oauth/accountManagement';
 import { NoSessionError, NotRotatableError, SessionEndedError, StaleTokensError } from '../../core/rotation';
 import { StaleSecretStoreError } from '../coherentSecrets';
 import type { ProgressRunner } from '../progress';
 import type { Prompts } from '../prompts';
 import { ServerLogoutFailedError, type AccountActions } from './actions';
 import type { AccountManager } from './manager';
+import { SignInFlows, type SignInFlowOptions } from './signInFlows';
 import { formatDuration } from '../../core/expiry';
-import { describeExpiry, parseLifetime } from './present';
+import { describeExpiry, hostOf, parseLifetime } from './present';
 import type { AccountsLog, AccountView } from './types';
 
 export interface ClipboardLike {
   writeText(text: string): Thenable<void>;
-}
-
-interface MethodItem {
-  label: string;
-  description?: string;
-  method: 'password' | 'accessToken';
 }
 
 export class AccountFlows {
@@ -33,61 +28,21 @@ export class AccountFlows {
     private readonly progress: ProgressRunner,
     private readonly clipboard: ClipboardLike,
     private readonly log: AccountsLog,
-  ) {}
+    options: SignInFlowOptions = {},
+  ) {
+    this.signIns = new SignInFlows(mgr, actions, prompts, progress, clipboard, log, (a, id, run) => this.guard(a, id, run), options);
+  }
 
-  /** Server → discovery → login flows → password or existing token. Undefined when the user gave up. */
-  async addAccount(prefillServer?: string): Promise<AccountView | undefined> {
-    const serverInput = await this.prompts.inputBox({
-      title: t('Add Matrix Account'),
-      prompt: t('Homeserver name or URL'),
-      placeHolder: t('example.org or https://matrix.example.org'),
-      value: prefillServer,
-      ignoreFocusOut: true,
-      validateInput: serverInputProblem,
-    });
-    if (!serverInput) return undefined;
-    return this.guard(t('Add Account'), undefined, async () => {
-      const { server, hasPassword } = await this.progress.run(
-        t('Contacting {0}…', serverInput.trim()),
-        (signal) => this.actions.discover(serverInput, signal),
-        { cancellable: true },
-      );
-      const method = await this.pickMethod(server.baseUrl, hasPassword, 'password');
-      if (!method) return undefined;
-      const view = method === 'password' ? await this.addWithPassword(server) : await this.addWithToken(server);
-      if (view) void this.prompts.info(t('Signed in as {0} on {1}.', view.userId, server.baseUrl));
-      return view;
-    });
+  private readonly signIns: SignInFlows;
+
+  /** Server → discovery → the way to sign in (signInFlows.ts). Undefined when the user gave up. */
+  addAccount(prefillServer?: string): Promise<AccountView | undefined> {
+    return this.signIns.addAccount(prefillServer);
   }
 
   /** A new session for an existing entry, keeping its device. */
-  async signInAgain(id: string): Promise<AccountView | undefined> {
-    const m = this.mgr.account(id);
-    if (!m) return undefined;
-    return this.guard(t('Sign In Again'), id, async () => {
-      const method = await this.pickMethod(m.homeserverUrl, true, m.signInMethod);
-      if (!method) return undefined;
-      let view: AccountView | undefined;
-      if (method === 'password') {
-        const password = await this.askPassword(m.userId);
-        if (password === undefined) return undefined;
-        view = await this.progress.run(
-          t('Signing in {0} again…', m.userId),
-          (signal) => this.actions.signInAgainWithPassword(id, password, signal),
-          { cancellable: true },
-        );
-      } else {
-        const tokens = await this.askTokens();
-        if (!tokens) return undefined;
-        view = await this.progress.run(
-          t('Checking the access token…'),
-          (signal) => this.actions.signInAgainWithAccessToken(id, tokens.accessToken, tokens.refreshToken, signal),
-          { cancellable: true },
-        );
-      }
-      void this.prompts.info(t('{0} is signed in again.', m.userId));
-      return view;
-    });
+  signInAgain(id: string): Promise<AccountView | undefined> {
+    return this.signIns.signInAgain(id);
   }
 
   async removeAccount(id: string): Promise<boolean> {
@@ -133,6 +88,52 @@ export class AccountFlows {
         return true;
       })) ?? false
     );
+  }
+
+  /** Opens the server's account page (OAuth 2.0 servers), asking which page when it lists several. */
+  async manageAccount(id: string): Promise<void> {
+    const m = this.mgr.account(id);
+    if (!m) return;
+    await this.guard(t('Manage Account'), id, async () => {
+      let management = m.accountManagement;
+      if (!management) {
+        // Added before the server moved to OAuth 2.0, or by an older version: ask the server now.
+        const methods = await this.progress.run(
+          t('Contacting {0}…', hostOf(m.homeserverUrl)),
+          (signal) => this.actions.signInMethodsOf(m.homeserverUrl, signal),
+          { cancellable: true },
+        );
+        const uri = methods.oauth?.accountManagementUri;
+        management = uri ? { uri, actions: methods.oauth?.accountManagementActionsSupported } : undefined;
+        if (management) await this.mgr.updateAccount(id, { accountManagement: management });
+      }
+      if (!management) {
+        void this.prompts.info(
+          t(
+            '{0} names no account page (no account_management_uri); manage {1} in a Matrix client instead.',
+            hostOf(m.homeserverUrl),
+            m.userId,
+          ),
+        );
+        return;
+      }
+      const pages = accountPagesOf(management.actions);
+      const labels: Record<AccountPage, { label: string; description: string }> = {
+        profile: { label: t('Profile'), description: t('name, avatar, e-mail addresses') },
+        thisDevice: { label: t('This session'), description: t('device {0}, used by Matrix DevTools', m.deviceId || t('unknown')) },
+        devices: { label: t('All sessions'), description: t('every device signed in to {0}', m.userId) },
+      };
+      const items = pages.filter((p) => p !== 'thisDevice' || m.deviceId).map((page) => ({ ...labels[page], page }));
+      const picked =
+        items.length > 1
+          ? await this.prompts.quickPick(items, { title: t('Manage {0}', m.userId), placeHolder: t('Which page of your account?') })
+          : items[0];
+      if (items.length > 1 && !picked) return;
+      const url = accountManagementUrl(management.uri, picked?.page, { actionsSupported: management.actions, deviceId: m.deviceId });
+      if (!(await this.prompts.openExternal(url))) {
+        void this.prompts.warning(t('The browser could not be opened; the account page of {0} is {1}', m.userId, url));
+      }
+    });
   }
 
   async rotateNow(id: string): Promise<void> {
@@ -284,93 +285,5 @@ export class AccountFlows {
       await this.reportError(action, accountId, e);
       return undefined;
     }
-  }
-
-  private async pickMethod(
-    baseUrl: string,
-    hasPassword: boolean,
-    preferred: 'password' | 'accessToken',
-  ): Promise<'password' | 'accessToken' | undefined> {
-    const items: MethodItem[] = [];
-    if (hasPassword) {
-      items.push({
-        label: t('Sign in with a password'),
-        description: t('gets a refresh token when the server supports it'),
-        method: 'password',
-      });
-    }
-    items.push({
-      label: t('Use an existing access token'),
-      description: t('checked with whoami; a refresh token is optional'),
-      method: 'accessToken',
-    });
-    items.sort((a, b) => (a.method === preferred ? -1 : b.method === preferred ? 1 : 0));
-    const picked = await this.prompts.quickPick(items, {
-      title: t('Sign in to {0}', baseUrl),
-      placeHolder: hasPassword
-        ? t('How do you want to sign in?')
-        : t('{0} offers no password login (single sign-on or OAuth only); paste an access token instead.', baseUrl),
-      ignoreFocusOut: true,
-    });
-    return picked?.method;
-  }
-
-  private async addWithPassword(server: DiscoveredHomeserver): Promise<AccountView | undefined> {
-    const user = await this.prompts.inputBox({
-      title: t('Sign in to {0}', server.baseUrl),
-      prompt: t('User name or full user ID'),
-      placeHolder: t('alice or @alice:{0}', server.serverName),
-      ignoreFocusOut: true,
-      validateInput: (v) => (v.trim() ? undefined : t('Enter a user name.')),
-    });
-    if (!user) return undefined;
-    const password = await this.askPassword(user.trim());
-    if (password === undefined) return undefined;
-    return this.progress.run(
-      t('Signing in to {0}…', server.baseUrl),
-      (signal) => this.actions.addWithPassword(server, user.trim(), password, signal),
-      { cancellable: true },
-    );
-  }
-
-  private async addWithToken(server: DiscoveredHomeserver): Promise<AccountView | undefined> {
-    const tokens = await this.askTokens();
-    if (!tokens) return undefined;
-    return this.progress.run(
-      t('Checking the access token…'),
-      (signal) => this.actions.addWithAccessToken(server, tokens.accessToken, tokens.refreshToken, signal),
-      { cancellable: true },
-    );
-  }
-
-  private async askPassword(user: string): Promise<string | undefined> {
-    const password = await this.prompts.inputBox({
-      title: t('Password for {0}', user),
-      prompt: t('Password'),
-      password: true,
-      ignoreFocusOut: true,
-      validateInput: (v) => (v ? undefined : t('Enter the password.')),
-    });
-    return password || undefined;
-  }
-
-  private async askTokens(): Promise<{ accessToken: string; refreshToken?: string } | undefined> {
-    const accessToken = await this.prompts.inputBox({
-      title: t('Existing access token'),
-      prompt: t('Access token (it is checked with whoami and stored only in the secret store)'),
-      password: true,
-      ignoreFocusOut: true,
-      validateInput: (v) => (/^\S+$/.test(v.trim()) ? undefined : t('Paste the access token, without spaces.')),
-    });
-    if (!accessToken?.trim()) return undefined;
-    const refreshToken = await this.prompts.inputBox({
-      title: t('Refresh token (optional)'),
-      prompt: t('Refresh token that belongs to this access token; leave empty if you have none (the token is then never rotated).'),
-      password: true,
-      ignoreFocusOut: true,
-      validateInput: (v) => (v.trim() === '' || /^\S+$/.test(v.trim()) ? undefined : t('Paste the refresh token, without spaces.')),
-    });
-    if (refreshToken === undefined) return undefined;
-    return { accessToken: accessToken.trim(), refreshToken: refreshToken.trim() || undefined };
   }
 }

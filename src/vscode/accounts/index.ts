@@ -79,7 +79,9 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
     settings: { autoRotate: () => config().get<boolean>('autoRotate', true), rotationPolicy },
   });
   const actions = new AccountActions(manager, { http, log, deviceDisplayName: `Matrix DevTools (${vscode.env.appName})` });
-  const flows = new AccountFlows(manager, actions, prompts, notificationProgress, vscode.env.clipboard, log);
+  // In a remote or web window the browser cannot come back to a loopback listener in this extension host.
+  const remoteWindow = vscode.env.remoteName !== undefined || vscode.env.uiKind === vscode.UIKind.Web;
+  const flows = new AccountFlows(manager, actions, prompts, notificationProgress, vscode.env.clipboard, log, { remoteWindow });
   flows.onShowLog = () => log.show(false);
   flows.onReloadWindow = () => void vscode.commands.executeCommand('workbench.action.reloadWindow');
   const tree = new AccountsTreeProvider(manager);
@@ -142,6 +144,10 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
     vscode.commands.registerCommand(
       'matrixDevtools.setRefreshTokenLifetime',
       byItem('any', t('Set Refresh-Token Lifetime'), (id) => flows.setRefreshTokenLifetime(id)),
+    ),
+    vscode.commands.registerCommand(
+      'matrixDevtools.manageAccount',
+      byItem('manageable', t('Manage Account'), (id) => flows.manageAccount(id)),
     ),
     vscode.commands.registerCommand('matrixDevtools.refreshAccounts', () => flows.recheckAccounts()),
     vscode.commands.registerCommand('matrixDevtools.showLog', () => log.show(false)),

@@ -2,7 +2,7 @@
 // that decide which account commands it lists, and how a command finds its
 // account whether it came from the tree, a caller, or the palette.
 import { CONTEXT_KEYS, type ContextKey } from '../contextKeys';
-import { isRotatable, isSignedIn } from './picker';
+import { isManageable, isRotatable, isSignedIn } from './picker';
 import type { AccountView } from './types';
 
 export function accountContextKeys(accounts: readonly AccountView[]): Partial<Record<ContextKey, boolean>> {
@@ -10,6 +10,7 @@ export function accountContextKeys(accounts: readonly AccountView[]): Partial<Re
     [CONTEXT_KEYS.hasAccounts]: accounts.length > 0,
     [CONTEXT_KEYS.hasSignedInAccount]: accounts.some(isSignedIn),
     [CONTEXT_KEYS.hasRotatableAccount]: accounts.some(isRotatable),
+    [CONTEXT_KEYS.hasOAuthAccount]: accounts.some(isManageable),
   };
 }
 

@@ -4,11 +4,11 @@
 // what to do (with an "Add Account" button). Plain Node, like the flows.
 import { t } from '../../core/l10n';
 import type { Prompts } from '../prompts';
-import { describeExpiry, hostOf, stateLabel } from './present';
+import { describeExpiry, hostOf, signInMethodLabel, stateLabel } from './present';
 import type { AccountView } from './types';
 
 /** Which accounts a command can act on. */
-export type AccountNeed = 'any' | 'signedIn' | 'rotatable';
+export type AccountNeed = 'any' | 'signedIn' | 'rotatable' | 'manageable';
 
 export function isSignedIn(a: AccountView): boolean {
   return a.displayState !== 'signedOut' && a.displayState !== 'needsSignIn';
@@ -18,8 +18,22 @@ export function isRotatable(a: AccountView): boolean {
   return isSignedIn(a) && a.token?.refreshable === true;
 }
 
+/** Its server has an account page: OAuth 2.0 accounts. */
+export function isManageable(a: AccountView): boolean {
+  return a.signInMethod === 'oauth' || a.accountManagement !== undefined;
+}
+
 export function fits(a: AccountView, need: AccountNeed): boolean {
-  return need === 'any' ? true : need === 'signedIn' ? isSignedIn(a) : isRotatable(a);
+  switch (need) {
+    case 'any':
+      return true;
+    case 'signedIn':
+      return isSignedIn(a);
+    case 'rotatable':
+      return isRotatable(a);
+    case 'manageable':
+      return isManageable(a);
+  }
 }
 
 export interface AccountPickItem {
@@ -35,7 +49,12 @@ export function accountPickItem(a: AccountView, now: number): AccountPickItem {
     isSignedIn(a) && a.displayState !== 'unreachable'
       ? `${stateLabel(a.displayState)} · ${t('access token {0}', describeExpiry(a, now))}`
       : stateLabel(a.displayState);
-  return { label: a.userId, description: hostOf(a.homeserverUrl), detail: state, accountId: a.id };
+  return {
+    label: a.userId,
+    description: hostOf(a.homeserverUrl),
+    detail: `${state} · ${signInMethodLabel(a.signInMethod)}`,
+    accountId: a.id,
+  };
 }
 
 export interface PickAccountRequest {
@@ -80,6 +99,10 @@ async function whenNone(deps: AccountPickerDeps, request: PickAccountRequest, al
     const added = await deps.addAccount();
     // A new account is signed in; carry on with what the user asked for.
     return added && fits(added, request.need) ? added.id : undefined;
+  }
+  if (request.need === 'manageable') {
+    await deps.prompts.info(t('None of your Matrix accounts signs in with OAuth 2.0, so there is no account page to open.'));
+    return undefined;
   }
   if (request.need === 'rotatable' && all.some(isSignedIn)) {
     await deps.prompts.info(

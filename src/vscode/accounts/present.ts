@@ -48,14 +48,32 @@ export function stateLabel(state: AccountState): string {
   }
 }
 
+/** `account.<state>[.refreshable]`, then `.oauth` (no custom refresh-token lifetime) and `.manageable` (an account page). */
 export function contextValueFor(a: AccountView): string {
-  switch (a.displayState) {
-    case 'needsSignIn':
-      return 'account.needsSignIn';
-    case 'signedOut':
-      return 'account.signedOut';
-    default:
-      return a.token?.refreshable ? 'account.signedIn.refreshable' : 'account.signedIn';
+  const base = (() => {
+    switch (a.displayState) {
+      case 'needsSignIn':
+        return 'account.needsSignIn';
+      case 'signedOut':
+        return 'account.signedOut';
+      default:
+        return a.token?.refreshable ? 'account.signedIn.refreshable' : 'account.signedIn';
+    }
+  })();
+  return `${base}${a.signInMethod === 'oauth' ? '.oauth' : ''}${a.accountManagement ? '.manageable' : ''}`;
+}
+
+/** How an account signed in, as the tree, its tooltip and the account picker say it. */
+export function signInMethodLabel(method: AccountView['signInMethod']): string {
+  switch (method) {
+    case 'oauth':
+      return t('OAuth 2.0');
+    case 'sso':
+      return t('Single sign-on');
+    case 'password':
+      return t('Password');
+    case 'accessToken':
+      return t('Pasted access token');
   }
 }
 
@@ -90,6 +108,7 @@ export function detailsOf(a: AccountView, now: number): DetailRow[] {
     { label: t('User ID'), description: a.userId, iconId: 'person' },
     { label: t('Device ID'), description: a.deviceId || t('unknown'), iconId: 'device-desktop' },
     { label: t('Homeserver'), description: a.homeserverUrl, iconId: 'server' },
+    { label: t('Sign-in'), description: signInMethodLabel(a.signInMethod), iconId: 'sign-in' },
     { label: t('Spec versions'), description: summarizeVersions(a.specVersions), iconId: 'versions' },
   ];
   if (a.displayState !== 'signedOut') {

@@ -47,8 +47,14 @@ export interface AccountMetadata {
   deviceId: string;
   displayName?: string;
   specVersions: string[];
-  /** How the session was obtained: a password login (refreshable) or a pasted access token. */
-  signInMethod: 'password' | 'accessToken';
+  /**
+   * How the session was obtained: a password login, OAuth 2.0 (browser or
+   * code; the grant is stored with the tokens), legacy single sign-on
+   * (m.login.token), or a pasted access token.
+   */
+  signInMethod: 'password' | 'accessToken' | 'oauth' | 'sso';
+  /** OAuth 2.0: the server's account page (`account_management_uri`) and the actions it lists. */
+  accountManagement?: { uri: string; actions?: string[] };
   state: StoredSessionState;
   addedAt: number;
   lastRotationAt?: number;

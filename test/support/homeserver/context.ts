@@ -4,6 +4,7 @@ import type * as http from 'node:http';
 import type { AppserviceRegistry, PendingPings } from './appservices';
 import type { SessionStore } from './auth';
 import type { DelegatedAuth, IntrospectedUser } from './delegated';
+import type { SsoService } from './sso';
 import { MatrixError, Reply } from './http';
 import type { PingEndpointMode, RegistrationObject } from './types';
 
@@ -31,6 +32,8 @@ export interface ServerState {
   pendingPings: PendingPings;
   baseUrl: string;
   delegated?: DelegatedAuth;
+  /** Legacy SSO (m.login.sso), when configured. */
+  sso?: SsoService;
 }
 
 export interface RequestContext {

@@ -3,6 +3,7 @@
 import { pingAppservice } from './appservices';
 import { Handler, RequestContext, ServerState, requireRequester } from './context';
 import { MatrixError, NGINX_502, Reply, errorReply, parseJsonObject, unrecognized } from './http';
+import { SSO_IDP_PATTERN } from './sso';
 import { getLoginFlows, getWhoami, postLogin, postLogout, postLogoutAll, postRefresh } from './sessionEndpoints';
 
 interface Route {
@@ -83,6 +84,16 @@ const ROUTES: Route[] = [
     enabled: legacyAuth,
   },
   {
+    pattern: /^\/_matrix\/client\/(?:r0|v3)\/login\/sso\/redirect(?:\/([^/]+))?$/,
+    methods: { GET: (s, ctx) => s.sso!.redirect(s, ctx) },
+    enabled: (s) => s.sso !== undefined && legacyAuth(s),
+  },
+  {
+    pattern: SSO_IDP_PATTERN,
+    methods: { GET: (s, ctx) => s.sso!.idp(s, ctx), POST: (s, ctx) => s.sso!.idp(s, ctx) },
+    enabled: (s) => s.sso !== undefined,
+  },
+  {
     pattern: /^\/_matrix\/client\/(?:r0|v3|unstable)\/refresh$/,
     methods: { POST: postRefresh },
     // Synapse registers /refresh only when refreshable access tokens are configured.
@@ -118,7 +129,9 @@ export function route(state: ServerState, method: string, path: string): { handl
   throw unrecognized(pathKnown ? 405 : 404);
 }
 
+/** An optional group that did not match stays undefined (not the text "undefined"). */
 function decodeParam(p: string): string {
+  if (p === undefined) return p;
   try {
     return decodeURIComponent(p);
   } catch {

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { AppserviceRegistry, pushTransaction } from './appservices';
 import { Device, SessionStore } from './auth';
 import { DelegatedAuth } from './delegated';
+import { SsoService } from './sso';
 import type { LiveConfig, RequestContext, ServerState } from './context';
 import { FaultPlan } from './faults';
 import { CORS_HEADERS, NGINX_502, Reply, readBody, send } from './http';
@@ -62,6 +63,7 @@ export class TestHomeserver {
     sessions: SessionStore,
     appservices: AppserviceRegistry,
     delegated: TestHomeserverOptions['delegatedAuth'],
+    sso: SsoService | undefined,
   ) {
     const addr = server.address() as AddressInfo;
     this.port = addr.port;
@@ -76,11 +78,13 @@ export class TestHomeserver {
       pendingPings: this.pendingPings,
       baseUrl: this.baseUrl,
       delegated: delegated && new DelegatedAuth(delegated),
+      sso,
     };
   }
 
   static async start(opts: TestHomeserverOptions = {}): Promise<TestHomeserver> {
     const serverName = opts.serverName ?? 'localhost';
+    const sso = opts.sso ? new SsoService(opts.sso, opts.now ?? Date.now) : undefined;
     const pingEndpoint = opts.pingEndpoint ?? 'stable';
     const config: LiveConfig = {
       serverName,
@@ -97,7 +101,7 @@ export class TestHomeserver {
         : opts.wellKnown == null
           ? { kind: 'absent' }
           : { kind: 'value', value: opts.wellKnown },
-      loginFlows: opts.loginFlows ?? DEFAULT_FLOWS,
+      loginFlows: opts.loginFlows ?? (sso ? sso.flows(opts.sso?.passwordLogin ?? true) : DEFAULT_FLOWS),
       publicBaseUrl: opts.publicBaseUrl,
       authMetadata: opts.authMetadata,
     };
@@ -114,7 +118,7 @@ export class TestHomeserver {
         resolve();
       });
     });
-    const hs = new TestHomeserver(server, config, sessions, appservices, opts.delegatedAuth);
+    const hs = new TestHomeserver(server, config, sessions, appservices, opts.delegatedAuth, sso);
     server.on('request', (req, res) => {
       hs.handle(req, res).catch((e: unknown) => {
         console.error('test homeserver: request failed', e);
@@ -158,6 +162,11 @@ export class TestHomeserver {
   /** ms since epoch, null = never expires, undefined = no such (live) refresh token. */
   refreshTokenExpiresAt(refreshToken: string): number | null | undefined {
     return this.state.sessions.refreshTokenExpiresAt(refreshToken);
+  }
+
+  /** Login tokens the SSO flow handed out so far. */
+  issuedLoginTokens(): string[] {
+    return [...(this.state.sso?.issuedLoginTokens ?? [])];
   }
 
   isAccessTokenKnown(accessToken: string): boolean {

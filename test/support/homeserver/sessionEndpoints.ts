@@ -21,8 +21,10 @@ export const postLogin: Handler = (state, ctx) => {
     userId = appserviceLogin(state, ctx, body);
   } else if (body.type === 'm.login.token') {
     if (!('token' in body)) throw new MatrixError(400, 'M_UNKNOWN', 'Missing JSON keys.');
-    // This server never hands out login tokens (no SSO), so none can be valid.
-    throw new MatrixError(403, 'M_FORBIDDEN', 'Invalid login token');
+    if (typeof body.token !== 'string') throw new MatrixError(400, 'M_INVALID_PARAM', 'Bad parameter: token');
+    // Without SSO this server never hands out login tokens, so none can be valid.
+    if (!state.sso) throw new MatrixError(403, 'M_FORBIDDEN', 'Invalid login token');
+    userId = state.sessions.ensureUser(state.sso.consumeLoginToken(body.token));
   } else {
     userId = passwordLogin(state, body);
   }

@@ -20,6 +20,7 @@ export interface RegistrationObject {
 }
 
 import type { DelegatedAuthOptions } from './delegated';
+import type { SsoOptions } from './sso';
 
 export type PingEndpointMode = 'stable' | 'unstable' | 'both' | 'none';
 
@@ -77,6 +78,11 @@ export interface TestHomeserverOptions {
    * the server uses next-generation auth. Default: absent (404 M_UNRECOGNIZED, as Synapse without MAS).
    */
   authMetadata?: Record<string, unknown>;
+  /**
+   * Legacy single sign-on through a built-in identity provider (as Synapse with
+   * an OIDC/SAML provider): adds m.login.sso to the default login flows.
+   */
+  sso?: SsoOptions;
 }
 
 /** A transaction the homeserver pushed to an appservice, and how it went. */

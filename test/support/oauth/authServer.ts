@@ -116,6 +116,18 @@ export class TestAuthServer {
     this.replay.markUsed(token);
   }
 
+  /** Every access and refresh token the token endpoint handed out (for leak checks). */
+  readonly issuedTokens = new Set<string>();
+
+  private noteIssued(body: string): void {
+    try {
+      const parsed = JSON.parse(body) as Record<string, unknown>;
+      for (const key of ['access_token', 'refresh_token']) if (typeof parsed[key] === 'string') this.issuedTokens.add(parsed[key]);
+    } catch {
+      // not JSON: nothing issued
+    }
+  }
+
   count(path: string, grantType?: string): number {
     return this.requests.filter((r) => r.path === path && (grantType === undefined || r.grantType === grantType)).length;
   }
@@ -170,6 +182,7 @@ export class TestAuthServer {
     res.end = ((chunk?: unknown) => {
       const body = chunk === undefined ? '' : Buffer.isBuffer(chunk) ? chunk.toString('utf8') : String(chunk);
       if (refreshToken && res.statusCode === 200) this.replay.record(refreshToken, body);
+      if (res.statusCode === 200) this.noteIssued(body);
       if (drop) {
         record.dropped = true;
         req.socket.destroy();

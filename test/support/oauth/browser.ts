@@ -38,6 +38,25 @@ export class TestBrowser {
     return visit;
   }
 
+  /**
+   * Legacy SSO: the homeserver's redirect, its identity-provider picker (the
+   * provider named `idpName`, else the first), the provider's sign-in form,
+   * then Synapse's "Continue to your account" link back to the loopback listener.
+   */
+  async signInThroughSso(redirectUrl: string, answer: SignInAnswer & { idpName?: string } = {}): Promise<BrowserVisit> {
+    let visit = await this.go(redirectUrl);
+    if (visit.text.includes('id="idp-picker"')) {
+      const links = [...visit.text.matchAll(/<a class="idp" href="([^"]*)">([^<]*)<\/a>/g)];
+      const link = links.find((l) => answer.idpName === undefined || decodeEntities(l[2]) === answer.idpName);
+      if (!link) throw new Error(`TestBrowser: no identity provider ${answer.idpName ?? ''} on ${visit.url}`);
+      visit = await this.go(new URL(decodeEntities(link[1]), visit.url).toString());
+    }
+    visit = await this.submit(visit, 'sign-in', { username: answer.username ?? 'alice', password: answer.password ?? 'wonderland' });
+    const next = /<a id="continue" href="([^"]*)"/.exec(visit.text);
+    if (!next) throw new Error(`TestBrowser: no "Continue" link on ${visit.url} (HTTP ${visit.status}): ${visit.text.slice(0, 300)}`);
+    return this.go(new URL(decodeEntities(next[1]), visit.url).toString());
+  }
+
   /** Goes to the verification page, types the code, confirms (or aborts), signs in. */
   async approveDeviceCode(
     verificationUri: string,
