@@ -58,6 +58,10 @@ export interface WindowOptions {
   timeoutMs?: number;
   /** How long this window's token store waits for another window's write to arrive. */
   catchUpTimeoutMs?: number;
+  /** A remote or web window (sign in with a code first). */
+  remoteWindow?: boolean;
+  /** How long a browser sign-in waits. */
+  browserTimeoutMs?: number;
 }
 
 export class TestWindow<S extends SecretStorageLike = InMemorySecretStorage> {
@@ -99,7 +103,10 @@ export class TestWindow<S extends SecretStorageLike = InMemorySecretStorage> {
       schedulerBackoffMs: [100, 200],
     });
     this.actions = new AccountActions(this.manager, { http: this.http, log: this.log, deviceDisplayName: 'Matrix DevTools (test)' });
-    this.flows = new AccountFlows(this.manager, this.actions, this.prompts, immediateProgress, this.clipboard, this.log);
+    this.flows = new AccountFlows(this.manager, this.actions, this.prompts, immediateProgress, this.clipboard, this.log, {
+      remoteWindow: opts.remoteWindow,
+      browserTimeoutMs: opts.browserTimeoutMs,
+    });
     this.tokens = new SecretTokenStore(secrets);
     this.manager.onDidChangeSessions((c) => this.sessionChanges.push(c));
     this.manager.onSessionEnded((e) => this.endedEvents.push(e));
