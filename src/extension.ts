@@ -21,6 +21,7 @@ import { registerAccounts } from './vscode/accounts';
 import { registerAppservices } from './vscode/appservices';
 import { coherentSecretsOf } from './vscode/coherentSecrets';
 import { PromptService } from './vscode/prompts';
+import { registerWalkthrough } from './vscode/walkthrough';
 
 /**
  * Internal API returned by activate(), for the extension's own host test suite
@@ -39,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): MatrixDevtoolsIntern
   const secrets = coherentSecretsOf(context);
   const accounts = registerAccounts({ context, prompts, secrets });
   const appservices = registerAppservices({ context, prompts, secrets }, accounts);
+  registerWalkthrough(context);
   return { prompts, accounts: accounts.testApi, appservices: appservices.testApi };
 }
 

@@ -94,3 +94,44 @@ describe('manifest: the command palette', () => {
     assert.deepEqual(keysOf("view == 'x.y' && viewItem =~ /^a\\.b/"), ['view', 'viewItem']);
   });
 });
+
+describe('manifest: the getting-started walkthrough', () => {
+  const walkthroughs = manifest.contributes.walkthroughs ?? [];
+  const commands = new Set(manifest.contributes.commands.map((c) => c.command));
+  const settings = new Set(
+    Object.keys((manifest.contributes as { configuration?: { properties?: Record<string, unknown> } }).configuration?.properties ?? {}),
+  );
+
+  it('has steps that each complete on an event the extension can cause, with pictures that exist', () => {
+    assert.equal(walkthroughs.length, 1);
+    const problems: string[] = [];
+    for (const step of walkthroughs[0].steps as Array<{
+      id: string;
+      completionEvents?: string[];
+      media?: { image?: string | Record<string, string> };
+    }>) {
+      if (!step.completionEvents?.length) problems.push(`${step.id}: no completion event (it would complete on a click)`);
+      for (const event of step.completionEvents ?? []) {
+        const [kind, what] = event.split(/:(.*)/s);
+        const known =
+          kind === 'onCommand'
+            ? commands.has(what)
+            : kind === 'onContext'
+              ? ourKeys.has(what)
+              : kind === 'onSettingChanged'
+                ? settings.has(what)
+                : false;
+        if (!known) problems.push(`${step.id}: ${event} names nothing this extension has`);
+      }
+      const image = step.media?.image;
+      for (const file of typeof image === 'string' ? [image] : Object.values(image ?? {})) {
+        if (!fs.existsSync(path.join(root, file))) problems.push(`${step.id}: ${file} does not exist`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  it('is offered from the Accounts view when it is empty', () => {
+    assert.match(nls['welcome.accounts'], /\(command:matrixDevtools\.openWalkthrough\)/);
+  });
+});

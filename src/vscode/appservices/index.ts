@@ -34,6 +34,8 @@ export interface AppservicesTestApi {
   tree: AppservicesTreeProvider;
   /** The palette's context keys as this feature last set them. */
   contextKeys(): Record<string, boolean>;
+  /** How often the registration watchers were (re)created and full scans ran. */
+  sourceStats(): { watcherSets: number; scans: number };
   /** This extension's workspaceState entries (remembered homeservers, last pings), as JSON text. */
   workspaceStateText(): string;
 }
@@ -89,6 +91,10 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
     sources,
     tree,
     view,
+    // A file the watcher missed shows up when the user looks.
+    view.onDidChangeVisibility((e) => {
+      if (e.visible) void sources.rescan();
+    }),
     catalog.onDidChange(() => {
       tree.repaint();
       updateContextKeys();
@@ -124,6 +130,7 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
       diagnosticsFor: (file) => sources.diagnosticsFor(file),
       tree,
       contextKeys: () => contextKeys.snapshot(),
+      sourceStats: () => ({ ...sources.stats }),
       workspaceStateText: () => {
         const keys = context.workspaceState.keys().filter((k) => k.startsWith('matrixDevtools.'));
         return JSON.stringify(Object.fromEntries(keys.map((k) => [k, context.workspaceState.get(k)])));

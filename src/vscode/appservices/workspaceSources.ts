@@ -9,6 +9,8 @@ import { toDiagnosticData } from './diagnostics';
 
 const DEFAULT_GLOB = '**/*registration*.{yaml,yml}';
 const EXCLUDE = '**/node_modules/**';
+const NEW_FOLDER_FIRST_PASS_MS = 300;
+const NEW_FOLDER_SECOND_PASS_MS = 1_500;
 
 export async function readTextFile(file: string): Promise<string> {
   return new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(file)));
@@ -18,6 +20,11 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('matrix-registration');
   private readonly disposables: vscode.Disposable[] = [this.diagnostics];
   private watchers: vscode.Disposable[] = [];
+  /** What the current watchers watch; they are recreated only when this changes. */
+  private watching: string | undefined;
+  private folderScan: ReturnType<typeof setTimeout> | undefined;
+  /** For the host tests: how often watchers were (re)created and full scans ran. */
+  readonly stats = { watcherSets: 0, scans: 0 };
   private scanning: Promise<void> | undefined;
   private rescanQueued = false;
 
@@ -55,10 +62,12 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.folderScan) clearTimeout(this.folderScan);
     vscode.Disposable.from(...this.watchers, ...this.disposables).dispose();
   }
 
   private async scan(): Promise<void> {
+    this.stats.scans++;
     const c = config();
     this.catalog.setBaseDir(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
     this.catalog.setEntries(c.get<AppserviceSettingsEntry[]>('appservices', []) ?? []);
@@ -96,6 +105,11 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
   }
 
   private watch(glob: string): void {
+    const settingsFiles = this.catalog.settingsFiles();
+    const key = JSON.stringify([glob, [...settingsFiles].sort(), vscode.workspace.workspaceFolders?.map((f) => f.uri.toString())]);
+    if (key === this.watching) return;
+    this.watching = key;
+    this.stats.watcherSets++;
     vscode.Disposable.from(...this.watchers).dispose();
     this.watchers = [];
     const onChange = (uri: vscode.Uri) =>
@@ -107,7 +121,7 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
       });
     const onDelete = (uri: vscode.Uri) => this.inOrder(uri.fsPath, async () => this.catalog.removeFile(uri.fsPath));
     const patterns: vscode.GlobPattern[] = [glob];
-    for (const file of this.catalog.settingsFiles()) {
+    for (const file of settingsFiles) {
       patterns.push(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
     }
     for (const pattern of patterns) {
@@ -117,6 +131,26 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
       watcher.onDidDelete(onDelete);
       this.watchers.push(watcher);
     }
+    // code-server's watcher misses files written right after their folder was
+    // created: look into every new folder (a little later, once more) instead.
+    const folders = vscode.workspace.createFileSystemWatcher('**/*', false, true, true);
+    folders.onDidCreate((uri) => void this.onCreated(uri));
+    this.watchers.push(folders);
+  }
+
+  private async onCreated(uri: vscode.Uri): Promise<void> {
+    if (uri.fsPath.split(path.sep).includes('node_modules')) return;
+    const stat = await Promise.resolve(vscode.workspace.fs.stat(uri)).catch(() => undefined);
+    if (!stat || (stat.type & vscode.FileType.Directory) === 0) return;
+    if (this.folderScan) clearTimeout(this.folderScan);
+    // One pass soon (files written with the folder), one later (files written just after).
+    this.folderScan = setTimeout(() => {
+      void this.rescan();
+      this.folderScan = setTimeout(() => {
+        this.folderScan = undefined;
+        void this.rescan();
+      }, NEW_FOLDER_SECOND_PASS_MS);
+    }, NEW_FOLDER_FIRST_PASS_MS);
   }
 
   private publishDiagnostics(): void {
