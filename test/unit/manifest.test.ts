@@ -124,6 +124,9 @@ describe('manifest: the getting-started walkthrough', () => {
         if (!known) problems.push(`${step.id}: ${event} names nothing this extension has`);
       }
       const image = step.media?.image;
+      // The workbench reads `hc` of a themed image unconditionally: without it the whole walkthrough fails to register.
+      const themed = image && typeof image !== 'string' ? image : undefined;
+      if (themed && !(themed.light && themed.dark && themed.hc)) problems.push(`${step.id}: a themed image needs light, dark and hc`);
       for (const file of typeof image === 'string' ? [image] : Object.values(image ?? {})) {
         if (!fs.existsSync(path.join(root, file))) problems.push(`${step.id}: ${file} does not exist`);
       }

@@ -22,3 +22,36 @@ export async function runWithConcurrency<T, R>(
   await Promise.all(Array.from({ length: lanes }, lane));
   return results;
 }
+
+/**
+ * Runs `task` one at a time. A call while a run is under way does not get that
+ * run (it started before the caller's change and may have missed it) but the
+ * one follow-up run that starts after it; every call made meanwhile shares it.
+ */
+export class CoalescingRunner {
+  private running: Promise<void> | undefined;
+  private followUp: Promise<void> | undefined;
+
+  constructor(private readonly task: () => Promise<void>) {}
+
+  run(): Promise<void> {
+    if (this.followUp) return this.followUp;
+    if (this.running) {
+      const after = this.running.catch(() => undefined);
+      this.followUp = after.then(() => {
+        this.followUp = undefined;
+        return this.start();
+      });
+      return this.followUp;
+    }
+    return this.start();
+  }
+
+  private start(): Promise<void> {
+    const run = this.task().finally(() => {
+      if (this.running === run) this.running = undefined;
+    });
+    this.running = run;
+    return run;
+  }
+}

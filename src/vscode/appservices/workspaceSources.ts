@@ -5,10 +5,14 @@ import * as vscode from 'vscode';
 import { t } from '../../core/l10n';
 import { config } from '../settings';
 import { AppserviceCatalog, AppserviceSettingsEntry } from './catalog';
+import { CoalescingRunner } from './concurrency';
 import { toDiagnosticData } from './diagnostics';
 
 const DEFAULT_GLOB = '**/*registration*.{yaml,yml}';
-const EXCLUDE = '**/node_modules/**';
+/** Never searched, watched or rescanned for; `excluded` is the same rule for watcher events. */
+const EXCLUDED_FOLDER = 'node_modules';
+const EXCLUDE = `**/${EXCLUDED_FOLDER}/**`;
+const excluded = (uri: vscode.Uri) => uri.fsPath.split(path.sep).includes(EXCLUDED_FOLDER);
 const NEW_FOLDER_FIRST_PASS_MS = 300;
 const NEW_FOLDER_SECOND_PASS_MS = 1_500;
 
@@ -25,8 +29,7 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
   private folderScan: ReturnType<typeof setTimeout> | undefined;
   /** For the host tests: how often watchers were (re)created and full scans ran. */
   readonly stats = { watcherSets: 0, scans: 0 };
-  private scanning: Promise<void> | undefined;
-  private rescanQueued = false;
+  private readonly scans = new CoalescingRunner(() => this.scan());
 
   constructor(private readonly catalog: AppserviceCatalog) {
     this.disposables.push(
@@ -40,20 +43,12 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
     );
   }
 
-  /** Full rescan; concurrent calls collapse into one follow-up scan. */
+  /**
+   * Full rescan. Resolves once a scan that started after this call is done, so
+   * a caller sees what it just changed; calls made during a scan share one follow-up.
+   */
   rescan(): Promise<void> {
-    if (this.scanning) {
-      this.rescanQueued = true;
-      return this.scanning;
-    }
-    this.scanning = this.scan().finally(() => {
-      this.scanning = undefined;
-      if (this.rescanQueued) {
-        this.rescanQueued = false;
-        void this.rescan();
-      }
-    });
-    return this.scanning;
+    return this.scans.run();
   }
 
   /** The diagnostics currently shown for a file (for the host tests). */
@@ -114,7 +109,7 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
     this.watchers = [];
     const onChange = (uri: vscode.Uri) =>
       this.inOrder(uri.fsPath, async () => {
-        if (uri.fsPath.split(path.sep).includes('node_modules')) return;
+        if (excluded(uri)) return;
         const content = await this.load(uri.fsPath);
         if (content === undefined) this.catalog.removeFile(uri.fsPath);
         else this.catalog.setFile(uri.fsPath, content);
@@ -139,7 +134,7 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
   }
 
   private async onCreated(uri: vscode.Uri): Promise<void> {
-    if (uri.fsPath.split(path.sep).includes('node_modules')) return;
+    if (excluded(uri)) return;
     const stat = await Promise.resolve(vscode.workspace.fs.stat(uri)).catch(() => undefined);
     if (!stat || (stat.type & vscode.FileType.Directory) === 0) return;
     if (this.folderScan) clearTimeout(this.folderScan);
