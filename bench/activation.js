@@ -31,7 +31,7 @@ const settle = (ms) => new Promise((r) => setTimeout(r, ms));
 async function check() {
   const atActivate = { chunks: chunks(), connects };
   await settle(300);
-  const afterIdle = { chunks: chunks(), connects };
+  const afterIdle = { chunks: chunks(), connects, context: Object.fromEntries(stub.__bench.recorded.context) };
   const tree = stub.__bench.recorded.treeViews.get('matrixDevtools.appservices').options.treeDataProvider;
   const items = await tree.getChildren();
   const accounts = stub.__bench.recorded.treeViews.get('matrixDevtools.accounts').options.treeDataProvider;

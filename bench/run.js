@@ -168,6 +168,16 @@ async function activation(sdkFlow, hs) {
     'no request, no yaml',
     quiet,
   );
+  // Not reading the files must not hide the palette's appservice commands: the keys come from the file names.
+  const keys = ['matrixDevtools.hasAppservices', 'matrixDevtools.hasRegistrationFiles'];
+  const keysRight = keys.every((k) => check.afterIdle.context[k] === true) && check.appservices === 5;
+  row(
+    'activation',
+    'hasAppservices / hasRegistrationFiles in those 300 ms; appservices when the view is drawn (5 + 5)',
+    `${keys.map((k) => String(check.afterIdle.context[k])).join(' / ')}; ${check.appservices}`,
+    'true / true; 5',
+    keysRight,
+  );
 }
 
 async function cli(sdkWhoami, hs) {

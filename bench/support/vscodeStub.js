@@ -186,7 +186,7 @@ class Secrets {
 }
 
 /** What activation registered, for the benchmarks to drive. */
-const recorded = { commands: new Map(), treeViews: new Map(), outputChannels: [] };
+const recorded = { commands: new Map(), treeViews: new Map(), outputChannels: [], context: new Map() };
 
 function outputChannel(name) {
   const lines = [];
@@ -262,6 +262,7 @@ const vscode = {
       return new Disposable(() => recorded.commands.delete(id));
     },
     executeCommand(id, ...args) {
+      if (id === 'setContext') recorded.context.set(args[0], args[1]);
       const fn = recorded.commands.get(id);
       return Promise.resolve(fn ? fn(...args) : undefined);
     },
@@ -299,6 +300,7 @@ const vscode = {
     showQuickPick: () => Promise.resolve(undefined),
     showTextDocument: () => Promise.resolve(undefined),
     onDidChangeWindowState: noEvent,
+    visibleTextEditors: [],
     state: { focused: true },
   },
   workspace: {
@@ -318,6 +320,7 @@ const vscode = {
     onDidChangeConfiguration: noEvent,
     onDidChangeWorkspaceFolders: noEvent,
     onDidSaveTextDocument: noEvent,
+    onDidOpenTextDocument: noEvent,
     onDidChangeTextDocument: noEvent,
     findFiles: () => Promise.resolve(workspace ? walk(workspace, []) : []),
     createFileSystemWatcher: () => ({ onDidChange: noEvent, onDidCreate: noEvent, onDidDelete: noEvent, dispose() {} }),

@@ -174,6 +174,8 @@ async function addBobAndSetAppserviceToken(): Promise<string[]> {
   prompts.inputs.push(homeserver().baseUrl, 'bob', 'builder');
   prompts.picks.push('password');
   await runCommand('matrixDevtools.addAccount');
+  // The catalog is read on first need (the view, a command); this reads it directly, so it asks for that first.
+  await api.appservices.loaded();
   await eventually(() => !!api.appservices.catalog.get(SETTINGS_APPSERVICE), 'the appservice from the settings', 15_000);
   prompts.inputs.push('scenario-as-token');
   await runCommand('matrixDevtools.setAppserviceToken', node(api.appservices.catalog.get(SETTINGS_APPSERVICE)!));

@@ -10,6 +10,8 @@ describe('appservices: registration files in new folders', () => {
   let api: Api;
   before(async () => {
     api = await extensionApi();
+    // Files are read once somebody looks (the view, a command); watching is about what happens after that.
+    await api.appservices.loaded();
   });
 
   it('lists a registration written right after its folder was created, with no rescan asked for', async () => {

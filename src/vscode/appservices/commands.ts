@@ -28,6 +28,8 @@ export interface AppserviceCommandContext {
   output: OutputSink;
   showLog(): void;
   rescan(): Promise<void>;
+  /** The first scan of the registration files (done once; later calls return at once). */
+  ready(): Promise<void>;
   repaintTree(): void;
 }
 
@@ -262,5 +264,15 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
       notify: (kind, message) => void (kind === 'info' ? c.prompts.info : c.prompts.warning)(message, showOutput).then(afterNotification),
     }),
   ];
-  return vscode.Disposable.from(...commands.map(([id, run]) => vscode.commands.registerCommand(id, run)));
+  // The registration files are read on first need: every command that reads them waits for that first
+  // scan (Refresh Appservices is one itself).
+  const needsCatalog = (id: string) => id !== 'matrixDevtools.showAppserviceLog' && id !== 'matrixDevtools.refreshAppservices';
+  return vscode.Disposable.from(
+    ...commands.map(([id, run]) =>
+      vscode.commands.registerCommand(id, async (arg: Arg) => {
+        if (needsCatalog(id)) await c.ready();
+        return run(arg);
+      }),
+    ),
+  );
 }

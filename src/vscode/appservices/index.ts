@@ -29,6 +29,8 @@ export interface AppservicesTestApi {
   /** What the output channel received (redacted), oldest first. */
   outputLines(): readonly string[];
   rescan(): Promise<void>;
+  /** Waits for the first full scan, starting it if nothing has asked for it yet. */
+  loaded(): Promise<void>;
   diagnosticsFor(file: string): readonly vscode.Diagnostic[];
   /** The provider behind the Appservices view. */
   tree: AppservicesTreeProvider;
@@ -77,10 +79,10 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
     displayPath,
   });
   const sources = new WorkspaceRegistrationSources(catalog);
-  const tree = new AppservicesTreeProvider(catalog, pings, memory, doctor);
+  const tree = new AppservicesTreeProvider(catalog, pings, memory, doctor, () => sources.load());
   const view = vscode.window.createTreeView('matrixDevtools.appservices', { treeDataProvider: tree, showCollapseAll: true });
   const contextKeys = new ContextKeys((key, value) => vscode.commands.executeCommand('setContext', key, value));
-  const updateContextKeys = () => contextKeys.update(appserviceContextKeys(catalog.items()));
+  const updateContextKeys = () => contextKeys.update(appserviceContextKeys(sources.items()));
   updateContextKeys();
 
   context.subscriptions.push(
@@ -99,6 +101,7 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
       tree.repaint();
       updateContextKeys();
     }),
+    sources.onDidChangePreview(updateContextKeys),
     pings.onDidChangeResult(() => tree.repaint()),
     doctor.onDidChange(() => tree.repaint()),
     context.secrets.onDidChange((e) => {
@@ -114,10 +117,13 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
       output,
       showLog: () => log.show(false),
       rescan: () => sources.rescan(),
+      ready: () => sources.load(),
       repaintTree: () => tree.repaint(),
     }),
   );
-  void sources.rescan();
+  // Activation only lists the files (context keys); reading and parsing them waits until someone looks
+  // (the view asks for its items when it is drawn).
+  void sources.refresh();
 
   return {
     testApi: {
@@ -127,6 +133,7 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
       memory,
       outputLines: () => log.lines,
       rescan: () => sources.rescan(),
+      loaded: () => sources.load(),
       diagnosticsFor: (file) => sources.diagnosticsFor(file),
       tree,
       contextKeys: () => contextKeys.snapshot(),

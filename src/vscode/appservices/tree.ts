@@ -20,6 +20,8 @@ export class AppservicesTreeProvider implements vscode.TreeDataProvider<Appservi
     private readonly pings: AppservicePingService,
     private readonly memory: HomeserverMemory,
     private readonly doctor: AppserviceDoctorService,
+    /** The first scan of the registration files, started when the view first asks for its items. */
+    private readonly loaded: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   repaint(): void {
@@ -62,7 +64,10 @@ export class AppservicesTreeProvider implements vscode.TreeDataProvider<Appservi
   }
 
   async getChildren(node?: AppserviceTreeNode): Promise<AppserviceTreeNode[]> {
-    if (!node) return this.catalog.items().map((item) => ({ type: 'appservice', item }));
+    if (!node) {
+      await this.loaded();
+      return this.catalog.items().map((item) => ({ type: 'appservice', item }));
+    }
     if (node.type === 'appservice') {
       const hasAsToken = node.item.source === 'settings' ? await this.pings.hasAsToken(node.item.id) : undefined;
       const diagnosis = this.doctor.last(node.item.key);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { t } from '../../core/l10n';
 import { config } from '../settings';
-import { AppserviceCatalog, AppserviceSettingsEntry } from './catalog';
+import { AppserviceCatalog, type AppserviceItem, AppserviceSettingsEntry } from './catalog';
 import { CoalescingRunner } from './concurrency';
 import { toDiagnosticData } from './diagnostics';
 
@@ -20,6 +20,12 @@ export async function readTextFile(file: string): Promise<string> {
   return new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(file)));
 }
 
+/**
+ * Nothing is read or parsed at activation: `discover()` only lists the files
+ * (for the palette's context keys); the first `load()` (the Appservices view
+ * shown, a command that needs appservices, a registration file opened) reads
+ * and parses them, and from then on every change rescans.
+ */
 export class WorkspaceRegistrationSources implements vscode.Disposable {
   private readonly diagnostics = vscode.languages.createDiagnosticCollection('matrix-registration');
   private readonly disposables: vscode.Disposable[] = [this.diagnostics];
@@ -30,17 +36,48 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
   /** For the host tests: how often watchers were (re)created and full scans ran. */
   readonly stats = { watcherSets: 0, scans: 0 };
   private readonly scans = new CoalescingRunner(() => this.scan());
+  private readonly discoveries = new CoalescingRunner(() => this.discoverOnce());
+  /** The first full scan, once something asked for it. */
+  private loaded: Promise<void> | undefined;
+  /** The files have been read at least once: the catalog is the truth from then on. */
+  private read = false;
+  /** Before that, what the catalog will hold, from the file names alone. */
+  private preview: AppserviceItem[] = [];
+  private readonly previewChanged = new vscode.EventEmitter<void>();
+  /** Fires when `items()` changed before the first load (afterwards the catalog's onDidChange does). */
+  readonly onDidChangePreview = this.previewChanged.event;
 
   constructor(private readonly catalog: AppserviceCatalog) {
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('matrixDevtools.appservices') || e.affectsConfiguration('matrixDevtools.registrationGlob')) {
-          void this.rescan();
+          void this.refresh();
         }
       }),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.rescan()),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.refresh()),
+      vscode.workspace.onDidOpenTextDocument((doc) => this.loadIfRegistration(doc)),
       catalog.onDidChange(() => this.publishDiagnostics()),
+      this.previewChanged,
     );
+    for (const editor of vscode.window.visibleTextEditors) this.loadIfRegistration(editor.document);
+  }
+
+  /** Reads and parses every registration the first time; later calls only wait for that first load. */
+  load(): Promise<void> {
+    return (this.loaded ??= this.rescan());
+  }
+
+  /**
+   * The appservices the palette's context keys are computed from: the catalog
+   * once it was read, before that the files found and the settings entries.
+   */
+  items(): AppserviceItem[] {
+    return this.read ? this.catalog.items() : this.preview;
+  }
+
+  /** Lists the files (no file read, no YAML) until the first load; rescans after it. */
+  refresh(): Promise<void> {
+    return this.loaded ? this.rescan() : this.discoveries.run();
   }
 
   /**
@@ -48,7 +85,9 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
    * a caller sees what it just changed; calls made during a scan share one follow-up.
    */
   rescan(): Promise<void> {
-    return this.scans.run();
+    const scan = this.scans.run();
+    this.loaded ??= scan;
+    return scan;
   }
 
   /** The diagnostics currently shown for a file (for the host tests). */
@@ -63,16 +102,49 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
 
   private async scan(): Promise<void> {
     this.stats.scans++;
-    const c = config();
+    const { entries, glob } = this.settings();
     this.catalog.setBaseDir(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
-    this.catalog.setEntries(c.get<AppserviceSettingsEntry[]>('appservices', []) ?? []);
-    const glob = c.get<string>('registrationGlob', DEFAULT_GLOB) || DEFAULT_GLOB;
-    const found = vscode.workspace.workspaceFolders?.length ? await vscode.workspace.findFiles(glob, EXCLUDE) : [];
-    const files = new Set([...found.map((u) => u.fsPath), ...this.catalog.settingsFiles()]);
-    const loaded = await Promise.all([...files].map(async (file) => [file, await this.load(file)] as const));
+    this.catalog.setEntries(entries);
+    const found = await this.find(glob);
+    const files = new Set([...found, ...this.catalog.settingsFiles()]);
+    const loaded = await Promise.all([...files].map(async (file) => [file, await this.readRegistration(file)] as const));
+    this.read = true;
     // A settings file that does not exist stays out of the catalog: its entry reports "not found".
     this.catalog.replaceFiles(loaded.filter(([, content]) => content !== undefined) as Array<[string, string | { unreadable: string }]>);
     this.watch(glob);
+  }
+
+  /** What the first scan will find, without reading a file: the same entries and glob, files unread. */
+  private async discoverOnce(): Promise<void> {
+    const { entries, glob } = this.settings();
+    const found = await this.find(glob);
+    if (this.loaded) return;
+    const preview = new AppserviceCatalog(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+    preview.setEntries(entries);
+    preview.replaceFiles(found.map((file) => [file, { unreadable: t('not read yet') }]));
+    this.preview = preview.items();
+    preview.dispose();
+    this.previewChanged.fire();
+    this.watch(glob);
+  }
+
+  private settings(): { entries: AppserviceSettingsEntry[]; glob: string } {
+    const c = config();
+    return {
+      entries: c.get<AppserviceSettingsEntry[]>('appservices', []) ?? [],
+      glob: c.get<string>('registrationGlob', DEFAULT_GLOB) || DEFAULT_GLOB,
+    };
+  }
+
+  private async find(glob: string): Promise<string[]> {
+    if (!vscode.workspace.workspaceFolders?.length) return [];
+    return (await vscode.workspace.findFiles(glob, EXCLUDE)).map((u) => u.fsPath);
+  }
+
+  /** A registration file opened in an editor gets its diagnostics without the view being shown. */
+  private loadIfRegistration(doc: vscode.TextDocument): void {
+    if (this.loaded || doc.uri.scheme !== 'file' || excluded(doc.uri)) return;
+    if (vscode.languages.match({ pattern: this.settings().glob }, doc) > 0) void this.load();
   }
 
   /**
@@ -90,7 +162,7 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
 
   private readonly pending = new Map<string, Promise<void>>();
 
-  private async load(file: string): Promise<string | { unreadable: string } | undefined> {
+  private async readRegistration(file: string): Promise<string | { unreadable: string } | undefined> {
     try {
       return await readTextFile(file);
     } catch (e) {
@@ -110,11 +182,13 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
     const onChange = (uri: vscode.Uri) =>
       this.inOrder(uri.fsPath, async () => {
         if (excluded(uri)) return;
-        const content = await this.load(uri.fsPath);
+        if (!this.loaded) return this.refresh();
+        const content = await this.readRegistration(uri.fsPath);
         if (content === undefined) this.catalog.removeFile(uri.fsPath);
         else this.catalog.setFile(uri.fsPath, content);
       });
-    const onDelete = (uri: vscode.Uri) => this.inOrder(uri.fsPath, async () => this.catalog.removeFile(uri.fsPath));
+    const onDelete = (uri: vscode.Uri) =>
+      this.inOrder(uri.fsPath, async () => (this.loaded ? this.catalog.removeFile(uri.fsPath) : this.refresh()));
     const patterns: vscode.GlobPattern[] = [glob];
     for (const file of settingsFiles) {
       patterns.push(new vscode.RelativePattern(vscode.Uri.file(path.dirname(file)), path.basename(file)));
@@ -140,10 +214,10 @@ export class WorkspaceRegistrationSources implements vscode.Disposable {
     if (this.folderScan) clearTimeout(this.folderScan);
     // One pass soon (files written with the folder), one later (files written just after).
     this.folderScan = setTimeout(() => {
-      void this.rescan();
+      void this.refresh();
       this.folderScan = setTimeout(() => {
         this.folderScan = undefined;
-        void this.rescan();
+        void this.refresh();
       }, NEW_FOLDER_SECOND_PASS_MS);
     }, NEW_FOLDER_FIRST_PASS_MS);
   }
