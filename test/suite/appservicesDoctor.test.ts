@@ -6,6 +6,7 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { formatDoctorSummary } from '../../src/core/doctor';
 import type { DoctorRun } from '../../src/vscode/appservices/doctorService';
 import {
   addRegistration,
@@ -13,12 +14,15 @@ import {
   lastBlock,
   node,
   registration,
+  loadedItem,
+  registrationYaml,
   renderedItemFor,
   testFolder,
   treeText,
   typeHomeserverWhenAsked,
   usedSecrets,
   useHomeserver,
+  writeFile,
 } from './support/appservices';
 import { afterThisTest, type Api, extensionApi, runCommand, scriptPrompts, startHomeserver } from './support/host';
 
@@ -109,6 +113,44 @@ describe('Appservice doctor in the extension host', () => {
       [...api.appservices.outputLines(), ...treeText([rendered]), ...prompts.notifications.map((n) => n.message)],
       'the output, tree or notifications',
     );
+  });
+
+  it('after the registration changes, the last diagnosis is kept but folded under "out of date"', async () => {
+    const hs = await startHomeserver();
+    const dir = testFolder(api, 'doctor-stale');
+    const reg = registration('stale', null);
+    reg.url = (await fakeAppservice({ hsToken: reg.hs_token })).url;
+    hs.registerAppservice(reg);
+    const item = await addRegistration(api, dir, reg);
+    await useHomeserver(api, item, hs);
+    await scriptPrompts();
+    const first = await runCommand<DoctorRun>('matrixDevtools.diagnoseAppservice', node(item));
+    assert.deepStrictEqual(
+      (await renderedItemFor(api, item)).children.slice(0, CHECKS.length).map((c) => c.label),
+      CHECKS,
+    );
+    assert.ok(api.appservices.doctor.last(item.key), 'the diagnosis is remembered');
+
+    const file = writeFile(dir, 'registration.yaml', registrationYaml({ ...reg, sender_localpart: `${reg.sender_localpart}2` }));
+    const changed = await loadedItem(api, file, (i) => i.registration?.senderLocalpart === `${reg.sender_localpart}2`);
+    assert.ok(api.appservices.doctor.isStale(changed), 'the diagnosis of the old file still counts as current');
+    const rendered = await renderedItemFor(api, changed);
+    const stale = rendered.children[0];
+    assert.strictEqual(stale.label, 'Last diagnosis (out of date)');
+    assert.strictEqual(stale.description, formatDoctorSummary(first.report));
+    assert.match(stale.tooltip ?? '', /before the registration file last changed: run Diagnose Appservice again\./);
+    assert.deepStrictEqual(
+      stale.children.map((c) => c.label),
+      CHECKS,
+    );
+    assert.ok(
+      !rendered.children.slice(1).some((c) => c.contextValue?.startsWith('appserviceCheck.')),
+      'the old checks are not shown as current',
+    );
+    assert.match(rendered.tooltip ?? '', /\(out of date: the registration changed since\)/);
+
+    await runCommand<DoctorRun>('matrixDevtools.diagnoseAppservice', node(changed));
+    assert.strictEqual((await renderedItemFor(api, changed)).children[0].label, 'registration');
   });
 
   it('from the palette, asks which appservice and which homeserver, and skips the homeserver checks for one that never loaded it', async () => {

@@ -1,7 +1,10 @@
 // Diagnose Appservice in the extension: read the registration now, run the
 // core doctor (the same code as `matrix-devtools doctor`) with the other
 // workspace registrations to compare with, write one block to the output and
-// remember the report for the tree. Reports hold no tokens.
+// remember the report for the tree (across reloads, in workspaceState) with a
+// fingerprint of the registration it diagnosed, so that the tree can say when
+// the file changed since. Reports hold no tokens; the fingerprint is a hash.
+import { createHash } from 'node:crypto';
 import { DoctorCheck, DoctorReport, formatDoctorBlock, hasFailure, runDoctor } from '../../core/doctor';
 import type { HttpClient } from '../../core/http';
 import type { AppserviceRegistration, ParsedRegistration, RegistrationProblem } from '../../core/registration';
@@ -10,7 +13,8 @@ import type { AppserviceCatalog, AppserviceItem } from './catalog';
 import { runWithConcurrency } from './concurrency';
 import type { PingSettings } from './pingService';
 import { OutputSink, writeBlock } from './ports';
-import { Emitter } from '../ports';
+import { redact } from '../../core/redact';
+import { Emitter, type MementoLike } from '../ports';
 
 /** Problems that come from another file, not from the file itself. */
 const CONFLICT_CODES = new Set(['duplicate-id', 'duplicate-as-token', 'duplicate-hs-token', 'namespace-overlap']);
@@ -19,6 +23,24 @@ export interface DoctorRun {
   appserviceKey: string;
   at: number;
   report: DoctorReport;
+  /** Hash of the registration as diagnosed (see fingerprintOf). */
+  fingerprint: string;
+}
+
+const RUNS_KEY = 'matrixDevtools.doctor.lastRuns';
+/** More diagnoses than this are not kept across reloads (oldest dropped). */
+const MAX_KEPT = 100;
+
+/**
+ * What a diagnosis depends on in the file: the registration as parsed, or
+ * the file's own errors when it has none. Hashed: it holds tokens.
+ */
+export function fingerprintOf(registration: AppserviceRegistration | undefined, problems: readonly RegistrationProblem[]): string {
+  const own = problems.filter((p) => p.severity === 'error' && !CONFLICT_CODES.has(p.code)).map((p) => [p.code, p.line, p.column]);
+  return createHash('sha256')
+    .update(JSON.stringify(registration ?? own))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export interface DoctorServiceDeps {
@@ -29,6 +51,8 @@ export interface DoctorServiceDeps {
   settings: () => PingSettings;
   /** Shown next to other files' ids in sentences (a workspace-relative path). */
   displayPath: (file: string) => string;
+  /** workspaceState: the last diagnoses survive a reload. */
+  state?: MementoLike;
   now?: () => number;
 }
 
@@ -38,10 +62,21 @@ export class AppserviceDoctorService {
   /** Fires with the appservice key whose diagnosis changed. */
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly deps: DoctorServiceDeps) {}
+  constructor(private readonly deps: DoctorServiceDeps) {
+    const kept = deps.state?.get<DoctorRun[]>(RUNS_KEY);
+    if (Array.isArray(kept)) {
+      for (const run of kept) if (isDoctorRun(run)) this.runs.set(run.appserviceKey, run);
+    }
+  }
 
   last(appserviceKey: string): DoctorRun | undefined {
     return this.runs.get(appserviceKey);
+  }
+
+  /** The item's registration changed since its last diagnosis (or it was never diagnosed: false). */
+  isStale(item: AppserviceItem): boolean {
+    const run = this.runs.get(item.key);
+    return !!run && run.fingerprint !== fingerprintOf(item.registration, item.problems);
   }
 
   /** Runs every check for a file-backed item; `homeserver` undefined skips the homeserver's checks. */
@@ -72,8 +107,10 @@ export class AppserviceDoctorService {
       signal,
       onCheck,
     });
-    const run = { appserviceKey: item.key, at, report };
+    const run: DoctorRun = { appserviceKey: item.key, at, report, fingerprint: fingerprintOf(parsed.registration, parsed.problems) };
+    this.runs.delete(item.key);
     this.runs.set(item.key, run);
+    await this.keep();
     writeBlock(
       this.deps.output,
       formatDoctorBlock(report, new Date(at)),
@@ -112,6 +149,35 @@ export class AppserviceDoctorService {
   dispose(): void {
     this.changed.dispose();
   }
+
+  private async keep(): Promise<void> {
+    if (!this.deps.state) return;
+    // Redacted once more on the way out: no sentence in a report should hold a token, and none will.
+    const runs = [...this.runs.values()].slice(-MAX_KEPT).map((run) => ({
+      ...run,
+      report: {
+        ...run.report,
+        checks: run.report.checks.map((c) => ({
+          ...c,
+          message: redact(c.message),
+          next: c.next === undefined ? undefined : redact(c.next),
+        })),
+      },
+    }));
+    await this.deps.state.update(RUNS_KEY, runs);
+  }
+}
+
+function isDoctorRun(v: unknown): v is DoctorRun {
+  const r = v as Partial<DoctorRun> | null;
+  return (
+    !!r &&
+    typeof r.appserviceKey === 'string' &&
+    typeof r.at === 'number' &&
+    typeof r.fingerprint === 'string' &&
+    !!r.report &&
+    Array.isArray(r.report.checks)
+  );
 }
 
 function unreadable(message: string): RegistrationProblem {

@@ -77,6 +77,7 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
     output,
     settings: pingSettings,
     displayPath,
+    state: context.workspaceState,
   });
   const sources = new WorkspaceRegistrationSources(catalog);
   const tree = new AppservicesTreeProvider(catalog, pings, memory, doctor, () => sources.load());

@@ -7,7 +7,7 @@ import type { AppserviceCatalog, AppserviceItem } from './catalog';
 import { effectiveHomeserver, HomeserverMemory } from './homeservers';
 import type { AppserviceDoctorService } from './doctorService';
 import type { AppservicePingService } from './pingService';
-import { appserviceNode, checkNodes, DetailNodeData, detailNodes, NodeIcon } from './treeNodes';
+import { appserviceNode, checkNodes, DetailNodeData, detailNodes, NodeIcon, staleDiagnosisNode } from './treeNodes';
 
 export type AppserviceTreeNode = { type: 'appservice'; item: AppserviceItem } | { type: 'detail'; id: string; data: DetailNodeData };
 
@@ -35,9 +35,13 @@ export class AppservicesTreeProvider implements vscode.TreeDataProvider<Appservi
       item.id = node.item.key;
       item.description = data.description;
       const diagnosis = this.doctor.last(node.item.key);
-      item.tooltip = diagnosis
-        ? `${data.tooltip}\n${t('Diagnosed {0}: {1}', new Date(diagnosis.at).toLocaleString(), formatDoctorSummary(diagnosis.report))}`
-        : data.tooltip;
+      const diagnosed =
+        diagnosis && t('Diagnosed {0}: {1}', new Date(diagnosis.at).toLocaleString(), formatDoctorSummary(diagnosis.report));
+      item.tooltip = !diagnosed
+        ? data.tooltip
+        : this.doctor.isStale(node.item)
+          ? `${data.tooltip}\n${diagnosed} ${t('(out of date: the registration changed since)')}`
+          : `${data.tooltip}\n${diagnosed}`;
       item.iconPath = themeIcon(data.icon);
       item.contextValue = data.contextValue;
       return item;
@@ -71,9 +75,11 @@ export class AppservicesTreeProvider implements vscode.TreeDataProvider<Appservi
     if (node.type === 'appservice') {
       const hasAsToken = node.item.source === 'settings' ? await this.pings.hasAsToken(node.item.id) : undefined;
       const diagnosis = this.doctor.last(node.item.key);
-      const checks = diagnosis
-        ? checkNodes(diagnosis.report).map((data) => ({ type: 'detail' as const, id: `${node.item.key}#check:${data.label}`, data }))
-        : [];
+      const checks = !diagnosis
+        ? []
+        : this.doctor.isStale(node.item)
+          ? [{ type: 'detail' as const, id: `${node.item.key}#stale-diagnosis`, data: staleDiagnosisNode(diagnosis.report, diagnosis.at) }]
+          : checkNodes(diagnosis.report).map((data) => ({ type: 'detail' as const, id: `${node.item.key}#check:${data.label}`, data }));
       return [
         ...checks,
         ...detailNodes(node.item, { hasAsToken }).map((data, i) => ({ type: 'detail' as const, id: `${node.item.key}#${i}`, data })),

@@ -1,6 +1,6 @@
 // What the Appservices tree shows, as plain data: the TreeDataProvider only
 // turns these into TreeItems. Labels never carry tokens.
-import type { CheckStatus, DoctorReport } from '../../core/doctor';
+import { formatDoctorSummary, type CheckStatus, type DoctorReport } from '../../core/doctor';
 import { t } from '../../core/l10n';
 import { describeNamespaces } from '../../core/registration';
 import type { AppserviceItem } from './catalog';
@@ -126,4 +126,16 @@ export function checkNodes(report: DoctorReport): DetailNodeData[] {
     icon: CHECK_ICONS[c.status],
     contextValue: `appserviceCheck.${c.status}`,
   }));
+}
+
+/** A diagnosis of an older version of the registration: kept, folded under one node that says so. */
+export function staleDiagnosisNode(report: DoctorReport, at: number): DetailNodeData {
+  return {
+    label: t('Last diagnosis (out of date)'),
+    description: formatDoctorSummary(report),
+    tooltip: t('Diagnosed {0}, before the registration file last changed: run Diagnose Appservice again.', new Date(at).toLocaleString()),
+    icon: { id: 'history' },
+    contextValue: 'appserviceStaleDiagnosis',
+    children: checkNodes(report),
+  };
 }
