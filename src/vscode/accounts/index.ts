@@ -104,6 +104,17 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
     );
     if (id) await run(id);
   };
+  // The commands that act on one account: from its tree item, an id, or a quick pick of the accounts that qualify.
+  const accountCommands: Array<[string, AccountNeed, string, (id: string) => Promise<unknown>]> = [
+    ['matrixDevtools.removeAccount', 'any', t('Remove Account'), (id) => flows.removeAccount(id)],
+    ['matrixDevtools.signOut', 'signedIn', t('Sign Out'), (id) => flows.signOut(id)],
+    ['matrixDevtools.signInAgain', 'any', signInAgain, (id) => flows.signInAgain(id)],
+    ['matrixDevtools.rotateToken', 'rotatable', t('Rotate Refresh Token Now'), (id) => flows.rotateNow(id)],
+    ['matrixDevtools.checkSession', 'signedIn', t('Check Session'), (id) => flows.checkSession(id)],
+    ['matrixDevtools.copyAccessToken', 'signedIn', t('Copy Access Token'), (id) => flows.copyAccessToken(id)],
+    ['matrixDevtools.setRefreshTokenLifetime', 'any', t('Set Refresh-Token Lifetime'), (id) => flows.setRefreshTokenLifetime(id)],
+    ['matrixDevtools.manageAccount', 'manageable', t('Manage Account'), (id) => flows.manageAccount(id)],
+  ];
   const contextKeys = new ContextKeys((key, value) => vscode.commands.executeCommand('setContext', key, value));
   const updateContextKeys = () => contextKeys.update(accountContextKeys(manager.accounts()));
   updateContextKeys();
@@ -117,38 +128,7 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
     vscode.commands.registerCommand('matrixDevtools.addAccount', (server?: string) =>
       flows.addAccount(typeof server === 'string' ? server : undefined),
     ),
-    vscode.commands.registerCommand(
-      'matrixDevtools.removeAccount',
-      byItem('any', t('Remove Account'), (id) => flows.removeAccount(id)),
-    ),
-    vscode.commands.registerCommand(
-      'matrixDevtools.signOut',
-      byItem('signedIn', t('Sign Out'), (id) => flows.signOut(id)),
-    ),
-    vscode.commands.registerCommand(
-      'matrixDevtools.signInAgain',
-      byItem('any', signInAgain, (id) => flows.signInAgain(id)),
-    ),
-    vscode.commands.registerCommand(
-      'matrixDevtools.rotateToken',
-      byItem('rotatable', t('Rotate Refresh Token Now'), (id) => flows.rotateNow(id)),
-    ),
-    vscode.commands.registerCommand(
-      'matrixDevtools.checkSession',
-      byItem('signedIn', t('Check Session'), (id) => flows.checkSession(id)),
-    ),
-    vscode.commands.registerCommand(
-      'matrixDevtools.copyAccessToken',
-      byItem('signedIn', t('Copy Access Token'), (id) => flows.copyAccessToken(id)),
-    ),
-    vscode.commands.registerCommand(
-      'matrixDevtools.setRefreshTokenLifetime',
-      byItem('any', t('Set Refresh-Token Lifetime'), (id) => flows.setRefreshTokenLifetime(id)),
-    ),
-    vscode.commands.registerCommand(
-      'matrixDevtools.manageAccount',
-      byItem('manageable', t('Manage Account'), (id) => flows.manageAccount(id)),
-    ),
+    ...accountCommands.map(([command, need, title, run]) => vscode.commands.registerCommand(command, byItem(need, title, run))),
     vscode.commands.registerCommand('matrixDevtools.refreshAccounts', () => flows.recheckAccounts()),
     vscode.commands.registerCommand('matrixDevtools.showLog', () => log.show(false)),
     vscode.workspace.onDidChangeConfiguration((e) => {
