@@ -75,11 +75,12 @@ describe('FileLock', () => {
   });
 
   it('waits for a live holder instead of breaking its lock', async () => {
-    const lock = new FileLock(dir, { staleMs: 150 });
+    // staleMs leaves the heartbeat (every staleMs / 3) room for a busy machine's event-loop stalls.
+    const lock = new FileLock(dir, { staleMs: 600 });
     const order: string[] = [];
     const first = lock.run('k', async () => {
       order.push('first in');
-      await new Promise((r) => setTimeout(r, 500)); // longer than staleMs: the heartbeat must keep it fresh
+      await new Promise((r) => setTimeout(r, 1_500)); // longer than staleMs: the heartbeat must keep it fresh
       order.push('first out');
     });
     await new Promise((r) => setTimeout(r, 30));
