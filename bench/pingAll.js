@@ -1,0 +1,100 @@
+// Ping All scaling, in this process: the extension's AppservicePingService
+// (the code behind "Ping All Appservices", run on plain Node like its unit
+// tests) over 1, 10 and 100 registrations, each pinged through the test
+// homeserver to one appservice process that answers every ping after 50 ms.
+// Wall time vs the ideal ceil(n / concurrency) × 50 ms.
+'use strict';
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+
+const out = (m) => require(path.resolve(__dirname, '../out', m));
+const DELAY_MS = 50;
+const CONCURRENCY = 4; // the matrixDevtools.pingAllConcurrency default
+
+/** One appservice process for every registration: answers /_matrix/app/v1/ping after DELAY_MS. */
+async function slowAppservice() {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}'), DELAY_MS));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((r) => server.close(r)) };
+}
+
+/** n registrations on a fresh homeserver, as files in a catalog, and the service that pings them. */
+async function world(tmp, n, asUrl) {
+  const { TestHomeserver } = out('test/support/homeserver');
+  const { registrationYaml } = out('test/support/registrationYaml');
+  const { InMemoryMemento, InMemorySecretStorage } = out('test/support/memoryStorage');
+  const { AppserviceCatalog } = out('src/vscode/appservices/catalog');
+  const { AppservicePingService } = out('src/vscode/appservices/pingService');
+  const { HttpClient } = out('src/core/http');
+  const dir = fs.mkdtempSync(path.join(tmp, `pingall-${n}-`));
+  const hs = await TestHomeserver.start();
+  const catalog = new AppserviceCatalog(dir);
+  const targets = [];
+  for (let i = 0; i < n; i++) {
+    const reg = {
+      id: `scale${i}`,
+      url: asUrl,
+      as_token: `scale_as_${i}`,
+      hs_token: `scale_hs_${i}`,
+      sender_localpart: `scale${i}bot`,
+      namespaces: { users: [{ exclusive: true, regex: `@scale${i}_.*:localhost` }] },
+    };
+    hs.registerAppservice(reg);
+    const file = path.join(dir, `scale${i}-registration.yaml`);
+    fs.writeFileSync(file, registrationYaml(reg));
+    catalog.setFile(file, fs.readFileSync(file, 'utf8'));
+    targets.push({ item: catalog.get(`file:${file}`), homeserver: hs.baseUrl });
+  }
+  const lines = [];
+  const sink = { info: (l) => lines.push(l), warn: (l) => lines.push(l), reveal: () => undefined };
+  const service = new AppservicePingService({
+    http: () => http1,
+    readText: (f) => fs.promises.readFile(f, 'utf8'),
+    secrets: InMemorySecretStorage.standalone(),
+    state: new InMemoryMemento(),
+    output: sink,
+    settings: () => ({ pingTimeoutMs: 10_000, concurrency: CONCURRENCY, revealOnFailure: false }),
+  });
+  const http1 = new HttpClient();
+  return { hs, dir, targets, service, lines };
+}
+
+module.exports = async function pingAll({ tmp, runs, row, median }) {
+  const as = await slowAppservice();
+  try {
+    for (const n of [1, 10, 100]) {
+      const w = await world(tmp, n, as.url);
+      try {
+        const ideal = Math.ceil(n / CONCURRENCY) * DELAY_MS;
+        await w.service.pingAll(w.targets); // warm: discovery, /versions, first connections
+        const ratios = [];
+        for (let r = 0; r < runs; r++) {
+          const started = process.hrtime.bigint();
+          const summary = await w.service.pingAll(w.targets);
+          const ms = Number(process.hrtime.bigint() - started) / 1e6;
+          if (summary.ok !== n) throw new Error(`Ping All over ${n}: ${summary.ok} ok\n${w.lines.slice(-8).join('\n')}`);
+          ratios.push(ms / ideal);
+        }
+        const ratio = median(ratios);
+        // Why a ping costs more than its 50 ms: every request the homeserver saw for one ping.
+        const perPing = (w.hs.requests.length / ((runs + 1) * n)).toFixed(1);
+        row(
+          'ping all',
+          `${n} appservice${n === 1 ? '' : 's'} answering after ${DELAY_MS} ms, concurrency ${CONCURRENCY}: wall / ceil(n/${CONCURRENCY})×${DELAY_MS} ms (${ideal} ms)`,
+          `${ratio.toFixed(2)}× (${perPing} homeserver requests per ping)`,
+          '≤ 1.2×',
+          ratio <= 1.2,
+        );
+      } finally {
+        await w.hs.stop();
+        fs.rmSync(w.dir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await as.stop();
+  }
+};
