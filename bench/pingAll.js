@@ -2,7 +2,8 @@
 // (the code behind "Ping All Appservices", run on plain Node like its unit
 // tests) over 1, 10 and 100 registrations, each pinged through the test
 // homeserver to one appservice process that answers every ping after 50 ms.
-// Wall time vs the ideal ceil(n / concurrency) × 50 ms.
+// Wall time vs the ideal ceil(n / concurrency) × 50 ms. And the doctor: Diagnose
+// All (AppserviceDoctorService) over 20 of them vs 20 pings one after the other.
 'use strict';
 const fs = require('node:fs');
 const http = require('node:http');
@@ -60,12 +61,56 @@ async function world(tmp, n, asUrl) {
     settings: () => ({ pingTimeoutMs: 10_000, concurrency: CONCURRENCY, revealOnFailure: false }),
   });
   const http1 = new HttpClient();
-  return { hs, dir, targets, service, lines };
+  const { AppserviceDoctorService } = out('src/vscode/appservices/doctorService');
+  const doctor = new AppserviceDoctorService({
+    http: () => http1,
+    readText: (f) => fs.promises.readFile(f, 'utf8'),
+    catalog,
+    output: sink,
+    settings: () => ({ pingTimeoutMs: 10_000, concurrency: CONCURRENCY, revealOnFailure: false }),
+    displayPath: (f) => path.basename(f),
+  });
+  return { hs, dir, targets, service, doctor, lines };
+}
+
+/** Diagnose All over 20 registrations (concurrency 4) vs the same 20 pinged one after the other. */
+async function doctorVsPings(tmp, asUrl, runs, row, median) {
+  const n = 20;
+  const w = await world(tmp, n, asUrl);
+  try {
+    const targets = w.targets.map(({ item, homeserver }) => ({ item, homeserver }));
+    await w.doctor.diagnoseAll(targets); // warm
+    const ratios = [];
+    for (let r = 0; r < runs; r++) {
+      const timed = async (fn) => {
+        const started = process.hrtime.bigint();
+        await fn();
+        return Number(process.hrtime.bigint() - started) / 1e6;
+      };
+      const pings = await timed(async () => {
+        for (const t of w.targets) if ((await w.service.ping(t.item, t.homeserver)).outcome !== 'ok') throw new Error('ping failed');
+      });
+      const diagnose = await timed(async () => {
+        const done = await w.doctor.diagnoseAll(targets);
+        if (done.length !== n) throw new Error(`diagnosed ${done.length} of ${n}`);
+      });
+      ratios.push(diagnose / pings);
+    }
+    row(
+      'doctor',
+      `Diagnose All over ${n} registrations (concurrency ${CONCURRENCY}) / ${n} sequential pings`,
+      `${median(ratios).toFixed(2)}×`,
+    );
+  } finally {
+    await w.hs.stop();
+    fs.rmSync(w.dir, { recursive: true, force: true });
+  }
 }
 
 module.exports = async function pingAll({ tmp, runs, row, median }) {
   const as = await slowAppservice();
   try {
+    await doctorVsPings(tmp, as.url, runs, row, median);
     for (const n of [1, 10, 100]) {
       const w = await world(tmp, n, as.url);
       try {
