@@ -2,20 +2,12 @@
 // password login with a refresh token, refresh, whoami, appservice ping, logout.
 //   node flow.js <homeserverUrl> <user> <password> [appserviceId]   (bundled by bench/run.js)
 import { createClient, Method } from 'matrix-js-sdk';
+import { quietLogger } from './quietLogger.mjs';
 
 const [baseUrl, user, password, appserviceId, only] = process.argv.slice(2);
 const client = createClient({
   baseUrl,
-  logger: {
-    debug() {},
-    info() {},
-    warn() {},
-    error() {},
-    trace() {},
-    getChild() {
-      return this;
-    },
-  },
+  logger: quietLogger,
 });
 if (only === 'load') process.exit(0);
 async function main() {

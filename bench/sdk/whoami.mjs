@@ -1,20 +1,12 @@
 // One whoami with matrix-js-sdk and an existing access token (bundled by bench/run.js).
 import { createClient } from 'matrix-js-sdk';
+import { quietLogger } from './quietLogger.mjs';
 
 const [baseUrl, accessToken] = process.argv.slice(2);
 const client = createClient({
   baseUrl,
   accessToken,
-  logger: {
-    debug() {},
-    info() {},
-    warn() {},
-    error() {},
-    trace() {},
-    getChild() {
-      return this;
-    },
-  },
+  logger: quietLogger,
 });
 async function main() {
   await client.whoami();
