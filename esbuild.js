@@ -30,11 +30,22 @@ const problemMatcherPlugin = {
  * registration file is read (src/core/registration.ts, .../registration/source.ts),
  * node-fetch only when a request is sent (src/core/http.ts). Each is a request
  * from our sources that resolves to the chunk next to the bundle instead.
+ * A chunk carries its own copy of the core modules it imports: module state
+ * that must be shared lives on globalThis (core/l10n.ts), and the error classes
+ * recognise each other's instances (core/errors.ts).
  */
 const lazyChunks = [
   { chunk: 'yaml', request: 'yaml', entry: require.resolve('yaml') },
   { chunk: 'fetch', request: 'cross-fetch', entry: require.resolve('cross-fetch') },
   { chunk: 'registration', request: './registration/parse', entry: 'src/core/registration/parse.ts' },
+  // The doctor's checks only when a diagnosis runs (src/core/doctor.ts), the
+  // OAuth 2.0 sign-in and sign-out steps only when one starts (src/core/oauth.ts).
+  { chunk: 'doctor', request: './doctor/run', entry: 'src/core/doctor/run.ts' },
+  { chunk: 'oauth', request: './oauth/flows', entry: 'src/core/oauth/flows.ts' },
+  // Pinging and checking appservices only when one is pinged (src/core/ping.ts).
+  { chunk: 'ping', request: './appserviceChecks', entry: 'src/core/appserviceChecks.ts' },
+  // The extension's doctor commands, on the first one run (src/vscode/appservices/commands.ts).
+  { chunk: 'doctorCommands', request: './doctorCommands', entry: 'src/vscode/appservices/doctorCommands.ts' },
 ];
 
 const lazyChunkPlugin = {

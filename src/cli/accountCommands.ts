@@ -3,7 +3,7 @@
 import { expiryText } from '../core/expiry';
 import { discoverHomeserver } from '../core/homeserver';
 import { TokenRotator } from '../core/rotation';
-import { revokeSession } from '../core/oauth/revoke';
+import { revokeSession } from '../core/oauth';
 import { type LoginResult, loginWithPassword, logout, whoami } from '../core/session';
 import { need, UsageError, type CliContext, type Command } from './context';
 import { oauthDeviceLogin } from './oauthLogin';

@@ -1,7 +1,7 @@
 // The CLI's appservice commands: ping, check-registration, check-appservice.
 // The same core pipeline as the Appservices view (core/appserviceChecks.ts).
 import { promises as fs } from 'node:fs';
-import { AsToken, checkDirectlyAndCompare, directRunFailed, PingRun, prepareAndPing } from '../core/appserviceChecks';
+import { AsToken, checkDirectlyAndCompare, directRunFailed, PingRun, prepareAndPing } from '../core/ping';
 import { AppserviceRegistration, RegistrationProblem } from '../core/registration';
 import { LoadedRegistration, loadRegistrationForPing } from '../core/registrationFile';
 import { need, UsageError, type CliContext, type Command } from './context';

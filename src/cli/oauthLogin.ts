@@ -2,8 +2,7 @@
 // with the device grant, the natural flow in a terminal (like `gh auth login`):
 // the URL and the code go to stderr, the session summary to stdout.
 import { discoverHomeserver } from '../core/homeserver';
-import { discoverAuthMetadata } from '../core/oauth/metadata';
-import { offersDeviceCode, signInWithDeviceCode } from '../core/oauth/signIn';
+import { discoverAuthMetadata, offersDeviceCode, signInWithDeviceCode } from '../core/oauth';
 import type { LoginResult } from '../core/session';
 import type { HttpRequester } from '../core/http';
 

@@ -11,6 +11,9 @@ import type { HttpRequester } from './http';
 import { t } from './l10n';
 import type { AppserviceRegistration } from './registration';
 
+// For the front (core/ping.ts), which reaches this file's bundle only.
+export { pingPath } from './appservicePing';
+
 export type PingOutcome = 'ok' | 'failed' | 'cancelled' | 'skipped';
 
 /** Why something cannot go ahead: one sentence, and what to do about it. */

@@ -1,11 +1,25 @@
 import { t } from './l10n';
 
+// The lazily loaded bundles (dist/doctor.js, dist/oauth.js, see esbuild.js) carry
+// their own copy of this module, and errors cross between them and the main
+// bundle (a request made by the caller's HttpClient fails inside the doctor).
+// So `instanceof` asks for a process-wide mark, not for this copy's class.
+// Neither class is subclassed: the static check would accept any marked error.
+const MATRIX_API_ERROR = Symbol.for('matrixDevtools.MatrixApiError');
+const REQUEST_FAILED_ERROR = Symbol.for('matrixDevtools.RequestFailedError');
+const marked = (value: unknown, mark: symbol): boolean =>
+  typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[mark] === true;
+const mark = (error: Error, symbol: symbol) => Object.defineProperty(error, symbol, { value: true });
+
 /**
  * The homeserver answered with an error status. Carries what callers decide on
  * (errcode, soft logout, how long to back off) and, for the appservice ping,
  * the parsed body with Synapse's extra fields (`status`, `body`).
  */
 export class MatrixApiError extends Error {
+  static [Symbol.hasInstance](value: unknown): value is MatrixApiError {
+    return marked(value, MATRIX_API_ERROR);
+  }
   readonly name = 'MatrixApiError';
   constructor(
     readonly status: number,
@@ -18,6 +32,7 @@ export class MatrixApiError extends Error {
     readonly body: Record<string, unknown>,
   ) {
     super(t('{0} answered {1} {2}: {3}', new URL(url).host, status, errcode, error || t('no explanation given')));
+    mark(this, MATRIX_API_ERROR);
   }
 }
 
@@ -38,6 +53,9 @@ export type RequestFailureKind =
 
 /** The request did not produce a Matrix answer at all. */
 export class RequestFailedError extends Error {
+  static [Symbol.hasInstance](value: unknown): value is RequestFailedError {
+    return marked(value, REQUEST_FAILED_ERROR);
+  }
   readonly name = 'RequestFailedError';
   constructor(
     readonly kind: RequestFailureKind,
@@ -48,6 +66,7 @@ export class RequestFailedError extends Error {
     readonly code?: string,
   ) {
     super(message);
+    mark(this, REQUEST_FAILED_ERROR);
   }
 }
 

@@ -1,7 +1,7 @@
 // "Load a registration for pinging": read the file now (the tokens used are
 // the ones on disk at this moment), parse it, and say in one sentence why it
 // cannot be used. The CLI and the extension both load registrations here.
-import type { AsToken, NotUsable } from './appserviceChecks';
+import type { AsToken, NotUsable } from './ping';
 import { describeError } from './errors';
 import { t } from './l10n';
 import { registerSecret } from './redact';

@@ -13,8 +13,7 @@ import { MatrixApiError, RequestFailedError, isTransientFailure } from './errors
 import type { ExclusiveLock } from './fileLock';
 import { type HttpRequester, sleep } from './http';
 import { t } from './l10n';
-import { isOAuthError } from './oauth/errors';
-import { refreshOAuthTokens } from './oauth/token';
+import { isOAuthError, refreshOAuthTokens } from './oauth';
 import { requestRefresh, SessionTokens } from './session';
 
 export interface TokenStore {

@@ -7,7 +7,8 @@ import type { AccountsFeature } from '../accounts';
 import { StaleSecretStoreError } from '../coherentSecrets';
 import type { PromptService } from '../prompts';
 import type { AppserviceCatalog, AppserviceItem } from './catalog';
-import { doctorCommands } from './doctorCommands';
+import { DOCTOR_COMMAND_IDS, type DoctorCommandId } from './doctorCommandIds';
+import type * as DoctorCommands from './doctorCommands';
 import type { AppserviceDoctorService } from './doctorService';
 import { describeOutcome, formatPingAllSummary } from './format';
 import { describeHomeserver, effectiveHomeserver, homeserverChoices, HomeserverMemory } from './homeservers';
@@ -107,6 +108,18 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
 
   const withCancellableProgress = <T>(title: string, task: (signal: AbortSignal, progress: ProgressReporter) => Promise<T>): Promise<T> =>
     notificationProgress.run(title, task, { cancellable: true });
+
+  // The doctor's commands (and the doctor's checks behind them) are loaded on the first one run.
+  let doctorHandlers: Record<DoctorCommandId, (arg: Arg) => unknown> | undefined;
+  const doctor = () =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load is the point
+    (doctorHandlers ??= (require('./doctorCommands') as typeof DoctorCommands).doctorCommands({
+      ...c,
+      pickItem,
+      homeserverFor,
+      withCancellableProgress,
+      notify: (kind, message) => void (kind === 'info' ? c.prompts.info : c.prompts.warning)(message, showOutput).then(afterNotification),
+    }));
 
   const commands: Array<[string, (arg: Arg) => unknown]> = [
     [
@@ -256,13 +269,7 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
       },
     ],
     ['matrixDevtools.showAppserviceLog', () => c.showLog()],
-    ...doctorCommands({
-      ...c,
-      pickItem,
-      homeserverFor,
-      withCancellableProgress,
-      notify: (kind, message) => void (kind === 'info' ? c.prompts.info : c.prompts.warning)(message, showOutput).then(afterNotification),
-    }),
+    ...DOCTOR_COMMAND_IDS.map((id): [string, (arg: Arg) => unknown] => [id, (arg) => doctor()[id](arg)]),
   ];
   // The registration files are read on first need: every command that reads them waits for that first
   // scan (Refresh Appservices is one itself).

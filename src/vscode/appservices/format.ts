@@ -1,7 +1,7 @@
 // The text a user reads: one output block per ping or direct check, the
 // Ping All notification, and the short forms the tree shows. Only ids, URLs,
 // codes and explanations: the callers never pass tokens in.
-import { pingPath } from '../../core/appservicePing';
+import { pingPath } from '../../core/ping';
 import { t } from '../../core/l10n';
 import type { DirectReport, LastPing, PingAllSummary, PingReport } from './reports';
 

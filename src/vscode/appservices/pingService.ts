@@ -11,7 +11,7 @@ import {
   NotUsable,
   PingOutcome,
   prepareAndPing,
-} from '../../core/appserviceChecks';
+} from '../../core/ping';
 import type { HttpRequester } from '../../core/http';
 import { t } from '../../core/l10n';
 import { registerSecret } from '../../core/redact';

@@ -1,6 +1,6 @@
 // What a ping or a direct check leaves behind, as the tree, the output and
 // the commands see it: the core's results plus which tree item they are for.
-import type { DirectRun, PingOutcome, PingRun } from '../../core/appserviceChecks';
+import type { DirectRun, PingOutcome, PingRun } from '../../core/ping';
 
 export type { PingOutcome };
 
