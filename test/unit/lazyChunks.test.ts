@@ -22,7 +22,7 @@ describe('lazy chunks of the extension bundle', () => {
   before(function () {
     if (!fs.existsSync(path.join(root, 'dist/extension.js'))) throw new Error('dist/extension.js is missing: run `npm run compile` first.');
     workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'lazy-chunks-'));
-    for (const i of [0, 1])
+    for (const i of [0, 1]) {
       fs.writeFileSync(
         path.join(workspace, `bridge${i}-registration.yaml`),
         registrationYaml({
@@ -34,6 +34,7 @@ describe('lazy chunks of the extension bundle', () => {
           namespaces: { users: [{ exclusive: true, regex: `@bridge${i}_.*:localhost` }] },
         }),
       );
+    }
   });
   after(() => fs.rmSync(workspace, { recursive: true, force: true }));
 
@@ -44,8 +45,9 @@ describe('lazy chunks of the extension bundle', () => {
     });
     const seen = JSON.parse(out) as { atActivate: Loaded; afterIdle: Loaded; afterViews: Loaded; appservices: number };
     const built = fs.readdirSync(path.join(root, 'dist')).filter((f) => /\.js$/.test(f) && f !== 'extension.js' && f !== 'cli.js');
-    for (const chunk of ['doctor', 'doctorCommands', 'ping', 'oauth', 'fetch', 'registration', 'yaml'])
+    for (const chunk of ['doctor', 'doctorCommands', 'ping', 'oauth', 'fetch', 'registration', 'yaml']) {
       assert.ok(built.includes(`${chunk}.js`), `dist/${chunk}.js is built`);
+    }
     assert.deepEqual(seen.atActivate, { chunks: [], connects: 0 });
     // Reading the registration files (for the view, and the first scan that
     // activation still starts) needs the parser and yaml, nothing else.
