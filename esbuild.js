@@ -81,7 +81,13 @@ async function main() {
     // node-fetch 2 (inside cross-fetch) requires whatwg-url but on Node uses the
     // built-in URL first; whatwg-url drags in tr46's 250 KB Unicode table
     // (shared/PERF-NOTES.md). An empty module keeps the bundle ~20 KB.
-    alias: { 'whatwg-url': path.resolve(__dirname, 'src/core/emptyModule.js') },
+    // It also tries `require('encoding')` (an optional package for textConverted(),
+    // which we never call): left in, every process that sends a request pays a
+    // failed module lookup up the directory tree (the CLI's --cpu-prof shows it).
+    alias: {
+      'whatwg-url': path.resolve(__dirname, 'src/core/emptyModule.js'),
+      encoding: path.resolve(__dirname, 'src/core/emptyModule.js'),
+    },
     logLevel: 'silent',
     plugins: [lazyChunkPlugin, problemMatcherPlugin],
     metafile: process.argv.includes('--metafile'),
