@@ -10,6 +10,7 @@ export type { AuthMetadata, OAuthGrant } from './oauth/types';
 export type { DeviceAuthorization } from './oauth/device';
 export type { DeviceCodeSignInOptions, PreparedOAuthSignIn } from './oauth/signIn';
 export type { BrowserSignInOptions } from '../node/browserSignIn';
+export type { SsoSignInOptions } from '../node/ssoSignIn';
 
 let flows: typeof Flows | undefined;
 function load(): typeof Flows {
@@ -25,6 +26,7 @@ export const prepareOAuthSignIn: typeof Flows.prepareOAuthSignIn = (...a) => loa
 export const completeOAuthSignIn: typeof Flows.completeOAuthSignIn = (...a) => load().completeOAuthSignIn(...a);
 export const signInWithDeviceCode: typeof Flows.signInWithDeviceCode = (...a) => load().signInWithDeviceCode(...a);
 export const signInWithBrowser: typeof Flows.signInWithBrowser = (...a) => load().signInWithBrowser(...a);
+export const signInWithSso: typeof Flows.signInWithSso = (...a) => load().signInWithSso(...a);
 export const revokeSession: typeof Flows.revokeSession = (...a) => load().revokeSession(...a);
 export const revokeToken: typeof Flows.revokeToken = (...a) => load().revokeToken(...a);
 /** The token endpoint's refresh grant (core/rotation.ts, for OAuth sessions only). */

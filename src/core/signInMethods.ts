@@ -7,7 +7,7 @@
 import { MatrixApiError } from './errors';
 import { getLoginFlows, type LoginFlow } from './homeserver';
 import type { HttpRequester } from './http';
-import { discoverAuthMetadata } from './oauth/metadata';
+import { discoverAuthMetadata } from './oauth';
 import type { AuthMetadata } from './oauth/types';
 
 /** An identity provider of `m.login.sso` (spec: `identity_providers[]`). */

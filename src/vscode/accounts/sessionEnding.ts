@@ -4,7 +4,7 @@
 // has no /logout, and revoking the refresh token revokes the whole session).
 import { isMatrixError, isTransientFailure } from '../../core/errors';
 import type { HttpRequester } from '../../core/http';
-import { revokeSession, revokeToken } from '../../core/oauth/revoke';
+import { revokeSession, revokeToken } from '../../core/oauth';
 import { NoSessionError, NotRotatableError, SessionEndedError } from '../../core/rotation';
 import { logout, type SessionTokens } from '../../core/session';
 import type { AccountManager } from './manager';

@@ -6,7 +6,7 @@
 import { describeError, RequestFailedError } from '../../core/errors';
 import { serverInputProblem, type DiscoveredHomeserver } from '../../core/homeserver';
 import { t } from '../../core/l10n';
-import { offersDeviceCode } from '../../core/oauth/signIn';
+import { offersDeviceCode } from '../../core/oauth';
 import type { AuthMetadata } from '../../core/oauth/types';
 import type { LoginResult } from '../../core/session';
 import type { SignInMethods } from '../../core/signInMethods';

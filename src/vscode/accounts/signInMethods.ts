@@ -6,7 +6,7 @@
 // several identity providers — the quick pick says what the server offers,
 // with the recommended way first. Plain Node, like flows.ts.
 import { t } from '../../core/l10n';
-import { offersDeviceCode } from '../../core/oauth/signIn';
+import { offersDeviceCode } from '../../core/oauth';
 import type { SignInMethods, SsoProvider } from '../../core/signInMethods';
 import type { Prompts } from '../prompts';
 import { hostOf } from './present';
