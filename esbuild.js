@@ -46,6 +46,10 @@ const lazyChunks = [
   { chunk: 'ping', request: './appserviceChecks', entry: 'src/core/appserviceChecks.ts' },
   // The extension's doctor commands, on the first one run (src/vscode/appservices/commands.ts).
   { chunk: 'doctorCommands', request: './doctorCommands', entry: 'src/vscode/appservices/doctorCommands.ts' },
+  // Add Account and Sign In Again with every way to sign in, on the first one run (src/vscode/accounts/flows.ts).
+  { chunk: 'signInFlows', request: './signInFlows', entry: 'src/vscode/accounts/signInFlows.ts' },
+  // The other account commands' dialogs, on the first one run (same file).
+  { chunk: 'accountDialogs', request: './accountDialogs', entry: 'src/vscode/accounts/accountDialogs.ts' },
 ];
 
 const lazyChunkPlugin = {

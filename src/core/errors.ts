@@ -12,6 +12,17 @@ const marked = (value: unknown, mark: symbol): boolean =>
 const mark = (error: Error, symbol: symbol) => Object.defineProperty(error, symbol, { value: true });
 
 /**
+ * `instanceof` for another error class whose instances cross between bundles
+ * (thrown in the main bundle, recognised in a lazy one): give the class
+ * `static [Symbol.hasInstance](v) { return mark.is(v) }` and call
+ * `mark.set(this)` in its constructor.
+ */
+export function crossBundleMark(name: string): { set(error: Error): void; is(value: unknown): boolean } {
+  const symbol = Symbol.for(`matrixDevtools.${name}`);
+  return { set: (error) => void mark(error, symbol), is: (value) => marked(value, symbol) };
+}
+
+/**
  * The homeserver answered with an error status. Carries what callers decide on
  * (errcode, soft logout, how long to back off) and, for the appservice ping,
  * the parsed body with Synapse's extra fields (`status`, `body`).

@@ -45,7 +45,7 @@ describe('lazy chunks of the extension bundle', () => {
     });
     const seen = JSON.parse(out) as { atActivate: Loaded; afterIdle: Loaded; afterViews: Loaded; appservices: number };
     const built = fs.readdirSync(path.join(root, 'dist')).filter((f) => /\.js$/.test(f) && f !== 'extension.js' && f !== 'cli.js');
-    for (const chunk of ['doctor', 'doctorCommands', 'ping', 'oauth', 'fetch', 'registration', 'yaml']) {
+    for (const chunk of ['doctor', 'doctorCommands', 'ping', 'oauth', 'signInFlows', 'accountDialogs', 'fetch', 'registration', 'yaml']) {
       assert.ok(built.includes(`${chunk}.js`), `dist/${chunk}.js is built`);
     }
     assert.deepEqual(seen.atActivate, { chunks: [], connects: 0 });
@@ -71,17 +71,18 @@ describe('lazy chunks of the extension bundle', () => {
 describe('errors across the lazily loaded bundles', () => {
   // Each chunk carries its own copy of core/errors: a failure made by one copy
   // (the caller's HttpClient) must be recognised by another (the doctor's checks).
-  const load = (): typeof import('../../src/core/errors') => {
-    const file = require.resolve('../../src/core/errors');
+  const fresh = <T>(request: string): T => {
+    const file = require.resolve(request);
     const saved = require.cache[file];
     delete require.cache[file];
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- a second copy of the module is the point
-      return require(file) as typeof import('../../src/core/errors');
+      return require(file) as T;
     } finally {
       require.cache[file] = saved;
     }
   };
+  const load = () => fresh<typeof import('../../src/core/errors')>('../../src/core/errors');
 
   it('recognises a MatrixApiError and a RequestFailedError made by another copy of the module', () => {
     const [a, b] = [load(), load()];
@@ -94,5 +95,14 @@ describe('errors across the lazily loaded bundles', () => {
     assert.ok(!(new Error('plain') instanceof b.MatrixApiError));
     assert.match(b.describeError(api), /M_UNKNOWN_TOKEN/);
     assert.equal(JSON.stringify(Object.keys(api)).includes('matrixDevtools'), false, 'the mark is not an own enumerable key');
+  });
+
+  it('lets the lazily loaded account dialogs recognise a failed server sign-out from the main bundle', () => {
+    const [a, b] = [0, 1].map(() => fresh<typeof import('../../src/vscode/accounts/errors')>('../../src/vscode/accounts/errors'));
+    assert.notEqual(a.ServerLogoutFailedError, b.ServerLogoutFailedError);
+    const e = new a.ServerLogoutFailedError('@a:x', new Error('refused'));
+    assert.ok(e instanceof b.ServerLogoutFailedError && e instanceof Error);
+    assert.ok(!(new Error('plain') instanceof b.ServerLogoutFailedError));
+    assert.equal(e.name, 'ServerLogoutFailedError');
   });
 });

@@ -8,6 +8,7 @@ import { loginWithPassword, whoami, type LoginResult, type SessionTokens, type W
 import { detectSignInMethods, type SignInMethods } from '../../core/signInMethods';
 import { accountIdFor } from './accountId';
 import type { AccountManager } from './manager';
+import { ServerLogoutFailedError } from './errors';
 import { SessionEnding } from './sessionEnding';
 import { expiryText } from '../../core/expiry';
 import type { AccountMetadata, AccountsLog, AccountView } from './types';
@@ -22,17 +23,6 @@ export interface AccountActionsOptions {
 export interface RecheckSummary {
   checked: number;
   failed: Array<{ accountId: string; message: string }>;
-}
-
-/** Sign-out found the server unreachable; the tokens are still stored. */
-export class ServerLogoutFailedError extends Error {
-  readonly name = 'ServerLogoutFailedError';
-  constructor(
-    readonly accountId: string,
-    readonly cause: unknown,
-  ) {
-    super(t('Could not sign out on the server: {0}', cause instanceof Error ? cause.message : String(cause)));
-  }
 }
 
 export class AccountActions {

@@ -4,21 +4,17 @@
 // only types from vscode and runs in plain Node with scripted answers.
 import { describeError, isMatrixError, RequestFailedError } from '../../core/errors';
 import { t } from '../../core/l10n';
-import { accountManagementUrl, accountPagesOf, type AccountPage } from '../../core/oauth/accountManagement';
 import { NoSessionError, NotRotatableError, SessionEndedError, StaleTokensError } from '../../core/rotation';
 import { StaleSecretStoreError } from '../coherentSecrets';
 import type { ProgressRunner } from '../progress';
 import type { Prompts } from '../prompts';
-import { ServerLogoutFailedError, type AccountActions } from './actions';
+import type { AccountActions } from './actions';
+import type * as AccountDialogsModule from './accountDialogs';
+import type { AccountDialogs } from './accountDialogs';
 import type { AccountManager } from './manager';
-import { SignInFlows, type SignInFlowOptions } from './signInFlows';
-import { formatDuration } from '../../core/expiry';
-import { describeExpiry, hostOf, parseLifetime } from './present';
-import type { AccountsLog, AccountView } from './types';
-
-export interface ClipboardLike {
-  writeText(text: string): Thenable<void>;
-}
+import type * as SignInFlowsModule from './signInFlows';
+import type { Guard, SignInFlows, SignInFlowOptions } from './signInFlows';
+import type { AccountsLog, AccountView, ClipboardLike } from './types';
 
 export class AccountFlows {
   constructor(
@@ -28,12 +24,46 @@ export class AccountFlows {
     private readonly progress: ProgressRunner,
     private readonly clipboard: ClipboardLike,
     private readonly log: AccountsLog,
-    options: SignInFlowOptions = {},
-  ) {
-    this.signIns = new SignInFlows(mgr, actions, prompts, progress, clipboard, log, (a, id, run) => this.guard(a, id, run), options);
+    private readonly options: SignInFlowOptions = {},
+  ) {}
+
+  private signInFlows: SignInFlows | undefined;
+  private accountDialogs: AccountDialogs | undefined;
+  private readonly guarded: Guard = (action, id, run) => this.guard(action, id, run);
+
+  // Adding an account and signing in again (password, OAuth, SSO, device
+  // code), and the other account commands' dialogs, are loaded on first use:
+  // esbuild.js emits them as dist/signInFlows.js and dist/accountDialogs.js,
+  // so activating the extension reads neither. What decides on errors
+  // (reportError) stays here, next to the classes it recognises.
+  private get signIns(): SignInFlows {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load is the point
+    const { SignInFlows } = require('./signInFlows') as typeof SignInFlowsModule;
+    return (this.signInFlows ??= new SignInFlows(
+      this.mgr,
+      this.actions,
+      this.prompts,
+      this.progress,
+      this.clipboard,
+      this.log,
+      this.guarded,
+      this.options,
+    ));
   }
 
-  private readonly signIns: SignInFlows;
+  private get dialogs(): AccountDialogs {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load is the point
+    const { AccountDialogs } = require('./accountDialogs') as typeof AccountDialogsModule;
+    return (this.accountDialogs ??= new AccountDialogs(
+      this.mgr,
+      this.actions,
+      this.prompts,
+      this.progress,
+      this.clipboard,
+      this.log,
+      this.guarded,
+    ));
+  }
 
   /** Server → discovery → the way to sign in (signInFlows.ts). Undefined when the user gave up. */
   addAccount(prefillServer?: string): Promise<AccountView | undefined> {
@@ -45,179 +75,34 @@ export class AccountFlows {
     return this.signIns.signInAgain(id);
   }
 
-  async removeAccount(id: string): Promise<boolean> {
-    const m = this.mgr.account(id);
-    if (!m) return false;
-    const remove = t('Remove');
-    const answer = await this.prompts.confirm(
-      t('Remove the Matrix account {0}?', m.userId),
-      t('Signs this session out on {0} when possible and deletes its tokens from this machine.', m.homeserverUrl),
-      remove,
-    );
-    if (answer !== remove) return false;
-    return (
-      (await this.guard(t('Remove Account'), id, async () => {
-        await this.progress.run(t('Removing {0}…', m.userId), (signal) => this.actions.remove(id, signal), { cancellable: true });
-        return true;
-      })) ?? false
-    );
+  removeAccount(id: string): Promise<boolean> {
+    return this.dialogs.removeAccount(id);
   }
 
-  async signOut(id: string): Promise<boolean> {
-    const m = this.mgr.account(id);
-    if (!m) return false;
-    return (
-      (await this.guard(t('Sign Out'), id, async () => {
-        try {
-          await this.progress.run(t('Signing out {0}…', m.userId), (signal) => this.actions.signOut(id, { signal }), { cancellable: true });
-        } catch (e) {
-          if (!(e instanceof ServerLogoutFailedError)) throw e;
-          this.log.warn(`Sign-out of ${m.userId} on the server failed: ${e.message}`);
-          const forget = t('Forget Tokens');
-          const answer = await this.prompts.warning(
-            t(
-              '{0} Forget the tokens on this machine anyway? The session then stays valid on the server until it expires.',
-              describeError(e.cause),
-            ),
-            forget,
-          );
-          if (answer !== forget) return false;
-          await this.actions.signOut(id, { forgetIfUnreachable: true });
-        }
-        void this.prompts.info(t('Signed out {0}.', m.userId));
-        return true;
-      })) ?? false
-    );
+  signOut(id: string): Promise<boolean> {
+    return this.dialogs.signOut(id);
   }
 
   /** Opens the server's account page (OAuth 2.0 servers), asking which page when it lists several. */
-  async manageAccount(id: string): Promise<void> {
-    const m = this.mgr.account(id);
-    if (!m) return;
-    await this.guard(t('Manage Account'), id, async () => {
-      let management = m.accountManagement;
-      if (!management) {
-        // Added before the server moved to OAuth 2.0, or by an older version: ask the server now.
-        const methods = await this.progress.run(
-          t('Contacting {0}…', hostOf(m.homeserverUrl)),
-          (signal) => this.actions.signInMethodsOf(m.homeserverUrl, signal),
-          { cancellable: true },
-        );
-        const uri = methods.oauth?.accountManagementUri;
-        management = uri ? { uri, actions: methods.oauth?.accountManagementActionsSupported } : undefined;
-        if (management) await this.mgr.updateAccount(id, { accountManagement: management });
-      }
-      if (!management) {
-        void this.prompts.info(
-          t(
-            '{0} names no account page (no account_management_uri); manage {1} in a Matrix client instead.',
-            hostOf(m.homeserverUrl),
-            m.userId,
-          ),
-        );
-        return;
-      }
-      const pages = accountPagesOf(management.actions);
-      const labels: Record<AccountPage, { label: string; description: string }> = {
-        profile: { label: t('Profile'), description: t('name, avatar, e-mail addresses') },
-        thisDevice: { label: t('This session'), description: t('device {0}, used by Matrix DevTools', m.deviceId || t('unknown')) },
-        devices: { label: t('All sessions'), description: t('every device signed in to {0}', m.userId) },
-      };
-      const items = pages.filter((p) => p !== 'thisDevice' || m.deviceId).map((page) => ({ ...labels[page], page }));
-      const picked =
-        items.length > 1
-          ? await this.prompts.quickPick(items, { title: t('Manage {0}', m.userId), placeHolder: t('Which page of your account?') })
-          : items[0];
-      if (items.length > 1 && !picked) return;
-      const url = accountManagementUrl(management.uri, picked?.page, { actionsSupported: management.actions, deviceId: m.deviceId });
-      if (!(await this.prompts.openExternal(url))) {
-        void this.prompts.warning(t('The browser could not be opened; the account page of {0} is {1}', m.userId, url));
-      }
-    });
+  manageAccount(id: string): Promise<void> {
+    return this.dialogs.manageAccount(id);
   }
 
-  async rotateNow(id: string): Promise<void> {
-    const m = this.mgr.account(id);
-    if (!m) return;
-    await this.guard(t('Rotate Refresh Token Now'), id, async () => {
-      await this.progress.run(t('Rotating the tokens of {0}…', m.userId), (signal) => this.mgr.rotateNow(id, signal), {
-        cancellable: true,
-      });
-      const after = this.mgr.account(id);
-      void this.prompts.info(
-        t('Rotated the tokens of {0}; the new access token {1}.', m.userId, after ? describeExpiry(after, this.mgr.now()) : '?'),
-      );
-    });
+  rotateNow(id: string): Promise<void> {
+    return this.dialogs.rotateNow(id);
   }
 
-  async checkSession(id: string): Promise<void> {
-    const m = this.mgr.account(id);
-    if (!m) return;
-    await this.guard(t('Check Session'), id, async () => {
-      const me = await this.progress.run(t('Checking the session of {0}…', m.userId), (signal) => this.actions.checkSession(id, signal), {
-        cancellable: true,
-      });
-      const after = this.mgr.account(id) ?? m;
-      void this.prompts.info(
-        t(
-          '{0} is signed in on {1} (device {2}); the access token {3}.',
-          me.userId,
-          after.homeserverUrl,
-          me.deviceId ?? t('unknown'),
-          describeExpiry(after, this.mgr.now()),
-        ),
-      );
-    });
+  checkSession(id: string): Promise<void> {
+    return this.dialogs.checkSession(id);
   }
 
   /** Copies a token valid for at least a minute; the notification never shows it. */
-  async copyAccessToken(id: string): Promise<void> {
-    const m = this.mgr.account(id);
-    if (!m) return;
-    await this.guard(t('Copy Access Token'), id, async () => {
-      const token = await this.progress.run(
-        t('Getting a fresh access token for {0}…', m.userId),
-        (signal) => this.mgr.getAccessToken(id, { minValidityMs: 60_000, signal }),
-        { cancellable: true },
-      );
-      await this.clipboard.writeText(token);
-      const after = this.mgr.account(id) ?? m;
-      void this.prompts.info(
-        t('Copied the access token of {0} to the clipboard; it {1}.', m.userId, describeExpiry(after, this.mgr.now())),
-      );
-    });
+  copyAccessToken(id: string): Promise<void> {
+    return this.dialogs.copyAccessToken(id);
   }
 
-  async setRefreshTokenLifetime(id: string): Promise<void> {
-    const m = this.mgr.account(id);
-    if (!m) return;
-    const input = await this.prompts.inputBox({
-      title: t('Refresh-Token Lifetime for {0}', m.userId),
-      prompt: t(
-        'Asks the server for this refresh-token lifetime (com.famedly.refresh_token_lifetime_ms), for example 10m, 2h or 1d. Leave empty to clear. Servers without support ignore it.',
-      ),
-      value: m.refreshTokenLifetimeMs === undefined ? '' : String(m.refreshTokenLifetimeMs),
-      ignoreFocusOut: true,
-      validateInput: (v) => {
-        const parsed = parseLifetime(v);
-        return 'error' in parsed ? parsed.error : undefined;
-      },
-    });
-    if (input === undefined) return;
-    const parsed = parseLifetime(input);
-    if ('error' in parsed) return;
-    await this.guard(t('Set Refresh-Token Lifetime'), id, async () => {
-      await this.actions.setRefreshTokenLifetime(id, parsed.ms);
-      const now = this.mgr.account(id);
-      const rotate = t('Rotate Now');
-      const canRotate = now?.displayState !== 'signedOut' && now?.displayState !== 'needsSignIn' && now?.token?.refreshable;
-      const message =
-        parsed.ms === undefined
-          ? t('{0} no longer asks for a custom refresh-token lifetime.', m.userId)
-          : t('{0} asks for a refresh-token lifetime of {1} from the next rotation or sign-in.', m.userId, formatDuration(parsed.ms));
-      const answer = await (canRotate ? this.prompts.info(message, rotate) : this.prompts.info(message));
-      if (answer === rotate) await this.rotateNow(id);
-    });
+  setRefreshTokenLifetime(id: string): Promise<void> {
+    return this.dialogs.setRefreshTokenLifetime(id);
   }
 
   async recheckAccounts(): Promise<void> {

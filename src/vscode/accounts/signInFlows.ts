@@ -16,7 +16,7 @@ import type { AccountActions } from './actions';
 import { BrowserSignIns } from './browserSignIns';
 import type { AccountManager } from './manager';
 import { chooseSignIn, type SignInChoice } from './signInMethods';
-import type { AccountMetadata, AccountsLog, AccountView } from './types';
+import type { AccountMetadata, AccountsLog, AccountView, ClipboardLike } from './types';
 
 export interface SignInFlowOptions {
   /** A remote or web window: the browser cannot come back to a loopback listener in this extension host. */
@@ -25,7 +25,8 @@ export interface SignInFlowOptions {
   browserTimeoutMs?: number;
 }
 
-type Guard = <T>(action: string, accountId: string | undefined, run: () => Promise<T>) => Promise<T | undefined>;
+/** Runs a command's work and reports its error to the user (flows.ts). */
+export type Guard = <T>(action: string, accountId: string | undefined, run: () => Promise<T>) => Promise<T | undefined>;
 
 /** MAS accepts these as device ids in the device scope; others get a new device. */
 const OAUTH_DEVICE_ID = /^[A-Za-z0-9-]{10,}$/;
@@ -38,7 +39,7 @@ export class SignInFlows {
     private readonly actions: AccountActions,
     private readonly prompts: Prompts,
     private readonly progress: ProgressRunner,
-    clipboard: { writeText(text: string): Thenable<void> },
+    clipboard: ClipboardLike,
     private readonly log: AccountsLog,
     private readonly guard: Guard,
     private readonly options: SignInFlowOptions = {},

@@ -139,3 +139,8 @@ export class Waits implements DisposableLike {
     for (const settle of [...this.pending]) settle();
   }
 }
+
+/** Where Copy Access Token writes (vscode.env.clipboard). */
+export interface ClipboardLike {
+  writeText(text: string): Thenable<void>;
+}
