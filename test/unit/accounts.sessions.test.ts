@@ -194,7 +194,7 @@ describe('accounts against the test homeserver', function () {
       await a.actions.checkSession(id); // the new tokens are used: the old refresh token is dead now
       await assert.rejects(b.manager.rotateNow(id), (e: Error) => e.name === 'StaleTokensError' && /Reload this window/.test(e.message));
       assert.equal(hs.count('POST', REFRESH), 1, 'B sent its superseded refresh token');
-      await b.flows.rotateNow(id);
+      await b.flows.dialogs.rotateNow(id);
       const told = b.prompts.notifications.find((n) => n.kind === 'error');
       assert.ok(told && told.actions.includes('Reload Window'), `B was not told to reload: ${JSON.stringify(b.prompts.notifications)}`);
       // B waited for A's write once; later reads know it will not come.
@@ -257,7 +257,7 @@ describe('accounts against the test homeserver', function () {
       assert.equal(await lifetimeOf(), null, 'not set: the server default (no expiry) applies');
 
       w.prompts.inputs.push('10m');
-      await w.flows.setRefreshTokenLifetime(id);
+      await w.flows.dialogs.setRefreshTokenLifetime(id);
       await w.manager.rotateNow(id);
       const expiresAt = await lifetimeOf();
       assert.ok(typeof expiresAt === 'number' && Math.abs(expiresAt - (Date.now() + 600_000)) < 10_000, `about 10 min, got ${expiresAt}`);
@@ -267,7 +267,7 @@ describe('accounts against the test homeserver', function () {
       );
 
       w.prompts.inputs.push('');
-      await w.flows.setRefreshTokenLifetime(id);
+      await w.flows.dialogs.setRefreshTokenLifetime(id);
       await w.manager.rotateNow(id);
       assert.equal(await lifetimeOf(), null, 'cleared: no longer sent');
     });
@@ -275,12 +275,12 @@ describe('accounts against the test homeserver', function () {
     it('Copy Access Token rotates first when the token expires within a minute, and never shows the token', async () => {
       const w = await world.openWindow();
       const id = await addAlice(w, hs);
-      await w.flows.copyAccessToken(id);
+      await w.flows.dialogs.copyAccessToken(id);
       assert.equal(hs.count('POST', REFRESH), 0);
       const first = w.clipboard.text;
       assert.equal(first, await w.tokens.get(id).then((t) => t?.accessToken));
       w.clockOffsetMs = 300_000 - 30_000; // 30 s left
-      await w.flows.copyAccessToken(id);
+      await w.flows.dialogs.copyAccessToken(id);
       assert.equal(hs.count('POST', REFRESH), 1);
       assert.notEqual(w.clipboard.text, first);
       assert.equal((await whoami(w.http, hs.baseUrl, w.clipboard.text!)).userId, '@alice:localhost');
@@ -392,12 +392,12 @@ describe('accounts against the test homeserver', function () {
       const w = await world.openWindow();
       const id = await addAlice(w, hs);
       hs.logoutAllDevices('@alice:localhost');
-      await w.flows.checkSession(id);
+      await w.flows.dialogs.checkSession(id);
       await eventually(() => w.manager.account(id)?.displayState === 'needsSignIn', 'needs sign-in');
       assert.equal(w.endedEvents.length, 1);
       assert.match(w.endedEvents[0].message, /signed out elsewhere/);
       assert.equal(w.prompts.notifications.filter((n) => n.kind === 'error').length, 0, 'no second, generic error');
-      await w.flows.checkSession(id);
+      await w.flows.dialogs.checkSession(id);
       assert.equal(w.endedEvents.length, 1, 'still once');
       assert.equal(hs.count('POST', REFRESH), 0);
     });
@@ -415,7 +415,7 @@ describe('accounts against the test homeserver', function () {
       const id = await addAlice(a, hs);
       const token = (await a.tokens.get(id))!.accessToken;
       await eventually(() => b.manager.account(id)?.token !== undefined, 'B has loaded the session');
-      assert.equal(await a.flows.signOut(id), true);
+      assert.equal(await a.flows.dialogs.signOut(id), true);
       assert.equal(hs.isAccessTokenKnown(token), false);
       assert.deepEqual(hs.devices('@alice:localhost'), []);
       assert.equal(a.manager.account(id)?.displayState, 'signedOut');
@@ -430,10 +430,10 @@ describe('accounts against the test homeserver', function () {
       const id = await addAlice(w, hs);
       await hs.stop();
       w.prompts.answers.push(undefined); // the user does not want to forget them
-      assert.equal(await w.flows.signOut(id), false);
+      assert.equal(await w.flows.dialogs.signOut(id), false);
       assert.equal(w.manager.account(id)?.displayState, 'unreachable');
       w.prompts.answers.push('Forget Tokens');
-      assert.equal(await w.flows.signOut(id), true);
+      assert.equal(await w.flows.dialogs.signOut(id), true);
       assert.equal(w.manager.account(id)?.displayState, 'signedOut');
     });
 
@@ -476,10 +476,10 @@ describe('accounts against the test homeserver', function () {
       const id = await addAlice(w, hs);
       await eventually(() => other.manager.account(id)?.token !== undefined, 'the other window has the session');
       w.prompts.answers.push(undefined);
-      assert.equal(await w.flows.removeAccount(id), false);
+      assert.equal(await w.flows.dialogs.removeAccount(id), false);
       assert.equal(w.manager.accounts().length, 1);
       w.prompts.answers.push('Remove');
-      assert.equal(await w.flows.removeAccount(id), true);
+      assert.equal(await w.flows.dialogs.removeAccount(id), true);
       assert.equal(w.prompts.notifications.filter((n) => n.kind === 'confirm').length, 2);
       assert.deepEqual(w.manager.accounts(), []);
       assert.deepEqual(w.secrets.keys(), []);
@@ -511,28 +511,28 @@ describe('accounts against the test homeserver', function () {
       const witness = new TokenWitness();
       const id = await addAlice(w, hs);
       await witness.collect(w, id);
-      await w.flows.rotateNow(id);
+      await w.flows.dialogs.rotateNow(id);
       await witness.collect(w, id);
-      await w.flows.checkSession(id);
-      await w.flows.copyAccessToken(id);
+      await w.flows.dialogs.checkSession(id);
+      await w.flows.dialogs.copyAccessToken(id);
       witness.add(w.clipboard.text);
       w.prompts.inputs.push('1h');
-      await w.flows.setRefreshTokenLifetime(id);
+      await w.flows.dialogs.setRefreshTokenLifetime(id);
       hs.expireAccessToken((await w.tokens.get(id))!.accessToken);
-      await w.flows.checkSession(id); // soft logout → rotation
+      await w.flows.dialogs.checkSession(id); // soft logout → rotation
       await witness.collect(w, id);
-      await w.flows.signOut(id);
+      await w.flows.dialogs.signOut(id);
       const pasted = await loginWithPassword(w.http, hs.baseUrl, { user: 'alice', password: 'wonderland' }, {});
       witness.add(pasted.tokens.accessToken);
       witness.add(pasted.tokens.refreshToken);
       w.prompts.picks.push('existing access token');
       w.prompts.inputs.push(pasted.tokens.accessToken, pasted.tokens.refreshToken);
       await w.flows.signInAgain(id);
-      await w.flows.rotateNow(id);
+      await w.flows.dialogs.rotateNow(id);
       await witness.collect(w, id);
       const rendered = accountItemModel(w.manager.account(id)!, Date.now());
       w.prompts.answers.push('Remove');
-      await w.flows.removeAccount(id);
+      await w.flows.dialogs.removeAccount(id);
       await new Promise((r) => setTimeout(r, 50));
 
       assert.ok(witness.seen.size >= 8, `saw ${witness.seen.size} tokens`);

@@ -137,7 +137,7 @@ describe('fault matrix: /refresh', function () {
       const factsBefore = facts();
       assert.ok(before);
       await fault.inject(hs);
-      await w.flows.rotateNow(id);
+      await w.flows.dialogs.rotateNow(id);
       // The end of a session is announced once, by the manager's event (a warning with Sign In Again).
       const ended = w.endedEvents.at(-1);
       const told = fault.outcome === 'ended' && ended ? { kind: 'warning', message: ended.message } : w.prompts.notifications.at(-1);

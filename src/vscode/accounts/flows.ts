@@ -13,7 +13,7 @@ import type * as AccountDialogsModule from './accountDialogs';
 import type { AccountDialogs } from './accountDialogs';
 import type { AccountManager } from './manager';
 import type * as SignInFlowsModule from './signInFlows';
-import type { Guard, SignInFlows, SignInFlowOptions } from './signInFlows';
+import type { FlowDeps, SignInFlows, SignInFlowOptions } from './signInFlows';
 import type { AccountsLog, AccountView, ClipboardLike } from './types';
 
 export class AccountFlows {
@@ -22,14 +22,16 @@ export class AccountFlows {
     private readonly actions: AccountActions,
     private readonly prompts: Prompts,
     private readonly progress: ProgressRunner,
-    private readonly clipboard: ClipboardLike,
+    clipboard: ClipboardLike,
     private readonly log: AccountsLog,
     private readonly options: SignInFlowOptions = {},
-  ) {}
+  ) {
+    this.deps = { mgr, actions, prompts, progress, clipboard, log, guard: (action, id, run) => this.guard(action, id, run) };
+  }
 
   private signInFlows: SignInFlows | undefined;
   private accountDialogs: AccountDialogs | undefined;
-  private readonly guarded: Guard = (action, id, run) => this.guard(action, id, run);
+  private readonly deps: FlowDeps;
 
   // Adding an account and signing in again (password, OAuth, SSO, device
   // code), and the other account commands' dialogs, are loaded on first use:
@@ -38,31 +40,13 @@ export class AccountFlows {
   // (reportError) stays here, next to the classes it recognises.
   private get signIns(): SignInFlows {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load is the point
-    const { SignInFlows } = require('./signInFlows') as typeof SignInFlowsModule;
-    return (this.signInFlows ??= new SignInFlows(
-      this.mgr,
-      this.actions,
-      this.prompts,
-      this.progress,
-      this.clipboard,
-      this.log,
-      this.guarded,
-      this.options,
-    ));
+    return (this.signInFlows ??= new (require('./signInFlows') as typeof SignInFlowsModule).SignInFlows(this.deps, this.options));
   }
 
-  private get dialogs(): AccountDialogs {
+  /** Remove, Sign Out, Manage Account, Rotate Now, Check Session, Copy Access Token, the lifetime (accountDialogs.ts). */
+  get dialogs(): AccountDialogs {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load is the point
-    const { AccountDialogs } = require('./accountDialogs') as typeof AccountDialogsModule;
-    return (this.accountDialogs ??= new AccountDialogs(
-      this.mgr,
-      this.actions,
-      this.prompts,
-      this.progress,
-      this.clipboard,
-      this.log,
-      this.guarded,
-    ));
+    return (this.accountDialogs ??= new (require('./accountDialogs') as typeof AccountDialogsModule).AccountDialogs(this.deps));
   }
 
   /** Server → discovery → the way to sign in (signInFlows.ts). Undefined when the user gave up. */
@@ -73,36 +57,6 @@ export class AccountFlows {
   /** A new session for an existing entry, keeping its device. */
   signInAgain(id: string): Promise<AccountView | undefined> {
     return this.signIns.signInAgain(id);
-  }
-
-  removeAccount(id: string): Promise<boolean> {
-    return this.dialogs.removeAccount(id);
-  }
-
-  signOut(id: string): Promise<boolean> {
-    return this.dialogs.signOut(id);
-  }
-
-  /** Opens the server's account page (OAuth 2.0 servers), asking which page when it lists several. */
-  manageAccount(id: string): Promise<void> {
-    return this.dialogs.manageAccount(id);
-  }
-
-  rotateNow(id: string): Promise<void> {
-    return this.dialogs.rotateNow(id);
-  }
-
-  checkSession(id: string): Promise<void> {
-    return this.dialogs.checkSession(id);
-  }
-
-  /** Copies a token valid for at least a minute; the notification never shows it. */
-  copyAccessToken(id: string): Promise<void> {
-    return this.dialogs.copyAccessToken(id);
-  }
-
-  setRefreshTokenLifetime(id: string): Promise<void> {
-    return this.dialogs.setRefreshTokenLifetime(id);
   }
 
   async recheckAccounts(): Promise<void> {

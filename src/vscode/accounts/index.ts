@@ -106,14 +106,14 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
   };
   // The commands that act on one account: from its tree item, an id, or a quick pick of the accounts that qualify.
   const accountCommands: Array<[string, AccountNeed, string, (id: string) => Promise<unknown>]> = [
-    ['matrixDevtools.removeAccount', 'any', t('Remove Account'), (id) => flows.removeAccount(id)],
-    ['matrixDevtools.signOut', 'signedIn', t('Sign Out'), (id) => flows.signOut(id)],
+    ['matrixDevtools.removeAccount', 'any', t('Remove Account'), (id) => flows.dialogs.removeAccount(id)],
+    ['matrixDevtools.signOut', 'signedIn', t('Sign Out'), (id) => flows.dialogs.signOut(id)],
     ['matrixDevtools.signInAgain', 'any', signInAgain, (id) => flows.signInAgain(id)],
-    ['matrixDevtools.rotateToken', 'rotatable', t('Rotate Refresh Token Now'), (id) => flows.rotateNow(id)],
-    ['matrixDevtools.checkSession', 'signedIn', t('Check Session'), (id) => flows.checkSession(id)],
-    ['matrixDevtools.copyAccessToken', 'signedIn', t('Copy Access Token'), (id) => flows.copyAccessToken(id)],
-    ['matrixDevtools.setRefreshTokenLifetime', 'any', t('Set Refresh-Token Lifetime'), (id) => flows.setRefreshTokenLifetime(id)],
-    ['matrixDevtools.manageAccount', 'manageable', t('Manage Account'), (id) => flows.manageAccount(id)],
+    ['matrixDevtools.rotateToken', 'rotatable', t('Rotate Refresh Token Now'), (id) => flows.dialogs.rotateNow(id)],
+    ['matrixDevtools.checkSession', 'signedIn', t('Check Session'), (id) => flows.dialogs.checkSession(id)],
+    ['matrixDevtools.copyAccessToken', 'signedIn', t('Copy Access Token'), (id) => flows.dialogs.copyAccessToken(id)],
+    ['matrixDevtools.setRefreshTokenLifetime', 'any', t('Set Refresh-Token Lifetime'), (id) => flows.dialogs.setRefreshTokenLifetime(id)],
+    ['matrixDevtools.manageAccount', 'manageable', t('Manage Account'), (id) => flows.dialogs.manageAccount(id)],
   ];
   const contextKeys = new ContextKeys((key, value) => vscode.commands.executeCommand('setContext', key, value));
   const updateContextKeys = () => contextKeys.update(accountContextKeys(manager.accounts()));

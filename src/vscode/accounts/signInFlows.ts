@@ -28,6 +28,17 @@ export interface SignInFlowOptions {
 /** Runs a command's work and reports its error to the user (flows.ts). */
 export type Guard = <T>(action: string, accountId: string | undefined, run: () => Promise<T>) => Promise<T | undefined>;
 
+/** What the lazily loaded conversations (this file, accountDialogs.ts) get from flows.ts. */
+export interface FlowDeps {
+  readonly mgr: AccountManager;
+  readonly actions: AccountActions;
+  readonly prompts: Prompts;
+  readonly progress: ProgressRunner;
+  readonly clipboard: ClipboardLike;
+  readonly log: AccountsLog;
+  readonly guard: Guard;
+}
+
 /** MAS accepts these as device ids in the device scope; others get a new device. */
 const OAUTH_DEVICE_ID = /^[A-Za-z0-9-]{10,}$/;
 
@@ -35,15 +46,10 @@ export class SignInFlows {
   private readonly browser: BrowserSignIns;
 
   constructor(
-    private readonly mgr: AccountManager,
-    private readonly actions: AccountActions,
-    private readonly prompts: Prompts,
-    private readonly progress: ProgressRunner,
-    clipboard: ClipboardLike,
-    private readonly log: AccountsLog,
-    private readonly guard: Guard,
+    private readonly d: FlowDeps,
     private readonly options: SignInFlowOptions = {},
   ) {
+    const { actions, prompts, progress, clipboard, log } = d;
     this.browser = new BrowserSignIns({
       http: actions.http,
       prompts,
@@ -57,7 +63,7 @@ export class SignInFlows {
 
   /** Undefined when the user gave up (or the error was already reported). */
   async addAccount(prefillServer?: string): Promise<AccountView | undefined> {
-    const serverInput = await this.prompts.inputBox({
+    const serverInput = await this.d.prompts.inputBox({
       title: t('Add Matrix Account'),
       prompt: t('Homeserver name or URL'),
       placeHolder: t('example.org or https://matrix.example.org'),
@@ -66,33 +72,33 @@ export class SignInFlows {
       validateInput: serverInputProblem,
     });
     if (!serverInput) return undefined;
-    return this.guard(t('Add Account'), undefined, async () => {
-      const { server, methods } = await this.progress.run(
+    return this.d.guard(t('Add Account'), undefined, async () => {
+      const { server, methods } = await this.d.progress.run(
         t('Contacting {0}…', serverInput.trim()),
-        (signal) => this.actions.discover(serverInput, signal),
+        (signal) => this.d.actions.discover(serverInput, signal),
         { cancellable: true },
       );
-      const choice = await chooseSignIn(this.prompts, server.baseUrl, methods, { remoteWindow: this.options.remoteWindow === true });
+      const choice = await chooseSignIn(this.d.prompts, server.baseUrl, methods, { remoteWindow: this.options.remoteWindow === true });
       if (!choice) return undefined;
       const view = await this.addWith(server, methods, choice);
-      if (view) void this.prompts.info(t('Signed in as {0} on {1}.', view.userId, server.baseUrl));
+      if (view) void this.d.prompts.info(t('Signed in as {0} on {1}.', view.userId, server.baseUrl));
       return view;
     });
   }
 
   /** A new session for an existing entry, keeping its device. */
   async signInAgain(id: string): Promise<AccountView | undefined> {
-    const m = this.mgr.account(id);
+    const m = this.d.mgr.account(id);
     if (!m) return undefined;
-    return this.guard(t('Sign In Again'), id, async () => {
+    return this.d.guard(t('Sign In Again'), id, async () => {
       const methods = await this.methodsForSignInAgain(m);
-      const choice = await chooseSignIn(this.prompts, m.homeserverUrl, methods, {
+      const choice = await chooseSignIn(this.d.prompts, m.homeserverUrl, methods, {
         remoteWindow: this.options.remoteWindow === true,
         preferred: m.signInMethod,
       });
       if (!choice) return undefined;
       const view = await this.signInAgainWith(m, methods, choice);
-      if (view) void this.prompts.info(t('{0} is signed in again.', m.userId));
+      if (view) void this.d.prompts.info(t('{0} is signed in again.', m.userId));
       return view;
     });
   }
@@ -104,11 +110,11 @@ export class SignInFlows {
       case 'accessToken':
         return this.addWithToken(server);
       case 'sso':
-        return this.actions.addWithLogin(server, await this.browser.sso(server.baseUrl, choice.provider), 'sso');
+        return this.d.actions.addWithLogin(server, await this.browser.sso(server.baseUrl, choice.provider), 'sso');
       default: {
         const oauth = methods.oauth!;
         const login = await this.oauth(server.baseUrl, oauth, choice.kind);
-        return login && this.actions.addWithLogin(server, login, 'oauth', accountManagementOf(oauth));
+        return login && this.d.actions.addWithLogin(server, login, 'oauth', accountManagementOf(oauth));
       }
     }
   }
@@ -119,23 +125,23 @@ export class SignInFlows {
       case 'password': {
         const password = await this.askPassword(m.userId);
         if (password === undefined) return undefined;
-        return this.progress.run(
+        return this.d.progress.run(
           t('Signing in {0} again…', m.userId),
-          (signal) => this.actions.signInAgainWithPassword(m.id, password, signal),
+          (signal) => this.d.actions.signInAgainWithPassword(m.id, password, signal),
           { cancellable: true },
         );
       }
       case 'accessToken': {
         const tokens = await this.askTokens();
         if (!tokens) return undefined;
-        return this.progress.run(
+        return this.d.progress.run(
           t('Checking the access token…'),
-          (signal) => this.actions.signInAgainWithAccessToken(m.id, tokens.accessToken, tokens.refreshToken, signal),
+          (signal) => this.d.actions.signInAgainWithAccessToken(m.id, tokens.accessToken, tokens.refreshToken, signal),
           { cancellable: true },
         );
       }
       case 'sso':
-        return this.actions.signInAgainWithLogin(m.id, await this.browser.sso(m.homeserverUrl, choice.provider, { deviceId }), 'sso');
+        return this.d.actions.signInAgainWithLogin(m.id, await this.browser.sso(m.homeserverUrl, choice.provider, { deviceId }), 'sso');
       default: {
         const oauth = methods.oauth!;
         const login = await this.oauth(
@@ -144,7 +150,7 @@ export class SignInFlows {
           choice.kind,
           deviceId && OAUTH_DEVICE_ID.test(deviceId) ? deviceId : undefined,
         );
-        return login && this.actions.signInAgainWithLogin(m.id, login, 'oauth', accountManagementOf(oauth));
+        return login && this.d.actions.signInAgainWithLogin(m.id, login, 'oauth', accountManagementOf(oauth));
       }
     }
   }
@@ -163,7 +169,7 @@ export class SignInFlows {
       const browserTrouble = e instanceof RequestFailedError && (e.kind === 'cancelled' || e.kind === 'timeout');
       if (!browserTrouble || !offersDeviceCode(metadata)) throw e;
       const withCode = t('Sign in with a code');
-      const answer = await this.prompts.warning(
+      const answer = await this.d.prompts.warning(
         t('{0} If the browser cannot reach VS Code (a remote or web window), sign in with a code instead.', describeError(e)),
         withCode,
       );
@@ -175,21 +181,21 @@ export class SignInFlows {
   /** What the server offers now; when it cannot say, the ways a password account always had. */
   private async methodsForSignInAgain(m: AccountMetadata): Promise<SignInMethods> {
     try {
-      return await this.progress.run(
+      return await this.d.progress.run(
         t('Contacting {0}…', new URL(m.homeserverUrl).host),
-        (signal) => this.actions.signInMethodsOf(m.homeserverUrl, signal),
+        (signal) => this.d.actions.signInMethodsOf(m.homeserverUrl, signal),
         { cancellable: true },
       );
     } catch (e) {
       if (e instanceof RequestFailedError && e.kind === 'cancelled') throw e;
       if (m.signInMethod !== 'password' && m.signInMethod !== 'accessToken') throw e;
-      this.log.warn(`Could not ask ${m.homeserverUrl} how to sign in (${describeError(e)}); offering a password.`);
+      this.d.log.warn(`Could not ask ${m.homeserverUrl} how to sign in (${describeError(e)}); offering a password.`);
       return { password: true, loginToken: false };
     }
   }
 
   private async addWithPassword(server: DiscoveredHomeserver): Promise<AccountView | undefined> {
-    const user = await this.prompts.inputBox({
+    const user = await this.d.prompts.inputBox({
       title: t('Sign in to {0}', server.baseUrl),
       prompt: t('User name or full user ID'),
       placeHolder: t('alice or @alice:{0}', server.serverName),
@@ -199,9 +205,9 @@ export class SignInFlows {
     if (!user) return undefined;
     const password = await this.askPassword(user.trim());
     if (password === undefined) return undefined;
-    return this.progress.run(
+    return this.d.progress.run(
       t('Signing in to {0}…', server.baseUrl),
-      (signal) => this.actions.addWithPassword(server, user.trim(), password, signal),
+      (signal) => this.d.actions.addWithPassword(server, user.trim(), password, signal),
       { cancellable: true },
     );
   }
@@ -209,15 +215,15 @@ export class SignInFlows {
   private async addWithToken(server: DiscoveredHomeserver): Promise<AccountView | undefined> {
     const tokens = await this.askTokens();
     if (!tokens) return undefined;
-    return this.progress.run(
+    return this.d.progress.run(
       t('Checking the access token…'),
-      (signal) => this.actions.addWithAccessToken(server, tokens.accessToken, tokens.refreshToken, signal),
+      (signal) => this.d.actions.addWithAccessToken(server, tokens.accessToken, tokens.refreshToken, signal),
       { cancellable: true },
     );
   }
 
   private async askPassword(user: string): Promise<string | undefined> {
-    const password = await this.prompts.inputBox({
+    const password = await this.d.prompts.inputBox({
       title: t('Password for {0}', user),
       prompt: t('Password'),
       password: true,
@@ -228,7 +234,7 @@ export class SignInFlows {
   }
 
   private async askTokens(): Promise<{ accessToken: string; refreshToken?: string } | undefined> {
-    const accessToken = await this.prompts.inputBox({
+    const accessToken = await this.d.prompts.inputBox({
       title: t('Existing access token'),
       prompt: t('Access token (it is checked with whoami and stored only in the secret store)'),
       password: true,
@@ -236,7 +242,7 @@ export class SignInFlows {
       validateInput: (v) => (/^\S+$/.test(v.trim()) ? undefined : t('Paste the access token, without spaces.')),
     });
     if (!accessToken?.trim()) return undefined;
-    const refreshToken = await this.prompts.inputBox({
+    const refreshToken = await this.d.prompts.inputBox({
       title: t('Refresh token (optional)'),
       prompt: t('Refresh token that belongs to this access token; leave empty if you have none (the token is then never rotated).'),
       password: true,

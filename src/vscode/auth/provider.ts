@@ -60,7 +60,7 @@ export class MatrixAuthenticationProvider extends Disposable implements vscode.A
   /** Signs the account out (the entry stays, as in the Accounts view). */
   async removeSession(sessionId: string): Promise<void> {
     if (!this.mgr.account(sessionId)) return;
-    const done = await this.flows.signOut(sessionId);
+    const done = await this.flows.dialogs.signOut(sessionId);
     if (!done) throw new Error(t('Signing out of Matrix did not complete.'));
   }
 
