@@ -110,7 +110,18 @@ export function rotationDueAtFor(
   if (timing.expiresAt === undefined || !timing.refreshable) return undefined;
   const lifetime = timing.expiresAt - timing.issuedAt;
   const byFraction = timing.issuedAt + lifetime * policy.lifetimeFraction;
-  return Math.max(timing.issuedAt, Math.min(byFraction, timing.expiresAt - policy.minMarginMs));
+  return Math.max(timing.issuedAt, Math.min(byFraction, timing.expiresAt - usableMargin(policy.minMarginMs, lifetime)));
+}
+
+/**
+ * How long before expiry a token counts as "about to expire": the margin asked
+ * for, but at most half the token's lifetime. A server that issues tokens
+ * shorter-lived than the margin (a 2-s token never has 60 s left) would
+ * otherwise have every fresh token rotated at once, on every call and on every
+ * timer: one /refresh per request instead of one per half lifetime.
+ */
+export function usableMargin(marginMs: number, lifetimeMs: number): number {
+  return Math.min(marginMs, Math.max(0, lifetimeMs) / 2);
 }
 
 export interface RotatorEvents {
@@ -130,7 +141,7 @@ export interface TokenRotatorOptions {
 }
 
 export interface AccessOptions {
-  /** Rotate first when the access token expires within this time. Default 60 s. */
+  /** Rotate first when the access token expires within this time (at most half its lifetime, see usableMargin). Default 60 s. */
   minValidityMs?: number;
   signal?: AbortSignal;
 }
@@ -149,8 +160,9 @@ export class TokenRotator {
   async getAccessToken(account: RotatableAccount, opts: AccessOptions = {}): Promise<string> {
     const tokens = await this.options.store.get(account.id);
     if (!tokens) throw new NoSessionError(account.id);
-    const minValidityMs = opts.minValidityMs ?? 60_000;
-    if (tokens.expiresAt === undefined || tokens.expiresAt - this.now() > minValidityMs || !tokens.refreshToken) {
+    if (tokens.expiresAt === undefined || !tokens.refreshToken) return tokens.accessToken;
+    const minValidityMs = usableMargin(opts.minValidityMs ?? 60_000, tokens.expiresAt - tokens.issuedAt);
+    if (tokens.expiresAt - this.now() > minValidityMs) {
       return tokens.accessToken;
     }
     return (await this.rotate(account, { seen: tokens, signal: opts.signal })).accessToken;

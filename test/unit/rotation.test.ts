@@ -220,8 +220,10 @@ describe('rotationDueAt', () => {
     assert.equal(rotationDueAt(tokens(60_000)), 30_000);
     assert.equal(rotationDueAt(tokens(300_000), { lifetimeFraction: 0.95, minMarginMs: 60_000 }), 240_000);
   });
-  it('never before the tokens were issued', () => {
-    assert.equal(rotationDueAt(tokens(10_000), DEFAULT_ROTATION_POLICY), 0);
+  it('halfway through a lifetime shorter than twice the margin, never at once (that would rotate in a loop)', () => {
+    assert.equal(rotationDueAt(tokens(10_000), DEFAULT_ROTATION_POLICY), 5_000);
+    assert.equal(rotationDueAt(tokens(2_000), DEFAULT_ROTATION_POLICY), 1_000);
+    assert.equal(rotationDueAt({ ...tokens(0), expiresAt: 0 }), 0);
   });
   it('not at all without a refresh token or an expiry', () => {
     assert.equal(rotationDueAt({ accessToken: 'a', issuedAt: 0, expiresAt: 1000 }), undefined);

@@ -120,10 +120,14 @@ export interface SessionEndedEvent {
 /** Waits through injected timers; dispose settles every pending wait at once, firing nothing. */
 export class Waits implements DisposableLike {
   private readonly pending = new Set<() => void>();
+  private disposed = false;
 
   constructor(private readonly timers: Timers) {}
 
   wait(ms: number): Promise<void> {
+    // A wait asked for after dispose (an event handler still finishing) would
+    // leave its timer running for `ms`, with nobody left to settle it early.
+    if (this.disposed) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = this.timers.setTimeout(() => settle(), ms);
       const settle = () => {
@@ -136,6 +140,7 @@ export class Waits implements DisposableLike {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const settle of [...this.pending]) settle();
   }
 }

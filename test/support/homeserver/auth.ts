@@ -49,6 +49,8 @@ export class SessionStore {
   private readonly refreshRows = new Map<number, RefreshTokenRow>();
   private readonly refreshIdByToken = new Map<string, number>();
   private nextRefreshId = 1;
+  /** Refreshes with a token that had already been refreshed (a retry, or two clients racing). */
+  repeatedRefreshes = 0;
 
   constructor(
     readonly serverName: string,
@@ -133,7 +135,10 @@ export class SessionStore {
     const oldNextId = existing.nextId;
     existing.nextId = fresh.id;
     // A retried refresh replaces the first result: its tokens die here.
-    if (oldNextId !== null) this.deleteRefresh(oldNextId);
+    if (oldNextId !== null) {
+      this.repeatedRefreshes++;
+      this.deleteRefresh(oldNextId);
+    }
     // Refreshing with R1 means R0 (and A0 with it) can never be needed again.
     for (const row of [...this.refreshRows.values()]) if (row.nextId === existing.id) this.deleteRefresh(row.id);
     return { accessToken, refreshToken: fresh.token, expiresInMs: accessMs };

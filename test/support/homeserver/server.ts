@@ -169,6 +169,11 @@ export class TestHomeserver {
     return [...(this.state.sso?.issuedLoginTokens ?? [])];
   }
 
+  /** /refresh calls that reused a refresh token already refreshed once: a lost answer retried, or a double rotation. */
+  repeatedRefreshes(): number {
+    return this.state.sessions.repeatedRefreshes;
+  }
+
   isAccessTokenKnown(accessToken: string): boolean {
     return this.state.sessions.hasAccessToken(accessToken);
   }
