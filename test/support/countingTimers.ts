@@ -2,7 +2,8 @@
 // can prove that nothing is left running after dispose. Real timers
 // underneath, unref'd like realTimers: process.getActiveResourcesInfo()
 // does not list those, so only this count sees them.
-import { realTimers, type DisposableLike, type Timers } from '../../src/vscode/accounts/types';
+import type { DisposableLike } from '../../src/vscode/ports';
+import { realTimers, type Timers } from '../../src/vscode/accounts/types';
 
 export class CountingTimers implements Timers {
   private readonly live = new Map<object, string>();

@@ -71,7 +71,7 @@ describe('soak: short-lived tokens rotating under load', function () {
       const refreshAccounts = async (w: TestWindow) => {
         let runs = 0;
         while (!stop) {
-          await w.flows.refresh();
+          await w.flows.recheckAccounts();
           runs++;
           await new Promise((r) => setTimeout(r, 1_000));
         }
