@@ -26,7 +26,12 @@ function dirty(): void {
   process.on('exit', () => {
     const dir = process.env.MATRIX_DEVTOOLS_FIGURES_DIR ?? path.resolve(__dirname, '../../reliability');
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, `${path.basename(process.argv[1] ?? 'tests')}-${process.pid}.json`), JSON.stringify(figures, null, 2));
+    // The arguments tell a full `npm run test:unit` (spec from .mocharc.json) from a run of a few files.
+    const run = { argv: process.argv.slice(2), finishedAt: new Date().toISOString() };
+    fs.writeFileSync(
+      path.join(dir, `${path.basename(process.argv[1] ?? 'tests')}-${process.pid}.json`),
+      JSON.stringify({ ...figures, run }, null, 2),
+    );
   });
 }
 
