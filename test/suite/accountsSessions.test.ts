@@ -21,6 +21,12 @@ async function setAutoRotate(enabled: boolean | undefined): Promise<void> {
   await vscode.workspace.getConfiguration('matrixDevtools').update('autoRotate', enabled, vscode.ConfigurationTarget.Global);
 }
 
+/** Sleeps until `ms` after `since`: a token issued before `since` is then at least that old. */
+async function sleepUntil(since: number, ms: number): Promise<void> {
+  const wait = since + ms - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+}
+
 describe('accounts: sessions', () => {
   it('Rotate Token makes exactly one /refresh, and the new access token works', async () => {
     const prompts = await scriptPrompts();
@@ -102,13 +108,19 @@ describe('accounts: sessions', () => {
     assert.strictEqual(hs.count('POST', '/_matrix/client/v3/refresh'), 0, 'a token valid for minutes was rotated before copying');
   });
 
-  it('Copy Access Token rotates first when the token would expire within a minute', async () => {
+  it('Copy Access Token rotates a token that is about to expire exactly once before copying it', async () => {
     const prompts = await scriptPrompts();
-    await setAutoRotate(false);
+    await setAutoRotate(false); // only the command may rotate
     afterThisTest(() => setAutoRotate(undefined));
-    const { hs, proxy, url } = await startRecordedHomeserver({ accessTokenLifetimeMs: 20_000 });
+    // A token counts as about to expire with less than a minute left, or less
+    // than half its lifetime when it lives under two minutes: a 2-s token is
+    // due 1 s after it was issued.
+    const { hs, proxy, url } = await startRecordedHomeserver({ accessTokenLifetimeMs: 2_000 });
     const account = await addPasswordAccount(prompts, url);
+    const signedIn = Date.now();
     const old = lastIssued(proxy, '/login', 'access_token');
+    hs.setTokenLifetimes({ accessTokenLifetimeMs: 300_000 });
+    await sleepUntil(signedIn, 1_100);
 
     await runCommand('matrixDevtools.copyAccessToken', account.id);
     const copied = await vscode.env.clipboard.readText();
@@ -116,6 +128,9 @@ describe('accounts: sessions', () => {
     assert.notStrictEqual(copied, old);
     assert.strictEqual(copied, lastIssued(proxy, '/refresh', 'access_token'));
     assert.strictEqual((await whoami(hs.baseUrl, copied)).status, 200);
+    await runCommand('matrixDevtools.copyAccessToken', account.id);
+    assert.strictEqual(await vscode.env.clipboard.readText(), copied, 'the fresh 5-min token was not copied again');
+    assert.strictEqual(hs.count('POST', '/_matrix/client/v3/refresh'), 1, 'the fresh 5-min token was rotated again');
   });
 
   it('hands other extensions a working session through vscode.authentication and tells them when it changes', async () => {
@@ -153,13 +168,13 @@ describe('accounts: sessions', () => {
     const prompts = await scriptPrompts();
     await setAutoRotate(false); // only the 100 callers may rotate
     afterThisTest(() => setAutoRotate(undefined));
-    // 20 s tokens are due at once (a token is renewed when it has less than a minute left).
-    const { hs, proxy, url } = await startRecordedHomeserver({ accessTokenLifetimeMs: 20_000 });
+    const { hs, proxy, url } = await startRecordedHomeserver({ accessTokenLifetimeMs: 2_000 });
     const api = await extensionApi();
     const account = await addPasswordAccount(prompts, url);
+    const signedIn = Date.now();
     const old = lastIssued(proxy, '/login', 'access_token');
     hs.setTokenLifetimes({ accessTokenLifetimeMs: 300_000 });
-    hs.expireAllAccessTokens();
+    await sleepUntil(signedIn, 2_100); // expired, on the client's clock and the server's
 
     const tokens = await Promise.all(Array.from({ length: 100 }, () => api.accounts.internalGetAccessTokenForTest(account.id)));
     assert.strictEqual(hs.count('POST', '/_matrix/client/v3/refresh'), 1);
