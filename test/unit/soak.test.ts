@@ -33,6 +33,11 @@ describe('soak: short-lived tokens rotating under load', function () {
     // After one turn: mocha arms this test's own timeout timer again once the function returned its promise.
     await new Promise((r) => setImmediate(r));
     const before = activeResources();
+    // MaxListenersExceededWarning and the like: 20 accounts once put 20
+    // listeners on Refresh Accounts' one cancellation signal.
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
     const users = Array.from({ length: ACCOUNTS }, (_, i) => ({ localpart: `soak${i}`, password: `pw-${i}-soak` }));
     const hs = await TestHomeserver.start({ users, accessTokenLifetimeMs: LIFETIME_MS });
     const world = await TestWorld.create();
@@ -122,9 +127,11 @@ describe('soak: short-lived tokens rotating under load', function () {
       assert.equal(lost, 0, `${lost} sessions lost`);
       recordFigures({ requests: ok + failures.length, rotations, sessionsLost: lost });
     } finally {
+      process.off('warning', onWarning);
       await world.dispose();
       await hs.stop();
     }
+    assert.deepEqual(warnings, [], 'Node warned while the soak ran');
     // The model's own timers (rotation schedule, waits): none may outlive dispose,
     // including a wait an event handler asks for while the window is going away.
     await new Promise((r) => setImmediate(r));

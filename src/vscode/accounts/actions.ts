@@ -11,7 +11,10 @@ import type { AccountManager } from './manager';
 import { ServerLogoutFailedError } from './errors';
 import { SessionEnding } from './sessionEnding';
 import { expiryText } from '../../core/expiry';
+import { runWithConcurrency } from '../appservices/concurrency';
 import type { AccountMetadata, AccountsLog, AccountView } from './types';
+
+const RECHECK_CONCURRENCY = 4;
 
 export interface AccountActionsOptions {
   http: HttpRequester;
@@ -202,10 +205,21 @@ export class AccountActions {
     await this.mgr.load();
     const summary: RecheckSummary = { checked: 0, failed: [] };
     const live = this.mgr.accounts().filter((a) => a.displayState !== 'signedOut' && a.displayState !== 'needsSignIn');
-    await Promise.all(
-      live.map(async (a) => {
+    // One /versions per homeserver, not per account on it.
+    const versionsOf = new Map<string, ReturnType<typeof getVersions>>();
+    const versionsFor = (url: string) => {
+      let versions = versionsOf.get(url);
+      if (!versions) versionsOf.set(url, (versions = getVersions(this.http, url, signal)));
+      return versions;
+    };
+    // A few at a time, as Ping All: 20 accounts are no reason for 20 requests
+    // at once (each of which listens on the one cancellation signal).
+    await runWithConcurrency(
+      live,
+      RECHECK_CONCURRENCY,
+      async (a) => {
         try {
-          const versions = await getVersions(this.http, a.homeserverUrl, signal);
+          const versions = await versionsFor(a.homeserverUrl);
           await this.mgr.updateAccount(a.id, { specVersions: versions.versions });
           await this.checkSession(a.id, signal);
           summary.checked++;
@@ -213,7 +227,9 @@ export class AccountActions {
           this.mgr.noteReachability(a.id, e);
           summary.failed.push({ accountId: a.id, message: e instanceof Error ? e.message : String(e) });
         }
-      }),
+      },
+      (a) => void summary.failed.push({ accountId: a.id, message: t('Cancelled before {0} was checked.', a.userId) }),
+      signal,
     );
     return summary;
   }
