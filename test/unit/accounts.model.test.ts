@@ -138,6 +138,36 @@ describe('accounts: rotation timer', () => {
     assert.deepEqual(time.pendingWaits(), []);
     scheduler.dispose();
   });
+  it('dispose stops new rotations, and settled() waits for those under way to finish storing', async () => {
+    const time = new ManualTime();
+    const finish: Array<() => void> = [];
+    const stored: string[] = [];
+    const scheduler = new RotationScheduler({
+      now: () => time.now,
+      timers: time,
+      dueAt: () => time.now,
+      rotate: async (id) => {
+        await new Promise<void>((resolve) => finish.push(resolve));
+        stored.push(id);
+      },
+    });
+    scheduler.arm('a');
+    scheduler.arm('b');
+    await time.advance(0);
+    assert.equal(finish.length, 2, 'both rotations started');
+    scheduler.dispose();
+    let settled = false;
+    const waiting = scheduler.settled().then(() => (settled = true));
+    finish[0]();
+    await flush();
+    assert.deepEqual(stored, ['a']);
+    assert.equal(settled, false, 'settled while a rotation was still under way');
+    finish[1]();
+    await waiting;
+    assert.deepEqual(stored, ['a', 'b']);
+    await time.advance(60_000);
+    assert.equal(finish.length, 2, 'a rotation started after dispose');
+  });
 });
 
 describe('accounts: secret token store', () => {

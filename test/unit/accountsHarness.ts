@@ -151,6 +151,8 @@ export class TestWorld {
 
   async dispose(): Promise<void> {
     for (const w of this.windows) w.dispose();
+    // A rotation that was under way still writes its marker and lock files here.
+    await Promise.all(this.windows.map((w) => w.manager.settled()));
     await fs.rm(this.lockDir, { recursive: true, force: true });
   }
 }

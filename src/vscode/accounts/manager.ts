@@ -110,6 +110,11 @@ export class AccountManager extends Disposable {
     return this.clock();
   }
 
+  /** After dispose: settles once the automatic rotations under way stored their tokens. */
+  settled(): Promise<void> {
+    return this.scheduler.settled();
+  }
+
   /** Reads all accounts' token state and arms the rotation timers. */
   async load(): Promise<void> {
     const unreadable = this.metadata.unreadableCount();

@@ -31,6 +31,7 @@ export class RotationScheduler implements DisposableLike {
   private readonly slots = new Map<string, Slot>();
   private readonly maxWaitMs: number;
   private readonly backoff: number[];
+  private readonly running = new Set<Promise<void>>();
   private disposed = false;
 
   constructor(private readonly options: RotationSchedulerOptions) {
@@ -65,6 +66,14 @@ export class RotationScheduler implements DisposableLike {
     this.slots.clear();
   }
 
+  /**
+   * Settles when the rotations already under way have finished: dispose stops
+   * new ones, but one in flight still stores its tokens and releases its lock.
+   */
+  async settled(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
   private slot(accountId: string): Slot {
     let slot = this.slots.get(accountId);
     if (!slot) {
@@ -80,7 +89,11 @@ export class RotationScheduler implements DisposableLike {
     slot.checkAt = at;
     if (at === undefined || this.disposed) return;
     const wait = Math.min(Math.max(0, at - this.options.now()), this.maxWaitMs);
-    slot.timer = this.options.timers.setTimeout(() => void this.check(accountId), wait);
+    slot.timer = this.options.timers.setTimeout(() => {
+      const check = this.check(accountId);
+      this.running.add(check);
+      void check.finally(() => this.running.delete(check));
+    }, wait);
   }
 
   private async check(accountId: string): Promise<void> {
