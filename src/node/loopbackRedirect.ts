@@ -6,6 +6,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RequestFailedError } from '../core/errors';
+import { formatDuration } from '../core/expiry';
 import { t } from '../core/l10n';
 
 export interface LoopbackPages {
@@ -81,7 +82,7 @@ export async function startLoopbackListener(opts: LoopbackOptions): Promise<Loop
       reject(
         new RequestFailedError(
           'timeout',
-          t('The browser did not come back within {0} minutes; start the sign-in again.', Math.round(opts.timeoutMs / 60_000)),
+          t('The browser did not come back within {0}; start the sign-in again.', formatDuration(opts.timeoutMs)),
           redirectUri,
         ),
       );

@@ -13,6 +13,8 @@ export interface Prompts {
   ): Thenable<T | undefined>;
   /** Modal confirmation; resolves to the chosen action or undefined (cancelled). */
   confirm(message: string, detail: string, ...actions: string[]): Thenable<string | undefined>;
+  /** Modal information (nothing is at risk, the user only has to act); resolves to the chosen action or undefined (cancelled). */
+  dialog(message: string, detail: string, ...actions: string[]): Thenable<string | undefined>;
   info(message: string, ...actions: string[]): Thenable<string | undefined>;
   warning(message: string, ...actions: string[]): Thenable<string | undefined>;
   error(message: string, ...actions: string[]): Thenable<string | undefined>;
@@ -24,6 +26,7 @@ export const windowPrompts: Prompts = {
   inputBox: (options, token) => vscode.window.showInputBox(options, token),
   quickPick: (items, options, token) => vscode.window.showQuickPick(items, options, token),
   confirm: (message, detail, ...actions) => vscode.window.showWarningMessage(message, { modal: true, detail }, ...actions),
+  dialog: (message, detail, ...actions) => vscode.window.showInformationMessage(message, { modal: true, detail }, ...actions),
   info: (message, ...actions) => vscode.window.showInformationMessage(message, ...actions),
   warning: (message, ...actions) => vscode.window.showWarningMessage(message, ...actions),
   error: (message, ...actions) => vscode.window.showErrorMessage(message, ...actions),
@@ -39,6 +42,7 @@ export class PromptService implements Prompts {
   inputBox: Prompts['inputBox'] = (o, t) => this.current.inputBox(o, t);
   quickPick: Prompts['quickPick'] = (i, o, t) => this.current.quickPick(i, o, t);
   confirm: Prompts['confirm'] = (m, d, ...a) => this.current.confirm(m, d, ...a);
+  dialog: Prompts['dialog'] = (m, d, ...a) => this.current.dialog(m, d, ...a);
   info: Prompts['info'] = (m, ...a) => this.current.info(m, ...a);
   warning: Prompts['warning'] = (m, ...a) => this.current.warning(m, ...a);
   error: Prompts['error'] = (m, ...a) => this.current.error(m, ...a);

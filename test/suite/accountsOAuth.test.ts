@@ -124,15 +124,47 @@ describe('accounts: OAuth 2.0 and single sign-on', function () {
     assert.strictEqual((await whoami(hs.baseUrl, await currentAccessToken(account.id))).body.device_id, account.deviceId);
   });
 
+  it("another extension's sign-in request creates an OAuth account through the provider's createSession", async () => {
+    const prompts = await scriptPrompts();
+    const { auth, hs, url } = await startOAuthHomeserver({ auth: { deviceFlow: false } });
+    const browser = new TestBrowser();
+    let tab: Promise<BrowserVisit> | undefined;
+    prompts.onOpenExternal = (opened) => void (tab = browser.signInThroughRedirect(opened));
+    // No account yet: getSession without createIfNone puts "Sign in with Matrix to use …" into the
+    // Accounts menu (createIfNone would ask in a modal dialog, which the test workbench refuses to show).
+    const before = new Set(await vscode.commands.getCommands());
+    assert.strictEqual(await vscode.authentication.getSession('matrix', [url], { createIfNone: false }), undefined);
+    const signIn = (await vscode.commands.getCommands()).filter((c) => c.startsWith('matrix:') && /:signIn\d+$/.test(c) && !before.has(c));
+    assert.strictEqual(signIn.length, 1, `no new sign-in request in the Accounts menu: ${signIn.join(', ')}`);
+    // The person runs that menu entry: the workbench calls the provider's createSession.
+    prompts.inputs.push(url);
+    await vscode.commands.executeCommand(signIn[0]);
+    const account = await accountFor(url);
+    assert.ok(account, `createSession added no account; notifications: ${JSON.stringify(prompts.notifications)}`);
+    removeAfterTest(prompts, account.id);
+    assert.strictEqual(prompts.inputBoxes[0]?.value, url, 'Add Account was not prefilled with the homeserver from the scopes');
+    assert.strictEqual(account.signInMethod, 'oauth');
+    assert.match((await tab!).text, /You can close this tab and return to VS Code/);
+    assert.strictEqual(auth.count('/token', 'authorization_code'), 1);
+
+    // The session is the requesting extension's now, without another question, and it works.
+    const session = await vscode.authentication.getSession('matrix', [url], { createIfNone: false, silent: true });
+    assert.ok(session, 'the session created for the request is not handed out');
+    assert.strictEqual(session.account.label, ALICE);
+    assert.strictEqual(session.accessToken, await currentAccessToken(account.id));
+    assert.strictEqual((await whoami(hs.baseUrl, session.accessToken)).body.device_id, account.deviceId);
+    assert.deepStrictEqual(findLeaks(auth.issuedTokens, await userVisibleTexts()), []);
+  });
+
   it('signs in with a code: shows it with Copy and Open, polls, and waits longer after slow_down', async () => {
     const prompts = await scriptPrompts();
     const { auth, hs, url } = await startOAuthHomeserver();
     auth.slowDownDevicePolls(1);
     const browser = new TestBrowser();
     let approved: Promise<BrowserVisit> | undefined;
-    prompts.answers.push('Copy Code and Open Browser');
+    prompts.answers.push('Open Browser');
     prompts.onOpenExternal = (opened) => {
-      const dialog = prompts.notifications.find((n) => n.kind === 'confirm' && n.message.startsWith('Your sign-in code: '));
+      const dialog = prompts.notifications.find((n) => n.kind === 'dialog' && n.message.startsWith('Your sign-in code: '));
       const userCode = /^Your sign-in code: (\S+)/.exec(dialog?.message ?? '')?.[1];
       assert.ok(userCode, 'the code was not shown before the browser opened');
       approved = browser.approveDeviceCode(opened, userCode);
@@ -145,9 +177,12 @@ describe('accounts: OAuth 2.0 and single sign-on', function () {
 
     // code-server is a web window: the code comes first, without a question.
     assert.strictEqual(prompts.quickPicks.length, 0);
-    const dialog = prompts.notifications.find((n) => n.kind === 'confirm')!;
-    assert.deepStrictEqual(dialog.actions, ['Copy Code and Open Browser', 'Copy Code']);
-    assert.match(dialog.message, new RegExp(`Open ${auth.issuer}/device in a browser on any device and enter this code`));
+    const dialog = prompts.notifications.find((n) => n.kind === 'dialog')!;
+    assert.deepStrictEqual(dialog.actions, ['Open Browser', 'Copy Code']);
+    assert.match(
+      dialog.message,
+      new RegExp(`Open ${auth.issuer}/device in a browser on any device and enter this code; both buttons copy it\\.`),
+    );
     assert.strictEqual(await vscode.env.clipboard.readText(), /^Your sign-in code: (\S+)/.exec(dialog.message)?.[1]);
     assert.match((await approved!).text, /The application is signed in/);
     // slow_down answered once, then the grant: two polls.

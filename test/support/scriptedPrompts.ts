@@ -4,7 +4,7 @@
 import type { Prompts } from '../../src/vscode/prompts';
 
 export interface Notification {
-  kind: 'info' | 'warning' | 'error' | 'confirm';
+  kind: 'info' | 'warning' | 'error' | 'confirm' | 'dialog';
   message: string;
   actions: string[];
 }
@@ -75,6 +75,11 @@ export class ScriptedPrompts implements Prompts {
 
   async confirm(message: string, detail: string, ...actions: string[]): Promise<string | undefined> {
     this.notifications.push({ kind: 'confirm', message: `${message} ${detail}`, actions });
+    return this.answers.shift();
+  }
+
+  async dialog(message: string, detail: string, ...actions: string[]): Promise<string | undefined> {
+    this.notifications.push({ kind: 'dialog', message: `${message} ${detail}`, actions });
     return this.answers.shift();
   }
 

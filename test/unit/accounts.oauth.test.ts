@@ -14,7 +14,7 @@ describe('accounts: OAuth 2.0 sign-in conversations', function () {
   it('when the browser never comes back, offers a code, and the code signs in', async () => {
     setup = await startOAuthHomeserver();
     const world = await TestWorld.create();
-    const w = await world.openWindow({ browserTimeoutMs: 300 });
+    const w = await world.openWindow({ browserTimeoutMs: 1_000 });
     const browser = new TestBrowser();
     let approved: Promise<unknown> | undefined;
     w.prompts.onOpenExternal = (url) => {
@@ -22,7 +22,7 @@ describe('accounts: OAuth 2.0 sign-in conversations', function () {
       if (url.startsWith(`${setup!.auth.issuer}/device`)) approved = browser.approveDeviceCode(url, w.clipboard.text ?? '');
     };
     w.prompts.inputs.push(setup.hs.baseUrl);
-    w.prompts.answers.push('Sign in with a code', 'Copy Code and Open Browser');
+    w.prompts.answers.push('Sign in with a code', 'Open Browser');
     const view = await w.flows.addAccount();
     assert.equal(view?.userId, '@alice:localhost');
     assert.equal(view.signInMethod, 'oauth');
@@ -30,9 +30,13 @@ describe('accounts: OAuth 2.0 sign-in conversations', function () {
     const offer = w.prompts.notifications.find((n) => n.kind === 'warning');
     assert.match(
       offer?.message ?? '',
-      /^The browser did not come back within \d+ minutes; start the sign-in again\. If the browser cannot reach VS Code \(a remote or web window\), sign in with a code instead\.$/,
+      /^The browser did not come back within 1 s; start the sign-in again\. If the browser cannot reach VS Code \(a remote or web window\), sign in with a code instead\.$/,
     );
     assert.deepEqual(offer?.actions, ['Sign in with a code']);
+    // The code is information, not a warning: a modal information dialog with Open and Copy.
+    const code = w.prompts.notifications.find((n) => n.message.startsWith('Your sign-in code: '));
+    assert.equal(code?.kind, 'dialog');
+    assert.deepEqual(code.actions, ['Open Browser', 'Copy Code']);
     assert.equal(w.prompts.opened.length, 2);
     assert.deepEqual(w.prompts.quickPicks, [], 'an OAuth-only server was asked about the way');
     w.dispose();

@@ -94,20 +94,23 @@ export class BrowserSignIns {
     );
   }
 
-  /** The code in a dialog (so it cannot scroll away), with Copy and Open; Cancel ends the sign-in. */
+  /**
+   * The code in an information dialog (so it cannot scroll away; nothing is at risk, so not
+   * a warning), with Open and Copy; Cancel (or Escape) ends the sign-in.
+   */
   private async showCode(a: DeviceAuthorization, metadata: AuthMetadata, progress: ProgressReporter): Promise<void> {
-    const copyAndOpen = t('Copy Code and Open Browser');
+    const open = t('Open Browser');
     const copy = t('Copy Code');
     const expires = new Date(a.expiresAt).toLocaleTimeString();
-    const answer = await this.deps.prompts.confirm(
+    const answer = await this.deps.prompts.dialog(
       t('Your sign-in code: {0}', a.userCode),
-      t('Open {0} in a browser on any device and enter this code. It expires at {1}.', a.verificationUri, expires),
-      copyAndOpen,
+      t('Open {0} in a browser on any device and enter this code; both buttons copy it. It expires at {1}.', a.verificationUri, expires),
+      open,
       copy,
     );
     if (answer === undefined) throw new RequestFailedError('cancelled', t('The sign-in with a code was cancelled.'), metadata.issuer);
     await this.deps.clipboard.writeText(a.userCode);
-    if (answer === copyAndOpen) {
+    if (answer === open) {
       const opened = await this.deps.prompts.openExternal(a.verificationUriComplete ?? a.verificationUri);
       if (!opened) this.deps.log.info(`Could not open ${a.verificationUri}; the code is on the clipboard.`);
     }
