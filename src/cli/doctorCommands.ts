@@ -1,5 +1,6 @@
 // `doctor` and `match`: the appservice doctor and the namespace matcher for
 // scripts and CI, over the same core as the extension's commands.
+import { discoveryPerBatch } from '../core/homeserver';
 import { claimsOf, formatCheckLine, formatDoctorSummary, hasFailure, namespaceKindOf, runDoctor } from '../core/doctor';
 import { findConflicts, ParsedRegistration } from '../core/registration';
 import { redact } from '../core/redact';
@@ -26,6 +27,7 @@ export async function doctor(ctx: CliContext): Promise<number> {
   const conflicts = findConflicts(files);
   const all = usable(files);
   const reports = [];
+  const discover = discoveryPerBatch(ctx.http);
   for (const { file, parsed } of files) {
     reports.push(
       await runDoctor(ctx.http, {
@@ -35,6 +37,7 @@ export async function doctor(ctx: CliContext): Promise<number> {
         others: all.filter((o) => o.source !== file),
         homeserver,
         pingTimeoutMs: ctx.options['timeout-ms'] ? Number(ctx.options['timeout-ms']) : undefined,
+        discover,
       }),
     );
   }

@@ -6,7 +6,7 @@
 import { checkAppserviceDirectly, compareDirectAndPing, DirectCheckResult } from './appserviceDirect';
 import { choosePingEndpoint, pingAppservice, PingResult } from './appservicePing';
 import { describeError } from './errors';
-import { discoverHomeserver, DiscoveredHomeserver, newestSpecVersion } from './homeserver';
+import { discoverHomeserver, DiscoveredHomeserver, newestSpecVersion, type Discover } from './homeserver';
 import type { HttpRequester } from './http';
 import { t } from './l10n';
 import type { AppserviceRegistration } from './registration';
@@ -52,6 +52,8 @@ export interface PreparePingRequest {
   timeoutMs?: number;
   signal?: AbortSignal;
   now?: () => number;
+  /** How to find the homeserver: one discovery shared by a batch (discoveryPerBatch). Default: discover now. */
+  discover?: Discover;
 }
 
 /** One ping through the homeserver, from "which homeserver" to the explained answer. Never throws. */
@@ -79,7 +81,7 @@ export async function prepareAndPing(http: HttpRequester, req: PreparePingReques
     if ('problem' in token) return notSent('failed', token.problem, token.nextStep);
     let server: DiscoveredHomeserver;
     try {
-      server = await discoverHomeserver(http, homeserver, signal);
+      server = await (req.discover ?? ((input, s) => discoverHomeserver(http, input, s)))(homeserver, signal);
     } catch (e) {
       if (signal?.aborted) return notSent('cancelled', t('Cancelled before the ping was sent.'));
       return notSent(

@@ -109,6 +109,30 @@ export async function discoverHomeserver(http: HttpRequester, input: string, sig
   return { baseUrl, serverName, viaWellKnown, versions };
 }
 
+/** How a batch finds a homeserver: discoverHomeserver, or one discovery shared by the batch (discoveryPerBatch). */
+export type Discover = (input: string, signal?: AbortSignal) => Promise<DiscoveredHomeserver>;
+
+/**
+ * discoverHomeserver once per server input for one batch of calls that share
+ * one signal (Ping All, Diagnose All, the CLI's doctor over several files):
+ * without it each ping of a Ping All asked .well-known and /versions again,
+ * three homeserver requests for one ping. Concurrent callers share the one
+ * discovery in flight; a failed one is forgotten, so the next call asks again
+ * (a homeserver that restarts during a Ping All is found again).
+ */
+export function discoveryPerBatch(http: HttpRequester): Discover {
+  const known = new Map<string, Promise<DiscoveredHomeserver>>();
+  return (input, signal) => {
+    let found = known.get(input);
+    if (!found) {
+      found = discoverHomeserver(http, input, signal);
+      known.set(input, found);
+      found.catch(() => known.delete(input));
+    }
+    return found;
+  };
+}
+
 async function fetchWellKnown(http: HttpRequester, origin: string, signal?: AbortSignal): Promise<string | undefined> {
   let body: Record<string, unknown>;
   try {

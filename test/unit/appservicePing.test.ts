@@ -421,6 +421,26 @@ describe('appservice ping through the homeserver', function () {
       for (const id of ['ok0', 'ok4', 'down0', 'down1']) blockOf(w.output, id);
     });
 
+    it('finds the homeserver once for the whole batch, and again after a failed discovery', async () => {
+      w.settings.concurrency = 3;
+      const targets = [];
+      for (let i = 0; i < 6; i++) targets.push({ item: (await addAppservice(w, { id: `batch${i}` })).item, homeserver: w.hs.baseUrl });
+      const versionsBefore = w.hs.count('GET', '/_matrix/client/versions');
+      const summary = await w.service.pingAll(targets);
+      assert.equal(summary.ok, 6);
+      assert.equal(w.hs.count('POST', /\/ping$/), 6);
+      assert.equal(w.hs.count('GET', '/_matrix/client/versions') - versionsBefore, 1, 'one /versions for six pings');
+
+      // A discovery that fails is not kept: the first ping reports it, the next ones find the homeserver again.
+      w.settings.concurrency = 1;
+      w.hs.answerHtml(/\/_matrix\/client\/versions$/, 1);
+      w.output.lines.length = 0;
+      const again = await w.service.pingAll(targets.slice(0, 3));
+      assert.deepEqual([again.ok, again.failing], [2, 1]);
+      assert.match(blockOf(w.output, 'batch0'), /Could not reach the homeserver .* does not answer as a Matrix homeserver/);
+      assert.match(blockOf(w.output, 'batch1'), /outcome: OK/);
+    });
+
     it('an appservice without a homeserver is reported, not pinged', async () => {
       const { item } = await addAppservice(w, { id: 'nohs' });
       const summary = await w.service.pingAll([{ item, homeserver: undefined }]);

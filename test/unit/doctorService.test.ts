@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { HttpClient } from '../../src/core/http';
 import { AppserviceCatalog } from '../../src/vscode/appservices/catalog';
 import { AppserviceDoctorService } from '../../src/vscode/appservices/doctorService';
+import { TestHomeserver } from '../support/homeserver';
 import { InMemoryMemento } from '../support/memoryStorage';
 import { RecordingOutput, registrationYaml } from './appserviceFixtures';
 
@@ -59,6 +60,31 @@ describe('AppserviceDoctorService memory', () => {
     // Breaking the file also makes the diagnosis of the working one stale.
     catalog.setFile(file, 'id: [broken');
     assert.equal(reloaded.isStale(catalog.get(`file:${file}`)!), true);
+  });
+
+  it('Diagnose All finds the homeserver once for all registrations, and each diagnosis still pings it', async () => {
+    const hs = await TestHomeserver.start();
+    try {
+      const catalog = new AppserviceCatalog(dir);
+      const targets = [];
+      for (let i = 0; i < 4; i++) {
+        const file = path.join(dir, `bridge${i}.yaml`);
+        const text = registrationYaml({ id: `bridge${i}`, url: null, userRegex: `@bridge${i}_.*:localhost` });
+        await fs.writeFile(file, text);
+        hs.registerAppservice(file);
+        catalog.setFile(file, text);
+        targets.push({ item: { ...catalog.get(`file:${file}`)!, file }, homeserver: hs.baseUrl });
+      }
+      const runs = await service(catalog, new InMemoryMemento()).diagnoseAll(targets);
+      assert.equal(runs.length, 4);
+      for (const run of runs) {
+        assert.equal(run.report.checks.find((c) => c.id === 'as-token')?.status, 'ok', JSON.stringify(run.report.checks));
+      }
+      assert.equal(hs.count('POST', /\/ping$/), 4, 'every diagnosis pings');
+      assert.equal(hs.count('GET', '/_matrix/client/versions'), 1, 'one /versions for the batch, none again for its pings');
+    } finally {
+      await hs.stop();
+    }
   });
 
   it('ignores a damaged stored value instead of failing to start', () => {

@@ -4,6 +4,7 @@
 // with the homeserver's own reading (matcher.ts) before it is reported.
 import type { AppserviceRegistration, NamespaceKind } from '../registration/types';
 import { NAMESPACE_KINDS } from '../registration/types';
+import { memoByKey } from '../memo';
 import { namespaceMatches } from './matcher';
 import { commonExample } from './regexAutomaton';
 
@@ -42,9 +43,15 @@ function confirmed(example: string | undefined | 'unknown', regexes: string[]): 
 
 /** An id of `kind` that both regexes claim, when there is one. */
 export function overlapExample(kind: NamespaceKind, a: string, b: string): string | undefined {
+  return overlapOf(JSON.stringify([kind, a, b]));
+}
+
+// Every change to a registration file compares all pairs of files again (conflicts.ts).
+const overlapOf = memoByKey(10_000, (key): string | undefined => {
+  const [kind, a, b] = JSON.parse(key) as [NamespaceKind, string, string];
   const regexes = [a, b, VALID_ID[kind]];
   return confirmed(commonExample(regexes), regexes);
-}
+});
 
 /** Exclusive namespaces of `a` that claim ids an exclusive namespace of `b` claims too. */
 export function exclusiveOverlaps(

@@ -7,6 +7,7 @@
 //
 // Matching is Synapse's: Python `re.match`, anchored at the start of the id
 // only, so a regex "accepts" an id as soon as it matches a prefix of it.
+import { memoByKey } from '../memo';
 import { Parser, UnsupportedRegexError, type CharTest, type Node } from './regexParser';
 
 /** Bounded repetitions are unrolled up to this many copies; beyond it, a loop. */
@@ -124,18 +125,24 @@ const ALPHABET: number[] = [
 ];
 const MAX_SEARCH_STATES = 20_000;
 
+/** An automaton is never changed once built, so each regex is compiled once (the valid-id regexes are in every search). */
+const automatonOf = memoByKey(1_000, (regex): NamespaceAutomaton | 'unsupported' => {
+  try {
+    return new NamespaceAutomaton(regex);
+  } catch (e) {
+    if (e instanceof UnsupportedRegexError) return 'unsupported';
+    throw e;
+  }
+});
+
 /** `undefined` = no id matches all of them; `'unknown'` = a regex is outside the supported subset or the search was too large. */
 export type Example = string | undefined | 'unknown';
 
 /** The shortest id (over printable ASCII) that every regex matches the way Synapse matches, if there is one. */
 export function commonExample(regexes: readonly string[]): Example {
-  let automata: NamespaceAutomaton[];
-  try {
-    automata = regexes.map((r) => new NamespaceAutomaton(r));
-  } catch (e) {
-    if (e instanceof UnsupportedRegexError) return 'unknown';
-    throw e;
-  }
+  const compiled = regexes.map(automatonOf);
+  if (compiled.some((a) => a === 'unsupported')) return 'unknown';
+  const automata = compiled as NamespaceAutomaton[];
   type Pos = Array<Set<number> | 'done'>;
   const keyOf = (pos: Pos) => pos.map((p) => (p === 'done' ? 'D' : [...p].sort((a, b) => a - b).join(','))).join('|');
   const settle = (pos: Pos): Pos => pos.map((p, k) => (p !== 'done' && automata[k].acceptsForever(p) ? 'done' : p));
@@ -146,8 +153,16 @@ export function commonExample(regexes: readonly string[]): Example {
     const { pos, text } = queue.shift() as { pos: Pos; text: string };
     if (pos.every((p, k) => p === 'done' || automata[k].acceptsAtEnd(p))) return text;
     for (const code of ALPHABET) {
-      const next = settle(pos.map((p, k) => (p === 'done' ? 'done' : automata[k].step(p, code))));
-      if (next.some((p) => p !== 'done' && p.size === 0)) continue;
+      // Most characters are refused by the first regex already: stop at the first that refuses.
+      const stepped: Pos = [];
+      for (let k = 0; k < pos.length; k++) {
+        const p = pos[k];
+        const s = p === 'done' ? 'done' : automata[k].step(p, code);
+        if (s !== 'done' && s.size === 0) break;
+        stepped.push(s);
+      }
+      if (stepped.length < pos.length) continue;
+      const next = settle(stepped);
       const key = keyOf(next);
       if (seen.has(key)) continue;
       if (seen.size >= MAX_SEARCH_STATES) return 'unknown';

@@ -3,7 +3,7 @@
 // extension; it reads nothing from disk and never throws.
 import { PingRun, prepareAndPing } from '../appserviceChecks';
 import { describeError } from '../errors';
-import { discoverHomeserver, DiscoveredHomeserver } from '../homeserver';
+import { discoverHomeserver, DiscoveredHomeserver, type Discover } from '../homeserver';
 import type { HttpRequester } from '../http';
 import { t } from '../l10n';
 import type { AppserviceRegistration, ParsedRegistration, RegistrationProblem } from '../registration/types';
@@ -24,6 +24,8 @@ export interface DoctorInput {
   homeserver?: string;
   pingTimeoutMs?: number;
   signal?: AbortSignal;
+  /** How to find the homeserver: one discovery shared by a batch (discoveryPerBatch). Default: discover now. */
+  discover?: Discover;
   /** Called as each check finishes (progress). */
   onCheck?: (check: DoctorCheck) => void;
 }
@@ -77,7 +79,7 @@ async function runUsable(
     serverProblem = skipped('as-token', t('No homeserver chosen, so the homeserver checks are skipped.'));
   } else {
     try {
-      server = await discoverHomeserver(http, input.homeserver, signal);
+      server = await (input.discover ?? ((i, s) => discoverHomeserver(http, i, s)))(input.homeserver, signal);
     } catch (e) {
       serverProblem = {
         id: 'as-token',
@@ -105,6 +107,7 @@ async function runUsable(
       add(skipped('homeserver-ping', why));
     } else {
       // The one ping pipeline (discovery, endpoint choice, every not-sent sentence) the Ping command uses.
+      const found = server;
       const run = await prepareAndPing(http, {
         appserviceId: reg.id,
         registrationId: reg.id,
@@ -112,6 +115,8 @@ async function runUsable(
         asToken: async () => ({ asToken: reg.asToken, registrationId: reg.id }),
         timeoutMs: input.pingTimeoutMs,
         signal,
+        // Found above: the ping does not ask .well-known and /versions again.
+        discover: async () => found,
       });
       if (!run.sent) {
         add(skipped('appservice-id', t('Not checked: no ping was sent ({0})', run.result.summary)));

@@ -10,6 +10,7 @@ import type { HttpClient } from '../../core/http';
 import type { AppserviceRegistration, ParsedRegistration, RegistrationProblem } from '../../core/registration';
 import { loadRegistrationForPing } from '../../core/registrationFile';
 import type { AppserviceCatalog, AppserviceItem } from './catalog';
+import { discoveryPerBatch, type Discover } from '../../core/homeserver';
 import { runWithConcurrency } from './concurrency';
 import type { PingSettings } from './pingService';
 import { OutputSink, writeBlock } from './ports';
@@ -85,6 +86,7 @@ export class AppserviceDoctorService {
     homeserver: string | undefined,
     signal?: AbortSignal,
     onCheck?: (check: DoctorCheck) => void,
+    discover?: Discover,
   ): Promise<DoctorRun> {
     const at = (this.deps.now ?? Date.now)();
     const loaded = await loadRegistrationForPing(this.deps.readText, item.file);
@@ -106,6 +108,7 @@ export class AppserviceDoctorService {
       pingTimeoutMs: this.deps.settings().pingTimeoutMs,
       signal,
       onCheck,
+      discover,
     });
     const run: DoctorRun = { appserviceKey: item.key, at, report, fingerprint: fingerprintOf(parsed.registration, parsed.problems) };
     this.runs.delete(item.key);
@@ -127,11 +130,12 @@ export class AppserviceDoctorService {
     onProgress?: (done: number, total: number, run: DoctorRun | undefined) => void,
   ): Promise<DoctorRun[]> {
     let done = 0;
+    const discover = discoveryPerBatch(this.deps.http());
     const runs = await runWithConcurrency(
       targets,
       this.deps.settings().concurrency,
       async ({ item, homeserver }) => {
-        const run = await this.diagnose(item, homeserver, signal);
+        const run = await this.diagnose(item, homeserver, signal, undefined, discover);
         onProgress?.(++done, targets.length, run);
         return run;
       },

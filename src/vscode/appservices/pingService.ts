@@ -12,6 +12,7 @@ import {
   PingOutcome,
   prepareAndPing,
 } from '../../core/ping';
+import { discoveryPerBatch, type Discover } from '../../core/homeserver';
 import type { HttpRequester } from '../../core/http';
 import { t } from '../../core/l10n';
 import { registerSecret } from '../../core/redact';
@@ -88,11 +89,12 @@ export class AppservicePingService {
     onProgress?: (done: number, total: number, report: PingReport) => void,
   ): Promise<PingAllSummary> {
     let done = 0;
+    const discover = discoveryPerBatch(this.deps.http());
     const reports = await runWithConcurrency(
       targets,
       this.deps.settings().concurrency,
       async ({ item, homeserver }) => {
-        const report = await this.pingQuietly(item, homeserver, signal);
+        const report = await this.pingQuietly(item, homeserver, signal, discover);
         writeBlock(this.deps.output, formatPingBlock(report), report.outcome !== 'ok');
         await this.remember(report);
         onProgress?.(++done, targets.length, report);
@@ -140,8 +142,14 @@ export class AppservicePingService {
     this.changed.dispose();
   }
 
-  private async pingQuietly(item: AppserviceItem, homeserver: string | undefined, signal?: AbortSignal): Promise<PingReport> {
+  private async pingQuietly(
+    item: AppserviceItem,
+    homeserver: string | undefined,
+    signal?: AbortSignal,
+    discover?: Discover,
+  ): Promise<PingReport> {
     const run = await prepareAndPing(this.deps.http(), {
+      discover,
       appserviceId: item.id,
       registrationId: item.registration?.id,
       homeserver,
