@@ -4,7 +4,7 @@ import { expiryText } from '../core/expiry';
 import { discoverHomeserver } from '../core/homeserver';
 import { TokenRotator } from '../core/rotation';
 import { revokeSession } from '../core/oauth';
-import { type LoginResult, loginWithPassword, logout, whoami } from '../core/session';
+import { clearTextPasswordWarning, type LoginResult, loginWithPassword, logout, whoami } from '../core/session';
 import { need, UsageError, type CliContext, type Command } from './context';
 import { oauthDeviceLogin } from './oauthLogin';
 import type { CliAccount } from './store';
@@ -70,9 +70,13 @@ const login: Command = async (ctx) => {
   const password = await readStdin();
   if (!password) throw new UsageError('the password on standard input is empty');
   const server = await discoverHomeserver(ctx.http, homeserver);
+  // Off loopback, plain http:// got this far only with --allow-insecure-http: that is the consent, but say what it costs.
+  const warning = clearTextPasswordWarning(server.baseUrl);
+  if (warning) ctx.err(`matrix-devtools: warning: ${warning}`);
   const result = await loginWithPassword(ctx.http, server.baseUrl, {
     user,
     password,
+    clearTextPasswordConfirmed: ctx.options['allow-insecure-http'] === true,
     refreshTokenLifetimeMs,
     deviceDisplayName: (ctx.options['device-name'] as string | undefined) ?? 'Matrix DevTools CLI',
   });

@@ -7,7 +7,7 @@ import { UsageError, type CliContext } from './context';
 import { doctor, match } from './doctorCommands';
 import { HttpClient } from '../core/http';
 import { redact } from '../core/redact';
-import { describeError } from '../core/errors';
+import { describeError, RequestFailedError } from '../core/errors';
 import { parseServerInput } from '../core/homeserver';
 import { CliStore, defaultStorePath } from './store';
 
@@ -123,7 +123,11 @@ export async function main(argv: string[]): Promise<number> {
       ctx.err(`matrix-devtools: ${e.message}`);
       return 2;
     }
-    const message = describeError(e);
+    // The core's sentence says "allow insecure HTTP"; here that is a flag.
+    const message =
+      e instanceof RequestFailedError && e.kind === 'insecure-url'
+        ? `${new URL(e.url).host} uses plain http:// and is not this machine, so passwords and tokens would cross the network unencrypted; use https://, or pass --allow-insecure-http for a test server you control.`
+        : describeError(e);
     if (ctx.json) ctx.out(JSON.stringify({ ok: false, error: redact(message), errcode: (e as { errcode?: string }).errcode }));
     ctx.err(`matrix-devtools: ${message}`);
     return 1;

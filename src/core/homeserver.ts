@@ -94,7 +94,8 @@ export async function discoverHomeserver(http: HttpRequester, input: string, sig
   try {
     versions = await getVersions(http, baseUrl, signal);
   } catch (e) {
-    if (e instanceof RequestFailedError && e.kind === 'cancelled') throw e;
+    // Our own refusals (cancelled, plain http:// not allowed) say nothing about the server's file.
+    if (e instanceof RequestFailedError && (e.kind === 'cancelled' || e.kind === 'insecure-url')) throw e;
     const why = e instanceof Error ? e.message : String(e);
     const message = viaWellKnown
       ? t('{0}/.well-known/matrix/client points at {1}, which does not answer as a Matrix homeserver: {2}', start.origin, baseUrl, why)
@@ -143,7 +144,8 @@ async function fetchWellKnown(http: HttpRequester, origin: string, signal?: Abor
     if (e instanceof RequestFailedError && e.kind === 'invalid-response' && e.status === 404) return undefined;
     // A website's catch-all page, not a file an admin wrote: there is no well-known.
     if (e instanceof RequestFailedError && e.kind === 'invalid-response' && e.code === 'html') return undefined;
-    if (e instanceof RequestFailedError && e.kind === 'cancelled') throw e;
+    // Our own refusals (cancelled, plain http:// not allowed) say nothing about the server's file.
+    if (e instanceof RequestFailedError && (e.kind === 'cancelled' || e.kind === 'insecure-url')) throw e;
     throw new RequestFailedError(
       'invalid-response',
       t(

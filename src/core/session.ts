@@ -1,7 +1,7 @@
 // The client-server calls that create, check, renew and end a session.
 // Stateless: the rotation rules (who refreshes, when, what is kept) live in rotation.ts.
 import { RequestFailedError } from './errors';
-import type { HttpRequester } from './http';
+import { isLoopbackHost, type HttpRequester } from './http';
 import { t } from './l10n';
 import type { OAuthGrant } from './oauth/types';
 
@@ -33,6 +33,19 @@ export interface PasswordLoginRequest {
   deviceId?: string;
   /** `com.famedly.refresh_token_lifetime_ms`; sent only when set. */
   refreshTokenLifetimeMs?: number;
+  /** The user saw clearTextPasswordWarning for this server and wants to send the password anyway. */
+  clearTextPasswordConfirmed?: boolean;
+}
+
+/**
+ * The warning a user must see before a password goes to `baseUrl` unencrypted
+ * (plain http:// to a host that is not this machine), or undefined when it is
+ * safe to send. The extension asks with it, the CLI prints it.
+ */
+export function clearTextPasswordWarning(baseUrl: string): string | undefined {
+  const url = new URL(baseUrl);
+  if (url.protocol !== 'http:' || isLoopbackHost(url.hostname)) return undefined;
+  return t('{0} uses plain http:// and is not this machine: your password would cross the network unencrypted.', url.host);
 }
 
 export const CUSTOM_REFRESH_LIFETIME_FIELD = 'com.famedly.refresh_token_lifetime_ms';
@@ -48,6 +61,8 @@ export async function loginWithPassword(
   req: PasswordLoginRequest,
   opts: CallOptions = {},
 ): Promise<LoginResult> {
+  const warning = clearTextPasswordWarning(baseUrl);
+  if (warning && !req.clearTextPasswordConfirmed) throw new RequestFailedError('insecure-url', warning, baseUrl);
   const body: Record<string, unknown> = {
     type: 'm.login.password',
     identifier: { type: 'm.id.user', user: req.user },

@@ -62,6 +62,8 @@ export interface WindowOptions {
   remoteWindow?: boolean;
   /** How long a browser sign-in waits. */
   browserTimeoutMs?: number;
+  /** The matrixDevtools.allowInsecureHttp setting. */
+  allowInsecureHttp?: boolean;
 }
 
 export class TestWindow<S extends SecretStorageLike = InMemorySecretStorage> {
@@ -84,7 +86,11 @@ export class TestWindow<S extends SecretStorageLike = InMemorySecretStorage> {
     opts: WindowOptions,
   ) {
     this.clockOffsetMs = opts.clockOffsetMs ?? 0;
-    this.http = new HttpClient({ log: (e) => this.log.request(e), timeoutMs: opts.timeoutMs ?? 5_000 });
+    this.http = new HttpClient({
+      log: (e) => this.log.request(e),
+      timeoutMs: opts.timeoutMs ?? 5_000,
+      allowInsecureHttp: opts.allowInsecureHttp,
+    });
     this.manager = new AccountManager({
       secrets,
       memento: world.memento,

@@ -4,7 +4,14 @@
 import { discoverHomeserver, getVersions, type DiscoveredHomeserver } from '../../core/homeserver';
 import type { HttpRequester } from '../../core/http';
 import { t } from '../../core/l10n';
-import { loginWithPassword, whoami, type LoginResult, type SessionTokens, type WhoAmI } from '../../core/session';
+import {
+  loginWithPassword,
+  whoami,
+  type LoginResult,
+  type PasswordLoginRequest,
+  type SessionTokens,
+  type WhoAmI,
+} from '../../core/session';
 import { detectSignInMethods, type SignInMethods } from '../../core/signInMethods';
 import { accountIdFor } from './accountId';
 import type { AccountManager } from './manager';
@@ -15,6 +22,9 @@ import { runWithConcurrency } from '../appservices/concurrency';
 import type { AccountMetadata, AccountsLog, AccountView } from './types';
 
 const RECHECK_CONCURRENCY = 4;
+
+/** The password as typed, and whether the user agreed to send it unencrypted (clearTextPasswordWarning). */
+export type PasswordAnswer = Pick<PasswordLoginRequest, 'password' | 'clearTextPasswordConfirmed'>;
 
 export interface AccountActionsOptions {
   http: HttpRequester;
@@ -82,13 +92,13 @@ export class AccountActions {
     return this.resume(m, login.deviceId, login.tokens, method);
   }
 
-  async addWithPassword(server: DiscoveredHomeserver, user: string, password: string, signal?: AbortSignal): Promise<AccountView> {
+  async addWithPassword(server: DiscoveredHomeserver, user: string, password: PasswordAnswer, signal?: AbortSignal): Promise<AccountView> {
     // Before the server creates a session this window could not store.
     await this.mgr.assertWritable();
     const login = await loginWithPassword(
       this.http,
       server.baseUrl,
-      { user, password, deviceDisplayName: this.deviceDisplayName },
+      { user, ...password, deviceDisplayName: this.deviceDisplayName },
       { signal, now: () => this.mgr.now() },
     );
     return this.adopt(server, login.userId, login.deviceId, login.tokens, 'password');
@@ -108,7 +118,7 @@ export class AccountActions {
   }
 
   /** Password sign-in for an existing entry, keeping its device (and so its history and keys). */
-  async signInAgainWithPassword(id: string, password: string, signal?: AbortSignal): Promise<AccountView> {
+  async signInAgainWithPassword(id: string, password: PasswordAnswer, signal?: AbortSignal): Promise<AccountView> {
     const m = this.mgr.require(id);
     await this.mgr.assertWritable();
     const login = await loginWithPassword(
@@ -116,7 +126,7 @@ export class AccountActions {
       m.homeserverUrl,
       {
         user: m.userId,
-        password,
+        ...password,
         deviceId: m.deviceId || undefined,
         deviceDisplayName: this.deviceDisplayName,
         refreshTokenLifetimeMs: m.refreshTokenLifetimeMs,

@@ -8,11 +8,11 @@ import { serverInputProblem, type DiscoveredHomeserver } from '../../core/homese
 import { t } from '../../core/l10n';
 import { offersDeviceCode } from '../../core/oauth';
 import type { AuthMetadata } from '../../core/oauth/types';
-import type { LoginResult } from '../../core/session';
+import { clearTextPasswordWarning, type LoginResult } from '../../core/session';
 import type { SignInMethods } from '../../core/signInMethods';
 import type { ProgressRunner } from '../progress';
 import type { Prompts } from '../prompts';
-import type { AccountActions } from './actions';
+import type { AccountActions, PasswordAnswer } from './actions';
 import { BrowserSignIns } from './browserSignIns';
 import type { AccountManager } from './manager';
 import { chooseSignIn, type SignInChoice } from './signInMethods';
@@ -123,7 +123,7 @@ export class SignInFlows {
     const deviceId = m.deviceId || undefined;
     switch (choice.kind) {
       case 'password': {
-        const password = await this.askPassword(m.userId);
+        const password = await this.askPassword(m.userId, m.homeserverUrl);
         if (password === undefined) return undefined;
         return this.d.progress.run(
           t('Signing in {0} again…', m.userId),
@@ -203,7 +203,7 @@ export class SignInFlows {
       validateInput: (v) => (v.trim() ? undefined : t('Enter a user name.')),
     });
     if (!user) return undefined;
-    const password = await this.askPassword(user.trim());
+    const password = await this.askPassword(user.trim(), server.baseUrl);
     if (password === undefined) return undefined;
     return this.d.progress.run(
       t('Signing in to {0}…', server.baseUrl),
@@ -222,7 +222,17 @@ export class SignInFlows {
     );
   }
 
-  private async askPassword(user: string): Promise<string | undefined> {
+  /** The password, once the user agreed to send it unencrypted when the server is plain http:// off this machine. */
+  private async askPassword(user: string, baseUrl: string): Promise<PasswordAnswer | undefined> {
+    const warning = clearTextPasswordWarning(baseUrl);
+    if (warning) {
+      const send = t('Send Password Anyway');
+      const detail = t(
+        'Anyone on the network path can read it and sign in as {0}. Use https:// unless this is a test server you control.',
+        user,
+      );
+      if ((await this.d.prompts.confirm(warning, detail, send)) !== send) return undefined;
+    }
     const password = await this.d.prompts.inputBox({
       title: t('Password for {0}', user),
       prompt: t('Password'),
@@ -230,7 +240,7 @@ export class SignInFlows {
       ignoreFocusOut: true,
       validateInput: (v) => (v ? undefined : t('Enter the password.')),
     });
-    return password || undefined;
+    return password ? { password, clearTextPasswordConfirmed: warning !== undefined } : undefined;
   }
 
   private async askTokens(): Promise<{ accessToken: string; refreshToken?: string } | undefined> {
