@@ -9,6 +9,7 @@ import * as vscode from 'vscode';
 import type { AccountView } from '../../../src/vscode/accounts/types';
 import type { TestHomeserver, TestHomeserverOptions } from '../../support/homeserver';
 import type { Notification, ScriptedPrompts } from '../../support/scriptedPrompts';
+import { renderTree, treeText } from './appservices';
 import { afterThisTest, allScriptedPrompts, extensionApi, extensionId, runCommand, startHomeserver } from './host';
 
 /** One request as it passed the proxy. */
@@ -245,6 +246,9 @@ export async function userVisibleTexts(extra: Notification[] = []): Promise<Reco
     tree: JSON.stringify(api.accounts.treeItems()),
     notifications: JSON.stringify([...allScriptedPrompts.flatMap((p) => p.notifications), ...extra]),
     settings: JSON.stringify(config) + JSON.stringify(inspected),
+    workspaceState: api.appservices.workspaceStateText(),
+    appserviceOutput: api.appservices.outputLines().join('\n'),
+    appserviceTree: treeText(await renderTree(api.appservices.tree)).join('\n'),
     // The Output view's documents, when Show Log opened one.
     output: vscode.workspace.textDocuments
       .filter((d) => d.uri.scheme === 'output')

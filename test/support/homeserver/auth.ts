@@ -51,6 +51,8 @@ export class SessionStore {
   private nextRefreshId = 1;
   /** Refreshes with a token that had already been refreshed (a retry, or two clients racing). */
   repeatedRefreshes = 0;
+  /** Every access and refresh token ever handed out, deleted ones too (for leak scans). */
+  readonly issued: string[] = [];
 
   constructor(
     readonly serverName: string,
@@ -202,6 +204,7 @@ export class SessionStore {
 
   private addAccessToken(userId: string, deviceId: string, validUntil: number | null, refreshId: number | null): string {
     const token = generateToken('syt', localpartOf(userId));
+    this.issued.push(token);
     this.access.set(token, { token, userId, deviceId, validUntil, refreshId, used: false });
     return token;
   }
@@ -217,6 +220,7 @@ export class SessionStore {
     };
     this.refreshRows.set(row.id, row);
     this.refreshIdByToken.set(row.token, row.id);
+    this.issued.push(row.token);
     return row;
   }
 

@@ -174,6 +174,11 @@ export class TestHomeserver {
     return this.state.sessions.repeatedRefreshes;
   }
 
+  /** Every access and refresh token this server issued (password sessions), revoked ones too. */
+  issuedTokens(): string[] {
+    return [...this.state.sessions.issued];
+  }
+
   isAccessTokenKnown(accessToken: string): boolean {
     return this.state.sessions.hasAccessToken(accessToken);
   }
