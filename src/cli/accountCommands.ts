@@ -3,6 +3,7 @@
 import { expiryText } from '../core/expiry';
 import { discoverHomeserver } from '../core/homeserver';
 import { TokenRotator } from '../core/rotation';
+import { shown } from '../core/shown';
 import { revokeSession } from '../core/oauth';
 import { clearTextPasswordWarning, type LoginResult, loginWithPassword, logout, whoami } from '../core/session';
 import { need, UsageError, type CliContext, type Command } from './context';
@@ -22,7 +23,7 @@ async function pickStoredAccount(ctx: CliContext): Promise<CliAccount> {
   if (wanted) {
     const account = data.accounts[wanted];
     if (!account && wanted in data.unreadable) throw damaged(wanted);
-    if (!account) throw new UsageError(`no stored session for ${wanted} (stored: ${ids.join(', ') || 'none'})`);
+    if (!account) throw new UsageError(`no stored session for ${shown(wanted)} (stored: ${ids.map(shown).join(', ') || 'none'})`);
     return account;
   }
   if (data.defaultAccount !== undefined && data.defaultAccount in data.unreadable) throw damaged(data.defaultAccount);

@@ -4,6 +4,7 @@ import { discoveryPerBatch } from '../core/homeserver';
 import { claimsOf, formatCheckLine, formatDoctorSummary, hasFailure, namespaceKindOf, runDoctor } from '../core/doctor';
 import { findConflicts, ParsedRegistration } from '../core/registration';
 import { redact } from '../core/redact';
+import { shown } from '../core/shown';
 import { loadRegistration } from './appserviceCommands';
 import { UsageError, type CliContext } from './context';
 
@@ -61,7 +62,7 @@ export async function doctor(ctx: CliContext): Promise<number> {
 export async function match(ctx: CliContext): Promise<number> {
   const id = ctx.positionals[0];
   if (!id) throw new UsageError('match needs an id: a user id (@user:server), room alias (#alias:server) or room id (!room:server)');
-  if (!namespaceKindOf(id)) throw new UsageError(`"${id}" is not a user id, room alias or room id: it must start with @, # or !`);
+  if (!namespaceKindOf(id)) throw new UsageError(`"${shown(id)}" is not a user id, room alias or room id: it must start with @, # or !`);
   const files = await loadAll(ctx.lists.registration ?? []);
   for (const { file, parsed } of files) {
     if (!parsed.registration) ctx.err(`${file}: skipped, not a usable registration (run check-registration ${file})`);

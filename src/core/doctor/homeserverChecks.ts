@@ -8,6 +8,7 @@ import type { HttpRequester } from '../http';
 import { t } from '../l10n';
 import type { AppserviceRegistration } from '../registration/types';
 import { whoami } from '../session';
+import { shown } from '../shown';
 import type { DoctorCheck } from './types';
 
 export interface AsTokenOutcome {
@@ -39,9 +40,9 @@ export async function checkAsToken(
           status: 'fail',
           message: t(
             'The homeserver knows this as_token as {0}, not as the sender {1}:{2} this file names: it holds a different registration for this token.',
-            me.userId,
+            shown(me.userId),
             expected,
-            serverName ?? '…',
+            shown(serverName ?? '…'),
           ),
           next: t(
             'Make the homeserver load this file (Synapse: app_service_config_files) and restart it, or give this file the sender_localpart of the registration it loaded.',
@@ -52,7 +53,11 @@ export async function checkAsToken(
     return {
       tokenKnown: true,
       serverName,
-      check: { id: 'as-token', status: 'ok', message: t('The homeserver knows this as_token: it answers as the sender {0}.', me.userId) },
+      check: {
+        id: 'as-token',
+        status: 'ok',
+        message: t('The homeserver knows this as_token: it answers as the sender {0}.', shown(me.userId)),
+      },
     };
   } catch (e) {
     if (e instanceof MatrixApiError && (e.errcode === 'M_UNKNOWN_TOKEN' || e.errcode === 'M_MISSING_TOKEN')) {
