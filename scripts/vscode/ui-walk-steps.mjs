@@ -4,6 +4,7 @@
 import {
   answerInputBox,
   clearNotifications,
+  escapeRegExp,
   expandView,
   expectText,
   focusEditor,
@@ -30,6 +31,14 @@ import {
 
 const USER = { localpart: 'alice', password: 'wonderland', userId: '@alice:localhost' };
 const APPSERVICES = ['demo-bridge', 'demo-broken', 'demo-down'];
+/** The walkthrough's steps (package.json), all done by the time the walk opens it. */
+const WALKTHROUGH_STEPS = [
+  ['addAccount', 'Add a Matrix account'],
+  ['copyToken', 'Rotate and copy a token'],
+  ['registrations', 'Find your registration files'],
+  ['pingAll', 'Ping all appservices'],
+  ['output', 'Read the Matrix Appservices output'],
+];
 
 /** @returns {WalkStep[]} */
 export function walkSteps() {
@@ -37,6 +46,9 @@ export function walkSteps() {
     {
       name: 'open the Matrix view from the activity bar',
       run: async ({ page }) => {
+        // The Welcome page a new user meets at start-up: closed, as most people do.
+        await expectText(page.locator('.part.editor .tab'), 'Welcome', { what: 'Welcome tab at start-up', timeout: 30_000 });
+        await runFromPalette(page, 'View: Close All Editors');
         await showMatrixView(page);
         await expectText(page.locator('.part.sidebar .composite.title'), /matrix/i, { what: 'side bar title' });
         await expectText(viewPane(page, 'Accounts').locator('.pane-header'), /accounts/i, { what: 'Accounts view header' });
@@ -126,6 +138,61 @@ export function walkSteps() {
       },
     },
     {
+      name: 'Matrix: Copy Access Token (F1) copies a working token and never shows it',
+      needs: [`the account ${USER.userId} appears, signed in`],
+      run: async ({ page, homeserver }) => {
+        await clearNotifications(page);
+        await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(page.url()).origin });
+        await runFromPalette(page, 'Matrix: Copy Access Token');
+        const toast = notificationToasts(page).filter({ hasText: 'Copied the access token' });
+        await expectText(
+          toast,
+          new RegExp(`Copied the access token of ${escapeRegExp(USER.userId)} to the clipboard; it expires in \\d+ (s|min|h)\\.`),
+          { what: 'Copy notification', timeout: 20_000 },
+        );
+        const token = await page.evaluate(() => navigator.clipboard.readText());
+        if (!token || /\s/.test(token)) throw new Error(`the clipboard holds no token: "${token.slice(0, 8)}…"`);
+        const me = await fetch(new URL('/_matrix/client/v3/account/whoami', homeserver.baseUrl), {
+          headers: { Authorization: `Bearer ${token}` },
+        });
+        const body = /** @type {{ user_id?: string }} */ (await me.json());
+        if (me.status !== 200 || body.user_id !== USER.userId)
+          throw new Error(`whoami with the copied token: HTTP ${me.status} ${JSON.stringify(body)}`);
+        if ((await page.locator('body').innerText()).includes(token)) throw new Error('the copied token is shown on screen');
+      },
+    },
+    {
+      name: 'Matrix: Rotate Refresh Token Now (F1) rotates and says when the new token expires',
+      needs: [`the account ${USER.userId} appears, signed in`],
+      run: async ({ page }) => {
+        await clearNotifications(page);
+        await runFromPalette(page, 'Matrix: Rotate Refresh Token Now');
+        const toast = notificationToasts(page).filter({ hasText: 'Rotated the tokens' });
+        await expectText(
+          toast,
+          new RegExp(`Rotated the tokens of ${escapeRegExp(USER.userId)}; the new access token expires in \\d+ (s|min|h)\\.`),
+          { what: 'Rotate notification', timeout: 20_000 },
+        );
+      },
+    },
+    {
+      name: 'Matrix: Check Session (F1) names the user, homeserver and device',
+      needs: [`the account ${USER.userId} appears, signed in`],
+      run: async ({ page, homeserver }) => {
+        await clearNotifications(page);
+        await runFromPalette(page, 'Matrix: Check Session');
+        const toast = notificationToasts(page).filter({ hasText: 'is signed in on' });
+        await expectText(
+          toast,
+          new RegExp(
+            `${escapeRegExp(USER.userId)} is signed in on ${escapeRegExp(homeserver.baseUrl)} \\(device [A-Z0-9]{4,}\\); the access token expires in`,
+          ),
+          { what: 'Check Session notification', timeout: 20_000 },
+        );
+        await clearNotifications(page);
+      },
+    },
+    {
       name: 'the Appservices view lists the demo registrations',
       needs: ['open the Matrix view from the activity bar'],
       run: async ({ page, homeserver }) => {
@@ -159,6 +226,8 @@ export function walkSteps() {
       name: 'the Matrix Appservices output explains every ping',
       needs: ['Matrix: Ping All Appservices (F1) sums up in a notification'],
       run: async ({ page, screenshot }) => {
+        // The notification's Show Output button opened it (the previous step); the walkthrough's
+        // output step must be ticked off by that alone (checked when the walk opens the walkthrough).
         const panel = page.locator('.part.panel');
         await expectText(panel.locator('.composite.title'), /output/i, { what: 'panel title' });
         const channel = await panel
@@ -202,6 +271,52 @@ export function walkSteps() {
       },
     },
     {
+      name: 'Matrix: Diagnose All Appservices (F1) shows each check under the appservice',
+      needs: ['Matrix: Ping All Appservices (F1) sums up in a notification'],
+      run: async ({ page, screenshot }) => {
+        await clearNotifications(page);
+        await runFromPalette(page, 'Matrix: Diagnose All Appservices');
+        const toast = notificationToasts(page).filter({ hasText: 'Diagnosed 3 appservices' });
+        await expectText(toast, /Diagnosed 3 appservices: .*failing — see output/, { what: 'Diagnose All notification', timeout: 60_000 });
+        const row = treeRows(page, 'Appservices').filter({ hasText: 'demo-broken' }).first();
+        if ((await row.getAttribute('aria-expanded')) !== 'true') await row.locator('.monaco-tl-twistie').click();
+        const check = (/** @type {string} */ id) =>
+          treeRows(page, 'Appservices').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(id)}$`) }) });
+        await expectText(check('as-token'), /as-token/, { what: 'as-token check row' });
+        await expectText(check('homeserver-ping'), /The appservice answered the homeserver/, { what: 'homeserver-ping check row' });
+        await expectText(check('direct-ping'), /HTTP 500/, { what: 'direct-ping check row' });
+        await expectText(check('transactions'), /transactions\s*\S/, { what: 'transactions check row' });
+        await clearNotifications(page);
+        await page.mouse.move(900, 400);
+        await page.waitForTimeout(300);
+        await screenshot('appservice-diagnosed');
+        await row.locator('.monaco-tl-twistie').click();
+      },
+    },
+    {
+      name: 'Matrix: Get Started (F1) opens the walkthrough',
+      needs: ['open the Matrix view from the activity bar'],
+      run: async ({ page, screenshot }) => {
+        await clearNotifications(page);
+        await runFromPalette(page, 'Matrix: Get Started');
+        const editor = page.locator('.part.editor');
+        await expectText(editor, 'Get started with Matrix DevTools', { what: 'walkthrough title', timeout: 20_000 });
+        await expectText(editor, 'Add a Matrix account', { what: 'walkthrough step' });
+        await expectText(editor, 'Ping all appservices', { what: 'walkthrough step' });
+        // Each step the walk has done by now is ticked off, by the event the manifest names.
+        for (const [step, title] of WALKTHROUGH_STEPS) {
+          const button = editor.locator(`button.getting-started-step[data-step-id$="${step}"]`);
+          await expectText(button, title, { what: `walkthrough step ${step}` });
+          const checked = await button.getAttribute('aria-checked', { timeout: 5_000 });
+          if (checked !== 'true') throw new Error(`walkthrough step "${title}" is not ticked off (aria-checked=${checked})`);
+        }
+        await page.mouse.move(900, 700);
+        await page.waitForTimeout(500);
+        await screenshot('walkthrough');
+        await runFromPalette(page, 'View: Close Editor');
+      },
+    },
+    {
       name: 'the Matrix view in the light theme',
       needs: ['open the Matrix view from the activity bar'],
       run: async ({ page, screenshot }) => {
@@ -223,6 +338,23 @@ export function walkSteps() {
         await page.mouse.move(900, 400);
         await page.waitForTimeout(300);
         await screenshot('matrix-view-light');
+      },
+    },
+    {
+      name: 'Matrix: Sign Out (F1) ends the session and the tree says so',
+      needs: [`the account ${USER.userId} appears, signed in`],
+      run: async ({ page }) => {
+        await showMatrixView(page);
+        await clearNotifications(page);
+        await runFromPalette(page, 'Matrix: Sign Out');
+        await expectText(notificationToasts(page).filter({ hasText: 'Signed out' }), `Signed out ${USER.userId}.`, {
+          what: 'Sign Out notification',
+          timeout: 20_000,
+        });
+        const row = treeRows(page, 'Accounts').filter({ hasText: USER.userId }).first();
+        const hover = await hoverFor(page, row.locator('.label-name').first(), USER.userId);
+        await expectText(hover, 'Signed out', { what: 'account tooltip after Sign Out' });
+        await page.mouse.move(900, 400);
       },
     },
   ];

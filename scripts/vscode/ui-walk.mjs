@@ -81,6 +81,10 @@ async function main() {
       settings: {
         ...DEFAULT_SETTINGS,
         'workbench.colorTheme': 'Default Dark Modern',
+        // A new user's default: the Welcome page at start-up. It also creates the workbench's
+        // walkthrough service before the extension sets its context keys; with 'none' that service
+        // is created only when a walkthrough is first opened, and it misses every event before.
+        'workbench.startupEditor': 'welcomePage',
         // One log line per view line, so the output panel reads back line by line.
         '[Log]': { 'editor.wordWrap': 'off' },
         'workbench.layoutControl.enabled': false,

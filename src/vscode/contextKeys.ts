@@ -17,6 +17,12 @@ export const CONTEXT_KEYS = {
   hasRegistrationFiles: 'matrixDevtools.hasRegistrationFiles',
   /** At least one appservice is listed in settings without a file (its as_token is in the secret store). */
   hasSettingsAppservices: 'matrixDevtools.hasSettingsAppservices',
+  /**
+   * The Matrix Appservices output was shown on request in this window (Show Appservice Log, or a
+   * notification's Show Output button, which the workbench never sees as a command): completes
+   * the walkthrough's output step.
+   */
+  appserviceLogShown: 'matrixDevtools.appserviceLogShown',
 } as const;
 
 export type ContextKey = (typeof CONTEXT_KEYS)[keyof typeof CONTEXT_KEYS];

@@ -74,11 +74,16 @@ describe('manifest: the command palette', () => {
   });
 
   it('uses every context key the extension sets, and each command shows under Matrix with a translated title', () => {
-    const used = new Set(palette.flatMap((e) => (e.when ? keysOf(e.when) : [])));
+    const steps = manifest.contributes.walkthroughs?.flatMap((w) => w.steps) ?? [];
+    const used = new Set([
+      ...palette.flatMap((e) => (e.when ? keysOf(e.when) : [])),
+      // A walkthrough step completing on it (onContext:<expression>) reads it too.
+      ...steps.flatMap((s) => (s.completionEvents ?? []).filter((e) => e.startsWith('onContext:')).flatMap((e) => keysOf(e.slice(10)))),
+    ]);
     assert.deepEqual(
       [...ourKeys].filter((k) => !used.has(k)),
       [],
-      'a context key is set but no palette entry reads it',
+      'a context key is set but neither a palette entry nor a walkthrough step reads it',
     );
     for (const c of manifest.contributes.commands) {
       assert.equal(c.category, 'Matrix', `${c.command} has no "Matrix" category`);

@@ -3,7 +3,7 @@
 // "Matrix Appservices" output channel. This file only wires the parts.
 import * as vscode from 'vscode';
 import type { AccountsFeature } from '../accounts';
-import { ContextKeys } from '../contextKeys';
+import { CONTEXT_KEYS, ContextKeys } from '../contextKeys';
 import type { FeatureDeps } from '../deps';
 import { Log } from '../log';
 import { config, createHttpClient } from '../settings';
@@ -116,7 +116,10 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
       prompts,
       doctor,
       output,
-      showLog: () => log.show(false),
+      showLog: () => {
+        log.show(false);
+        contextKeys.update({ [CONTEXT_KEYS.appserviceLogShown]: true });
+      },
       rescan: () => sources.rescan(),
       ready: () => sources.load(),
       repaintTree: () => tree.repaint(),
