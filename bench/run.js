@@ -7,7 +7,7 @@
 //   node bench/run.js [--runs N] [--readme]
 //     --runs N   rounds per comparison (default 9; more for quieter figures)
 //     --readme   also write the table into README.md between the bench markers
-//     --only a,b only these sections: size, activation, cli, session, pingall
+//     --only a,b only these sections: size, activation, cli, session, pingall, memory
 // Expects `node esbuild.js --production --metafile` and `tsc -p .` first (npm run bench does both).
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
@@ -186,6 +186,35 @@ async function activation(sdkFlow, hs) {
   );
 }
 
+/** Heap left behind by 100 accounts and 100 appservices (bench/memory.js, in its own process; homeserver and appservice stay here). */
+async function memory(hs) {
+  const n = 100;
+  const users = Array.from({ length: n }, (_, i) => `memuser${i}`);
+  for (const u of users) hs.server.addUser(u, 'bench-password');
+  const registrations = Array.from({ length: n }, (_, i) => hs.registration(1000 + i));
+  for (const reg of registrations) hs.server.registerAppservice(reg);
+  const setup = path.join(TMP, 'memory-setup.json');
+  fs.writeFileSync(setup, JSON.stringify({ users, password: 'bench-password', registrations }));
+  const runs = [];
+  for (let r = 0; r < 3; r++) {
+    runs.push(JSON.parse(await output([process.execPath, '--expose-gc', path.join(__dirname, 'memory.js'), hs.url, setup])));
+  }
+  const m = runs.sort((a, b) => a.after / a.before - b.after / b.before)[1];
+  const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  row(
+    'memory',
+    `heap with ${m.accounts} accounts and ${n} appservices after 10 Ping All / heap before adding them`,
+    `${(m.full / m.before).toFixed(2)}× (${mb(m.full)})`,
+  );
+  row(
+    'memory',
+    'heap after removing them all / heap before adding them (second cycle; median of 3 processes)',
+    `${(m.after / m.before).toFixed(2)}× (${mb(m.after - m.before)} more, mostly compiled code; ${m.left} accounts left)`,
+    '≤ 1.05×',
+    m.after / m.before <= 1.05 && m.left === 0,
+  );
+}
+
 async function cli(sdkWhoami, hs) {
   const store = path.join(TMP, 'cli-store.json');
   const cliJs = path.join(DIST, 'cli.js');
@@ -286,12 +315,13 @@ async function main() {
   try {
     const only = args.includes('--only')
       ? args[args.indexOf('--only') + 1].split(',')
-      : ['size', 'activation', 'cli', 'session', 'pingall'];
+      : ['size', 'activation', 'cli', 'session', 'pingall', 'memory'];
     if (only.includes('size')) await sizes(sdkFlow);
     if (only.includes('activation')) await activation(sdkFlow, hs);
     if (only.includes('cli')) await cli(sdkWhoami, hs);
     if (only.includes('session')) await require('./session')({ hs, tmp: TMP, runs: RUNS, row, median });
     if (only.includes('pingall')) await require('./pingAll')({ tmp: TMP, runs: RUNS, row, median });
+    if (only.includes('memory')) await memory(hs);
   } finally {
     await hs.stop();
     fs.rmSync(TMP, { recursive: true, force: true });
