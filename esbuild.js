@@ -46,6 +46,8 @@ const lazyChunks = [
   { chunk: 'ping', request: './appserviceChecks', entry: 'src/core/appserviceChecks.ts' },
   // The extension's doctor commands, on the first one run (src/vscode/appservices/commands.ts).
   { chunk: 'doctorCommands', request: './doctorCommands', entry: 'src/vscode/appservices/doctorCommands.ts' },
+  // The output blocks of a ping or a direct check, with the first one (src/vscode/appservices/pingService.ts).
+  { chunk: 'pingBlocks', request: './pingBlocks', entry: 'src/vscode/appservices/pingBlocks.ts' },
   // Add Account and Sign In Again with every way to sign in, on the first one run (src/vscode/accounts/flows.ts).
   { chunk: 'signInFlows', request: './signInFlows', entry: 'src/vscode/accounts/signInFlows.ts' },
   // The other account commands' dialogs, on the first one run (same file).

@@ -209,7 +209,7 @@ async function memory(hs) {
   row(
     'memory',
     'heap after removing them all / heap before adding them (second cycle; median of 3 processes)',
-    `${(m.after / m.before).toFixed(2)}× (${mb(m.after - m.before)} more, mostly compiled code; ${m.left} accounts left)`,
+    `${(m.after / m.before).toFixed(2)}× (${m.after >= m.before ? `${mb(m.after - m.before)} more, mostly compiled code` : `${mb(m.before - m.after)} less`}; ${m.left} accounts left)`,
     '≤ 1.05×',
     m.after / m.before <= 1.05 && m.left === 0,
   );

@@ -45,7 +45,18 @@ describe('lazy chunks of the extension bundle', () => {
     });
     const seen = JSON.parse(out) as { atActivate: Loaded; afterIdle: Loaded; afterViews: Loaded; appservices: number };
     const built = fs.readdirSync(path.join(root, 'dist')).filter((f) => /\.js$/.test(f) && f !== 'extension.js' && f !== 'cli.js');
-    for (const chunk of ['doctor', 'doctorCommands', 'ping', 'oauth', 'signInFlows', 'accountDialogs', 'fetch', 'registration', 'yaml']) {
+    for (const chunk of [
+      'doctor',
+      'doctorCommands',
+      'ping',
+      'oauth',
+      'signInFlows',
+      'accountDialogs',
+      'pingBlocks',
+      'fetch',
+      'registration',
+      'yaml',
+    ]) {
       assert.ok(built.includes(`${chunk}.js`), `dist/${chunk}.js is built`);
     }
     assert.deepEqual(seen.atActivate, { chunks: [], connects: 0 });

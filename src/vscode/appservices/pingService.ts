@@ -20,7 +20,7 @@ import { AppserviceRegistration } from '../../core/registration';
 import { asTokenOf, loadRegistrationForPing } from '../../core/registrationFile';
 import type { AppserviceItem } from './catalog';
 import { runWithConcurrency } from './concurrency';
-import { formatDirectBlock, formatPingBlock } from './format';
+import type * as PingBlocks from './pingBlocks';
 import type { DirectReport, LastPing, PingAllSummary, PingReport } from './reports';
 import { OutputSink, writeBlock } from './ports';
 import { Emitter, MementoLike, SecretStorageLike } from '../ports';
@@ -43,6 +43,13 @@ export interface PingServiceDeps {
   output: OutputSink;
   settings: () => PingSettings;
   now?: () => number;
+}
+
+let pingBlocks: typeof PingBlocks | undefined;
+/** The output blocks, loaded with the first ping (esbuild.js emits dist/pingBlocks.js). */
+function blocks(): typeof PingBlocks {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load is the point
+  return (pingBlocks ??= require('./pingBlocks') as typeof PingBlocks);
 }
 
 export function asTokenSecretKey(appserviceId: string): string {
@@ -72,7 +79,7 @@ export class AppservicePingService {
   /** One ping, reported in the output. `homeserver` undefined = none chosen: reported, not sent. */
   async ping(item: AppserviceItem, homeserver: string | undefined, signal?: AbortSignal): Promise<PingReport> {
     const report = await this.pingQuietly(item, homeserver, signal);
-    writeBlock(this.deps.output, formatPingBlock(report), report.outcome !== 'ok');
+    writeBlock(this.deps.output, blocks().formatPingBlock(report), report.outcome !== 'ok');
     await this.remember(report);
     if (report.outcome === 'failed' && this.deps.settings().revealOnFailure) this.deps.output.reveal();
     return report;
@@ -95,7 +102,7 @@ export class AppservicePingService {
       this.deps.settings().concurrency,
       async ({ item, homeserver }) => {
         const report = await this.pingQuietly(item, homeserver, signal, discover);
-        writeBlock(this.deps.output, formatPingBlock(report), report.outcome !== 'ok');
+        writeBlock(this.deps.output, blocks().formatPingBlock(report), report.outcome !== 'ok');
         await this.remember(report);
         onProgress?.(++done, targets.length, report);
         return report;
@@ -133,7 +140,7 @@ export class AppservicePingService {
       ping,
       needsAttention: directRunNeedsAttention(run),
     };
-    writeBlock(this.deps.output, formatDirectBlock(report, new Date(run.at)), report.needsAttention);
+    writeBlock(this.deps.output, blocks().formatDirectBlock(report, new Date(run.at)), report.needsAttention);
     this.deps.output.reveal();
     return report;
   }
