@@ -139,6 +139,22 @@ describe('manifest: the getting-started walkthrough', () => {
     assert.deepEqual(problems, []);
   });
 
+  it('ships every step picture in the .vsix (what .vscodeignore lets through)', async function () {
+    this.timeout(60_000);
+    const { listFiles } = await import('@vscode/vsce');
+    const packaged = new Set(await listFiles({ cwd: root, packageManager: 'none' as never }));
+    const pictures = walkthroughs[0].steps.flatMap((step) => {
+      const image = (step as { media?: { image?: string | Record<string, string> } }).media?.image;
+      return typeof image === 'string' ? [image] : Object.values(image ?? {});
+    });
+    assert.ok(pictures.length > 0);
+    assert.deepEqual(
+      pictures.filter((file) => !packaged.has(file)),
+      [],
+      'a walkthrough picture that is not in the package shows as a broken image',
+    );
+  });
+
   it('is offered from the Accounts view when it is empty', () => {
     assert.match(nls['welcome.accounts'], /\(command:matrixDevtools\.openWalkthrough\)/);
   });
