@@ -245,7 +245,7 @@ export class HttpClient implements HttpRequester {
       throw new RequestFailedError(
         'insecure-url',
         t(
-          'Refusing plain http:// to {0}: tokens would travel unencrypted. Use https://, or allow insecure HTTP explicitly for a test server.',
+          'Refusing plain http:// to {0}: tokens would travel unencrypted. Use https://, or for a test server allow it with the matrixDevtools.allowInsecureHttp setting (CLI: --allow-insecure-http).',
           parsed.host,
         ),
         url,

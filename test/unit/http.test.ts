@@ -214,6 +214,7 @@ describe('HttpClient', () => {
     assert.ok(e instanceof RequestFailedError);
     assert.equal(e.kind, 'insecure-url');
     assert.match(e.message, /Refusing plain http:\/\/ to matrix\.example\.org/);
+    assert.match(e.message, /matrixDevtools\.allowInsecureHttp setting \(CLI: --allow-insecure-http\)/);
   });
 
   it('refuses a redirect from loopback to plain http elsewhere', async () => {
