@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { AppserviceCatalog } from '../../src/vscode/appservices/catalog';
-import { runWithConcurrency } from '../../src/vscode/appservices/concurrency';
+import { runWithConcurrency } from '../../src/core/concurrency';
 import { toDiagnosticData } from '../../src/vscode/appservices/diagnostics';
 import { describeLastPing, formatPingAllSummary } from '../../src/vscode/appservices/format';
 import { effectiveHomeserver, homeserverChoices, HomeserverMemory } from '../../src/vscode/appservices/homeservers';

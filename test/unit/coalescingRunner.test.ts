@@ -1,7 +1,7 @@
 // The registration rescan runs one scan at a time; a caller that changed
 // something and asks for a rescan must get a scan that started after its call.
 import * as assert from 'node:assert/strict';
-import { CoalescingRunner } from '../../src/vscode/appservices/concurrency';
+import { CoalescingRunner } from '../../src/core/concurrency';
 
 /** A task whose runs finish only when the test says so; each run records what it saw. */
 function controlledTask() {

@@ -18,7 +18,7 @@ import type { AccountManager } from './manager';
 import { ServerLogoutFailedError } from './errors';
 import { SessionEnding } from './sessionEnding';
 import { expiryText } from '../../core/expiry';
-import { runWithConcurrency } from '../appservices/concurrency';
+import { runWithConcurrency } from '../../core/concurrency';
 import type { AccountMetadata, AccountsLog, AccountView } from './types';
 
 const RECHECK_CONCURRENCY = 4;

@@ -11,7 +11,7 @@ import type { AppserviceRegistration, ParsedRegistration, RegistrationProblem } 
 import { loadRegistrationForPing } from '../../core/registrationFile';
 import type { AppserviceCatalog, AppserviceItem } from './catalog';
 import { discoveryPerBatch, type Discover } from '../../core/homeserver';
-import { runWithConcurrency } from './concurrency';
+import { runWithConcurrency } from '../../core/concurrency';
 import type { PingSettings } from './pingService';
 import { OutputSink, writeBlock } from './ports';
 import { redact } from '../../core/redact';

@@ -19,7 +19,7 @@ import { registerSecret } from '../../core/redact';
 import { AppserviceRegistration } from '../../core/registration';
 import { asTokenOf, loadRegistrationForPing } from '../../core/registrationFile';
 import type { AppserviceItem } from './catalog';
-import { runWithConcurrency } from './concurrency';
+import { runWithConcurrency } from '../../core/concurrency';
 import type * as PingBlocks from './pingBlocks';
 import type { DirectReport, LastPing, PingAllSummary, PingReport } from './reports';
 import { OutputSink, writeBlock } from './ports';

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { t } from '../../core/l10n';
 import { config } from '../settings';
 import { AppserviceCatalog, type AppserviceItem, AppserviceSettingsEntry } from './catalog';
-import { CoalescingRunner } from './concurrency';
+import { CoalescingRunner } from '../../core/concurrency';
 import { toDiagnosticData } from './diagnostics';
 
 const DEFAULT_GLOB = '**/*registration*.{yaml,yml}';

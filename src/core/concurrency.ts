@@ -1,3 +1,6 @@
+// Running work a few at a time (Ping All, Diagnose All, Refresh Accounts) and
+// one at a time with coalesced follow-ups (rescans of registration files).
+
 /**
  * Runs `worker` over `items` with at most `limit` in flight, in order of start.
  * Once `signal` aborts, items not yet started get `onSkipped` instead (the
