@@ -3,6 +3,7 @@
 import { MatrixApiError, RequestFailedError } from './errors';
 import { type HttpRequester, isLoopbackHost } from './http';
 import { t } from './l10n';
+import { sharedPerKey } from './memo';
 
 export interface DiscoveredHomeserver {
   /** Client-server API base URL without a trailing slash. */
@@ -122,16 +123,7 @@ export type Discover = (input: string, signal?: AbortSignal) => Promise<Discover
  * (a homeserver that restarts during a Ping All is found again).
  */
 export function discoveryPerBatch(http: HttpRequester): Discover {
-  const known = new Map<string, Promise<DiscoveredHomeserver>>();
-  return (input, signal) => {
-    let found = known.get(input);
-    if (!found) {
-      found = discoverHomeserver(http, input, signal);
-      known.set(input, found);
-      found.catch(() => known.delete(input));
-    }
-    return found;
-  };
+  return sharedPerKey((input: string, signal?: AbortSignal) => discoverHomeserver(http, input, signal));
 }
 
 async function fetchWellKnown(http: HttpRequester, origin: string, signal?: AbortSignal): Promise<string | undefined> {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { memoByKey } from '../../src/core/memo';
+import { memoByKey, sharedPerKey } from '../../src/core/memo';
 
 describe('memoByKey', () => {
   it('computes each key once and forgets the oldest beyond its bound', () => {
@@ -24,5 +24,26 @@ describe('memoByKey', () => {
     none('x');
     none('x');
     assert.equal(calls, 1);
+  });
+
+  it('sharedPerKey: concurrent callers share one call per key, and a failed one is tried again', async () => {
+    const calls: string[] = [];
+    let fail = true;
+    const fetchOnce = sharedPerKey(async (key: string, suffix: string) => {
+      calls.push(key);
+      await new Promise((r) => setTimeout(r, 5));
+      if (key === 'bad' && fail) throw new Error('down');
+      return key + suffix;
+    });
+    assert.deepEqual(await Promise.all([fetchOnce('a', '!'), fetchOnce('a', '?'), fetchOnce('b', '!')]), ['a!', 'a!', 'b!']);
+    const failed = await Promise.allSettled([fetchOnce('bad', '!'), fetchOnce('bad', '!')]);
+    assert.deepEqual(
+      failed.map((r) => r.status),
+      ['rejected', 'rejected'],
+    );
+    fail = false;
+    assert.equal(await fetchOnce('bad', '!'), 'bad!');
+    assert.equal(await fetchOnce('a', '?'), 'a!');
+    assert.deepEqual(calls, ['a', 'b', 'bad', 'bad']);
   });
 });

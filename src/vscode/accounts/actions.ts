@@ -3,6 +3,7 @@
 // set the custom refresh-token lifetime, refresh. Plain Node, like the manager.
 import { discoverHomeserver, getVersions, type DiscoveredHomeserver } from '../../core/homeserver';
 import type { HttpRequester } from '../../core/http';
+import { sharedPerKey } from '../../core/memo';
 import { t } from '../../core/l10n';
 import {
   loginWithPassword,
@@ -216,12 +217,7 @@ export class AccountActions {
     const summary: RecheckSummary = { checked: 0, failed: [] };
     const live = this.mgr.accounts().filter((a) => a.displayState !== 'signedOut' && a.displayState !== 'needsSignIn');
     // One /versions per homeserver, not per account on it.
-    const versionsOf = new Map<string, ReturnType<typeof getVersions>>();
-    const versionsFor = (url: string) => {
-      let versions = versionsOf.get(url);
-      if (!versions) versionsOf.set(url, (versions = getVersions(this.http, url, signal)));
-      return versions;
-    };
+    const versionsFor = sharedPerKey((url: string) => getVersions(this.http, url, signal));
     // A few at a time, as Ping All: 20 accounts are no reason for 20 requests
     // at once (each of which listens on the one cancellation signal).
     await runWithConcurrency(
