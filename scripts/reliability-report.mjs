@@ -43,6 +43,7 @@ const lines = [
   `| bad inputs tried (fast-check and fixed lists) | **${figures.inputs}** |`,
   `| requests made by the load and property tests | **${figures.requests}** |`,
   `| token rotations under load (soak: every one a single /refresh) | **${figures.rotations}** |`,
+  `| Ping All runs under load (soak: each with a result for every appservice) / pings sent | **${figures.pingAllRuns ?? 0} / ${figures.pings ?? 0}** |`,
   `| sessions lost | **${figures.sessionsLost}** |`,
   `| secret leaks found / leak scans run | **${figures.leaks} / ${figures.leakScans}** |`,
 ];

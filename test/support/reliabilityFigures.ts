@@ -1,5 +1,5 @@
 // Figures of the reliability suites (faults tried, inputs tried, requests,
-// rotations, sessions lost, leaks found), written when the test process ends
+// rotations, Ping All runs and pings, sessions lost, leaks found), written when the test process ends
 // to out/reliability/<process>.json; scripts/reliability-report.mjs sums them
 // into the README's "Reliability" section. Counted by the tests as they run,
 // never typed by hand.
@@ -12,12 +12,26 @@ export interface Figures {
   inputs: number;
   requests: number;
   rotations: number;
+  /** Ping All runs under load, each with a result for every appservice. */
+  pingAllRuns: number;
+  /** Appservice pings those runs sent. */
+  pings: number;
   sessionsLost: number;
   leaks: number;
   leakScans: number;
 }
 
-const figures: Figures = { faults: [], inputs: 0, requests: 0, rotations: 0, sessionsLost: 0, leaks: 0, leakScans: 0 };
+const figures: Figures = {
+  faults: [],
+  inputs: 0,
+  requests: 0,
+  rotations: 0,
+  pingAllRuns: 0,
+  pings: 0,
+  sessionsLost: 0,
+  leaks: 0,
+  leakScans: 0,
+};
 let registered = false;
 
 function dirty(): void {

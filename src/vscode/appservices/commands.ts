@@ -11,7 +11,7 @@ import { DOCTOR_COMMAND_IDS, type DoctorCommandId } from './doctorCommandIds';
 import type * as DoctorCommands from './doctorCommands';
 import type { AppserviceDoctorService } from './doctorService';
 import { describeOutcome, formatPingAllSummary } from './format';
-import { describeHomeserver, effectiveHomeserver, homeserverChoices, HomeserverMemory } from './homeservers';
+import { describeHomeserver, effectiveHomeserver, homeserverChoices, HomeserverMemory, pingAllTargets } from './homeservers';
 import type { AppservicePingService } from './pingService';
 import type { OutputSink } from './ports';
 import { notificationProgress, type ProgressReporter } from '../progress';
@@ -148,7 +148,7 @@ export function registerAppserviceCommands(c: AppserviceCommandContext): vscode.
           void c.prompts.info(noAppservicesMessage(), openSettings).then((choice) => choice === openSettings && picker.openSettings());
           return undefined;
         }
-        const targets = items.map((item) => ({ item, homeserver: effectiveHomeserver(item, c.memory)?.input }));
+        const targets = pingAllTargets(items, c.memory);
         const summary = await withCancellableProgress(t('Pinging {0} appservices…', targets.length), (signal, progress) =>
           c.pings.pingAll(targets, signal, (done, total, report) =>
             progress.report({

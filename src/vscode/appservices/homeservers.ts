@@ -44,6 +44,17 @@ export function effectiveHomeserver(item: AppserviceItem, memory: HomeserverMemo
   return remembered ? { input: remembered, origin: 'remembered' } : undefined;
 }
 
+/**
+ * What Ping All pings: every appservice, each through the homeserver a single
+ * ping would use (none known = reported as not sent, never asked for mid-run).
+ */
+export function pingAllTargets(
+  items: readonly AppserviceItem[],
+  memory: HomeserverMemory,
+): Array<{ item: AppserviceItem; homeserver: string | undefined }> {
+  return items.map((item) => ({ item, homeserver: effectiveHomeserver(item, memory)?.input }));
+}
+
 export interface HomeserverChoice {
   homeserverUrl: string;
   /** The signed-in accounts on it, for the quick pick's detail. */
