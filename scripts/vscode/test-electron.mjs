@@ -13,7 +13,7 @@ import { downloadAndUnzipVSCode, runTests } from '@vscode/test-electron';
 import { createLogger } from './log.mjs';
 import { installSignalHandlers, leftoverProcesses, onCleanup, runCleanups } from './processes.mjs';
 import { startHomeserver } from './server.mjs';
-import { buildExtension, REPO_ROOT, TOOLS_DIR } from './tools.mjs';
+import { buildExtension, FIGURES_DIR, REPO_ROOT, TOOLS_DIR } from './tools.mjs';
 
 const log = createLogger('test-electron');
 const { values: opts } = parseArgs({
@@ -64,7 +64,7 @@ async function main() {
   if (homeserver) onCleanup(homeserver.stop);
 
   /** @type {Record<string, string>} */
-  const extensionTestsEnv = { MATRIX_DEVTOOLS_TEST_HARNESS: 'electron' };
+  const extensionTestsEnv = { MATRIX_DEVTOOLS_TEST_HARNESS: 'electron', MATRIX_DEVTOOLS_FIGURES_DIR: FIGURES_DIR };
   for (const [key, value] of Object.entries(process.env)) {
     if (key.startsWith('MATRIX_DEVTOOLS_TEST_') && value !== undefined) extensionTestsEnv[key] = value;
   }

@@ -20,7 +20,7 @@ import { createLogger, formatDuration } from './log.mjs';
 import { installSignalHandlers, leftoverProcesses, onCleanup, runCleanups } from './processes.mjs';
 import { runScenarios } from './scenarios.mjs';
 import { startHomeserver, tail } from './server.mjs';
-import { buildExtension, ensureTools, REPO_ROOT } from './tools.mjs';
+import { buildExtension, ensureTools, FIGURES_DIR, REPO_ROOT } from './tools.mjs';
 
 const log = createLogger('test-host');
 
@@ -59,6 +59,8 @@ function extensionEnvironment(homeserver) {
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   env.MATRIX_DEVTOOLS_TEST_HARNESS = 'code-server';
+  // The leak scan's figures, for `npm run reliability` (test/support/reliabilityFigures.ts).
+  env.MATRIX_DEVTOOLS_FIGURES_DIR = FIGURES_DIR;
   if (homeserver) {
     env.MATRIX_DEVTOOLS_TEST_HOMESERVER = homeserver.baseUrl;
     env.MATRIX_DEVTOOLS_TEST_INFO = homeserver.infoJson;

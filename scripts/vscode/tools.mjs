@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** Where the host suite writes its reliability figures (test/support/reliabilityFigures.ts), beside the unit run's. */
+export const FIGURES_DIR = path.join(REPO_ROOT, 'out', 'reliability');
 /** Gitignored cache; MATRIX_DEVTOOLS_TOOLS_DIR moves it (e.g. to share it between clones). */
 export const TOOLS_DIR = path.resolve(process.env.MATRIX_DEVTOOLS_TOOLS_DIR || path.join(REPO_ROOT, '.vscode-test'));
 export const VERSIONS = Object.freeze({ node: '24.21.0', codeServer: '4.139.1' });
