@@ -3,13 +3,14 @@
 // or from scripts.
 //
 //   node out/test/support/devHomeserver.js [--port N] [--host H] [--json]
-//        [--access-token-lifetime-ms N] [--registrations-dir DIR] [--control] [--oauth]
+//        [--access-token-lifetime-ms N] [--registrations-dir DIR] [--control] [--oauth [--password-login]]
 //
 // --oauth delegates authentication to a real OAuth 2.0 server (oidc-provider,
 // configured like Matrix Authentication Service, on its own loopback port):
 // auth_metadata, no password login, tokens checked by introspection. Sign in
 // with `matrix-devtools login --homeserver <url> --oauth`; the sign-in page
-// takes the same users and passwords.
+// takes the same users and passwords. --password-login keeps password login
+// as well (as MAS's compatibility login does), so Add Account offers a choice.
 //
 // --control also serves, on a second loopback port (`controlUrl` in the JSON
 // line), `GET /requests`: the homeserver's request log (method, path, status,
@@ -37,10 +38,11 @@ interface Args {
   registrationsDir?: string;
   control: boolean;
   oauth: boolean;
+  passwordLogin: boolean;
 }
 
 const USAGE =
-  'usage: devHomeserver [--port N] [--host H] [--json] [--access-token-lifetime-ms N] [--registrations-dir DIR] [--control] [--oauth]';
+  'usage: devHomeserver [--port N] [--host H] [--json] [--access-token-lifetime-ms N] [--registrations-dir DIR] [--control] [--oauth [--password-login]]';
 
 function parseArgs(argv: string[]): Args {
   const envPort = process.env.MATRIX_DEV_PORT;
@@ -51,6 +53,7 @@ function parseArgs(argv: string[]): Args {
     accessTokenLifetimeMs: 300_000,
     control: false,
     oauth: false,
+    passwordLogin: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -66,10 +69,14 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--registrations-dir') args.registrationsDir = value();
     else if (flag === '--control') args.control = true;
     else if (flag === '--oauth') args.oauth = true;
+    else if (flag === '--password-login') args.passwordLogin = true;
     else if (flag === '--help' || flag === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     } else throw new Error(`unknown argument '${flag}'\n${USAGE}`);
+  }
+  if (args.passwordLogin && !args.oauth) {
+    throw new Error(`--password-login goes with --oauth (without it, password login is on anyway)\n${USAGE}`);
   }
   return args;
 }
@@ -145,7 +152,7 @@ async function main(): Promise<void> {
       })
     : undefined;
   const hs = await TestHomeserver.start({
-    delegatedAuth: auth && { authServer: auth },
+    delegatedAuth: auth && { authServer: auth, passwordLogin: args.passwordLogin },
     host: args.host,
     port: args.port,
     serverName,
@@ -206,7 +213,7 @@ async function main(): Promise<void> {
     `Matrix DevTools dev homeserver (Synapse-like fake) listening on ${hs.baseUrl}`,
     `  server name: ${serverName}; access tokens live ${args.accessTokenLifetimeMs} ms (refresh tokens on request)`,
     auth
-      ? `  OAuth 2.0: sign-in is delegated to ${auth.issuer} (no password login); try: matrix-devtools login --homeserver ${hs.baseUrl} --oauth`
+      ? `  OAuth 2.0: sign-in is delegated to ${auth.issuer} (${args.passwordLogin ? 'password login too' : 'no password login'}); try: matrix-devtools login --homeserver ${hs.baseUrl} --oauth`
       : '',
     '  users:',
     ...userList.map((u) => `    ${u.userId}  password: ${u.password}`),

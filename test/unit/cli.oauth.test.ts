@@ -85,19 +85,7 @@ describe('matrix-devtools login --oauth', function () {
   });
 
   it('npm run dev-homeserver -- --oauth serves auth_metadata and no password login', async () => {
-    const child = spawn(process.execPath, [path.join(__dirname, '../support/devHomeserver.js'), '--port', '0', '--json', '--oauth'], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    try {
-      const line = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (c: Buffer) => {
-          out += c.toString();
-          if (out.includes('\n')) resolve(out.split('\n')[0]);
-        });
-        child.on('exit', (code) => reject(new Error(`devHomeserver exited (${code}) before printing its JSON line`)));
-      });
-      const info = JSON.parse(line) as { baseUrl: string; oauthIssuer: string };
+    await withDevHomeserver(['--oauth'], async (info) => {
       const meta = (await (await fetch(`${info.baseUrl}/_matrix/client/v1/auth_metadata`)).json()) as {
         issuer: string;
         device_authorization_endpoint?: string;
@@ -105,8 +93,54 @@ describe('matrix-devtools login --oauth', function () {
       assert.equal(meta.issuer, info.oauthIssuer);
       assert.ok(meta.device_authorization_endpoint);
       assert.equal((await fetch(`${info.baseUrl}/_matrix/client/v3/login`)).status, 404);
-    } finally {
-      child.kill('SIGTERM');
-    }
+    });
+  });
+
+  it('npm run dev-homeserver -- --oauth --password-login offers both, and a password signs in', async () => {
+    await withDevHomeserver(['--oauth', '--password-login'], async (info) => {
+      const meta = (await (await fetch(`${info.baseUrl}/_matrix/client/v1/auth_metadata`)).json()) as { issuer: string };
+      assert.equal(meta.issuer, info.oauthIssuer);
+      const flows = (await (await fetch(`${info.baseUrl}/_matrix/client/v3/login`)).json()) as { flows: { type: string }[] };
+      assert.ok(
+        flows.flows.some((f) => f.type === 'm.login.password'),
+        JSON.stringify(flows),
+      );
+      const login = await fetch(`${info.baseUrl}/_matrix/client/v3/login`, {
+        method: 'POST',
+        body: JSON.stringify({ type: 'm.login.password', identifier: { type: 'm.id.user', user: 'bob' }, password: 'builder' }),
+      });
+      assert.equal(login.status, 200);
+    });
+  });
+
+  it('npm run dev-homeserver -- --password-login without --oauth says what it goes with (exit 1)', async () => {
+    const child = spawn(process.execPath, [path.join(__dirname, '../support/devHomeserver.js'), '--port', '0', '--password-login'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 1);
+    assert.match(stderr, /--password-login goes with --oauth/);
   });
 });
+
+/** Starts out/test/support/devHomeserver.js with `args`, hands its JSON line to `use`, stops it. */
+async function withDevHomeserver(args: string[], use: (info: { baseUrl: string; oauthIssuer: string }) => Promise<void>): Promise<void> {
+  const child = spawn(process.execPath, [path.join(__dirname, '../support/devHomeserver.js'), '--port', '0', '--json', ...args], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0]);
+      });
+      child.on('exit', (code) => reject(new Error(`devHomeserver exited (${code}) before printing its JSON line`)));
+    });
+    await use(JSON.parse(line) as { baseUrl: string; oauthIssuer: string });
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
