@@ -9,6 +9,7 @@ import {
   expectText,
   focusEditor,
   hoverFor,
+  hoverWidget,
   notificationToasts,
   pickQuickItem,
   quickInput,
@@ -24,12 +25,16 @@ import {
  * @typedef {object} WalkContext
  * @property {import('playwright-core').Page} page
  * @property {{ baseUrl: string }} homeserver
+ * @property {{ baseUrl: string, issuer: string }} oauthHomeserver  sign-in delegated to `issuer`
+ *   (oidc-provider, as with MAS); password login stays on, so Add Account asks how
  * @property {(name: string) => Promise<void>} screenshot  saves <out>/<name>.png
  *
  * @typedef {{ name: string, needs?: string[], run: (c: WalkContext) => Promise<void> }} WalkStep
  */
 
 const USER = { localpart: 'alice', password: 'wonderland', userId: '@alice:localhost' };
+/** Signs in on the OAuth 2.0 homeserver: another user, so the two account rows cannot be mixed up. */
+const OAUTH_USER = { localpart: 'bob', password: 'builder', userId: '@bob:localhost' };
 const APPSERVICES = ['demo-bridge', 'demo-broken', 'demo-down'];
 /** The walkthrough's steps (package.json), all done by the time the walk opens it. */
 const WALKTHROUGH_STEPS = [
@@ -42,6 +47,8 @@ const WALKTHROUGH_STEPS = [
 
 /** @returns {WalkStep[]} */
 export function walkSteps() {
+  /** What the device-code dialog showed, for the browser tab that enters it. */
+  const deviceCode = { userCode: '', verificationUri: '' };
   return [
     {
       name: 'open the Matrix view from the activity bar',
@@ -320,10 +327,7 @@ export function walkSteps() {
       name: 'the Matrix view in the light theme',
       needs: ['open the Matrix view from the activity bar'],
       run: async ({ page, screenshot }) => {
-        await runFromPalette(page, 'Preferences: Color Theme');
-        await quickInput(page).locator('.quick-input-box input').fill('Light Modern');
-        await pickQuickItem(page, { label: 'Light Modern' });
-        await expectTheme(page, 'light');
+        await useTheme(page, 'Light Modern', 'light');
         await runFromPalette(page, 'View: Hide Panel');
         await showMatrixView(page);
         await clearNotifications(page);
@@ -355,6 +359,149 @@ export function walkSteps() {
         const hover = await hoverFor(page, row.locator('.label-name').first(), USER.userId);
         await expectText(hover, 'Signed out', { what: 'account tooltip after Sign Out' });
         await page.mouse.move(900, 400);
+      },
+    },
+    {
+      name: 'Matrix: Add Account (F1) on an OAuth 2.0 server offers a code, the browser or a password',
+      needs: ['open the Matrix view from the activity bar'],
+      run: async ({ page, oauthHomeserver, screenshot }) => {
+        await useTheme(page, 'Dark Modern', 'dark');
+        await showMatrixView(page);
+        await clearNotifications(page);
+        await runFromPalette(page, 'Matrix: Add Account');
+        await answerInputBox(page, { expect: 'Homeserver name or URL', text: oauthHomeserver.baseUrl });
+        const widget = quickInput(page);
+        await expectText(widget, `Sign in to ${oauthHomeserver.baseUrl}`, { what: 'sign-in method pick', timeout: 20_000 });
+        const host = new URL(oauthHomeserver.baseUrl).host;
+        const placeholder = await widget.locator('.quick-input-box input').getAttribute('placeholder');
+        const expected = `${host} offers OAuth 2.0 and password sign-in; OAuth 2.0 is recommended.`;
+        if (placeholder !== expected) throw new Error(`sign-in method pick: placeholder "${placeholder}", expected "${expected}"`);
+        const rows = widget.locator('.quick-input-list .monaco-list-row');
+        // A web window: the browser cannot come back to the extension host, so the code comes first.
+        await expectText(rows.first(), 'Sign in with a code', { what: 'first sign-in method' });
+        await expectText(rows.filter({ hasText: 'Sign in with a code' }), 'OAuth 2.0: enter a code in a browser on any device', {
+          what: 'code method row',
+        });
+        await expectText(
+          rows.filter({ hasText: 'Sign in with the browser' }),
+          `OAuth 2.0 at ${new URL(oauthHomeserver.issuer).host}; your password stays with the server`,
+          { what: 'browser method row' },
+        );
+        await expectText(rows.filter({ hasText: 'Sign in with a password' }), 'Sign in with a password', { what: 'password method row' });
+        await waitForToastGone(page, 'Contacting');
+        // The pointer is still where the theme pick was clicked, over the first row: away, so no hover covers the rows.
+        await page.mouse.move(1100, 600);
+        await hoverWidget(page)
+          .first()
+          .waitFor({ state: 'hidden', timeout: 3000 })
+          .catch(() => {});
+        await screenshot('add-account-oauth-sign-in-method');
+        await rows.filter({ hasText: 'Sign in with a code' }).first().click();
+      },
+    },
+    {
+      name: '"Sign in with a code" shows the code, where to enter it, and copies it',
+      needs: ['Matrix: Add Account (F1) on an OAuth 2.0 server offers a code, the browser or a password'],
+      run: async ({ page, oauthHomeserver, screenshot }) => {
+        const dialog = page.locator('.monaco-dialog-box');
+        const message = await expectText(dialog, /Your sign-in code: \S+/, { what: 'device-code dialog', timeout: 20_000 });
+        const where = await expectText(
+          dialog,
+          new RegExp(
+            `Open (${escapeRegExp(oauthHomeserver.issuer)}/\\S+) in a browser on any device and enter this code; both buttons copy it\\. It expires at`,
+          ),
+          { what: 'device-code dialog' },
+        );
+        deviceCode.userCode = /Your sign-in code: (\S+)/.exec(message)?.[1] ?? '';
+        deviceCode.verificationUri = /Open (\S+) in a browser/.exec(where)?.[1] ?? '';
+        const buttons = dialog.locator('.dialog-buttons .monaco-button');
+        for (const label of ['Open Browser', 'Copy Code', 'Cancel']) {
+          await expectText(buttons.filter({ hasText: label }), label, { what: 'device-code dialog button' });
+        }
+        await page.mouse.move(900, 700);
+        await screenshot('add-account-device-code');
+        await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(page.url()).origin });
+        await buttons.filter({ hasText: 'Copy Code' }).first().click();
+        await expectText(
+          notificationToasts(page).filter({ hasText: 'waiting for you to confirm' }),
+          `Enter the code ${deviceCode.userCode} at ${deviceCode.verificationUri}; waiting for you to confirm it…`,
+          { what: 'sign-in progress notification' },
+        );
+        const copied = await page.evaluate(() => navigator.clipboard.readText());
+        if (copied !== deviceCode.userCode)
+          throw new Error(`Copy Code put "${copied}" on the clipboard, not the code ${deviceCode.userCode}`);
+      },
+    },
+    {
+      name: `the code, entered in another browser tab, signs ${OAUTH_USER.localpart} in at the OAuth 2.0 server`,
+      needs: ['"Sign in with a code" shows the code, where to enter it, and copies it'],
+      run: async ({ page }) => {
+        // The person's browser: a second tab of the same chromium, on the authorization server's own pages.
+        const tab = await page.context().newPage();
+        try {
+          await tab.goto(deviceCode.verificationUri);
+          await tab.locator('input[name="user_code"]').pressSequentially(deviceCode.userCode, { delay: 10 });
+          await tab.locator('#continue').click();
+          await expectText(tab.locator('#user-code'), deviceCode.userCode, { what: 'the code on the confirmation page' });
+          await tab.locator('#confirm').click();
+          await expectText(tab.locator('main'), 'wants to access your Matrix account', { what: 'the sign-in page' });
+          await tab.locator('#username').pressSequentially(OAUTH_USER.localpart, { delay: 10 });
+          await tab.locator('#password').pressSequentially(OAUTH_USER.password, { delay: 10 });
+          await tab.locator('#allow').click();
+          await expectText(tab.locator('#done'), 'The application is signed in.', { what: 'the page after signing in' });
+        } finally {
+          await tab.close();
+          await page.bringToFront();
+        }
+      },
+    },
+    {
+      name: `the OAuth 2.0 account ${OAUTH_USER.userId} appears, signed in, and its session works`,
+      needs: [`the code, entered in another browser tab, signs ${OAUTH_USER.localpart} in at the OAuth 2.0 server`],
+      run: async ({ page, oauthHomeserver, screenshot }) => {
+        const row = treeRows(page, 'Accounts').filter({ hasText: OAUTH_USER.userId }).first();
+        // The extension polls the token endpoint at the server's interval (5 s).
+        await expectText(row, new URL(oauthHomeserver.baseUrl).host, { what: 'OAuth account row', timeout: 30_000 });
+        await expectText(
+          notificationToasts(page).filter({ hasText: 'Signed in as' }),
+          `Signed in as ${OAUTH_USER.userId} on ${oauthHomeserver.baseUrl}.`,
+          { what: 'notification' },
+        );
+        await waitForToastGone(page, 'with a code');
+        // Only this account's details open (the light-theme step opened alice's), so the rows read are its own.
+        const other = treeRows(page, 'Accounts').filter({ hasText: USER.userId }).first();
+        if ((await other.getAttribute('aria-expanded', { timeout: 2000 }).catch(() => null)) === 'true')
+          await other.locator('.monaco-tl-twistie').click();
+        if ((await row.getAttribute('aria-expanded')) !== 'true') await row.locator('.monaco-tl-twistie').click();
+        await expectText(treeRows(page, 'Accounts').filter({ hasText: 'Sign-in' }), /Sign-in\s*OAuth 2\.0/, { what: 'account detail row' });
+        await expectText(treeRows(page, 'Accounts').filter({ hasText: 'Access token' }), /expires in \d+/, { what: 'account detail row' });
+        await page.mouse.move(900, 400);
+        await page.waitForTimeout(300);
+        await screenshot('accounts-oauth-signed-in');
+
+        // whoami with the new access token, which the homeserver checks by introspection at the OAuth 2.0 server.
+        await clearNotifications(page);
+        await runFromPalette(page, 'Matrix: Check Session');
+        const pick = quickInput(page).locator('.quick-input-list .monaco-list-row').filter({ hasText: OAUTH_USER.userId });
+        // Asked only when another account is signed in too (the walk signed alice out unless that step failed).
+        if (
+          await pick
+            .first()
+            .waitFor({ state: 'visible', timeout: 2000 })
+            .then(
+              () => true,
+              () => false,
+            )
+        )
+          await pick.first().click();
+        await expectText(
+          notificationToasts(page).filter({ hasText: 'is signed in on' }),
+          new RegExp(
+            `${escapeRegExp(OAUTH_USER.userId)} is signed in on ${escapeRegExp(oauthHomeserver.baseUrl)} \\(device [A-Za-z0-9-]{10,}\\); the access token expires in`,
+          ),
+          { what: 'Check Session notification', timeout: 20_000 },
+        );
+        await clearNotifications(page);
       },
     },
   ];
@@ -397,6 +544,19 @@ async function showMatrixView(page) {
   const title = page.locator('.part.sidebar .composite.title');
   if ((await title.isVisible()) && /matrix/i.test(await title.innerText())) return;
   await page.locator('.activitybar [aria-label^="Matrix"]').first().click({ timeout: 20_000 });
+}
+
+/**
+ * Picks a colour theme, as a person does (Preferences: Color Theme).
+ * @param {import('playwright-core').Page} page
+ * @param {string} label  e.g. 'Light Modern'
+ * @param {'dark' | 'light'} kind
+ */
+async function useTheme(page, label, kind) {
+  await runFromPalette(page, 'Preferences: Color Theme');
+  await quickInput(page).locator('.quick-input-box input').fill(label);
+  await pickQuickItem(page, { label });
+  await expectTheme(page, kind);
 }
 
 /**

@@ -2,9 +2,12 @@
 // A UI walk through the extension in a real workbench (code-server + headless
 // chromium), checking what a person sees: every step waits for visible text on the
 // page, and the walk fails (exit 1) when a step does not see it. Along the way it
-// saves the screenshots used in the README. It walks the packaged .vsix, installed
-// as a user installs it, in a workbench without the smoke-test driver (which would
-// hide notification toasts); no extension tests are loaded.
+// saves the screenshots used in the README. Two dev homeservers: one with password
+// login, and one whose sign-in is delegated to a real OAuth 2.0 server (oidc-provider),
+// where the walk signs in with a code that it enters in a second browser tab. It
+// walks the packaged .vsix, installed as a user installs it, in a workbench without
+// the smoke-test driver (which would hide notification toasts); no extension tests
+// are loaded.
 //
 //   node scripts/vscode/ui-walk.mjs [--out media/screenshots] [--homeserver required|auto]
 //        [--no-build] [--keep]
@@ -62,14 +65,24 @@ async function main() {
   const results = { passed: 0, failed: 0, skipped: 0 };
   let harnessFailed = false;
   try {
-    const homeserver = await startHomeserver({
-      registrationsDir: workspace,
-      logFile: path.join(runDir, 'homeserver.log'),
-      log,
-      mode: 'required',
-    });
-    if (!homeserver) throw new Error('no dev homeserver');
-    onCleanup(homeserver.stop);
+    // The walk's second homeserver delegates sign-in to a real OAuth 2.0 server (oidc-provider, as
+    // Synapse with MAS) and keeps password login too, so Add Account has a real choice to show.
+    // Its demo registrations go outside the workspace: the Appservices view lists the first one's.
+    const [homeserver, oauthHomeserver] = await Promise.all([
+      startHomeserver({ registrationsDir: workspace, logFile: path.join(runDir, 'homeserver.log'), log, mode: 'required' }),
+      startHomeserver({
+        registrationsDir: path.join(runDir, 'oauth-registrations'),
+        logFile: path.join(runDir, 'oauth-homeserver.log'),
+        log,
+        mode: 'required',
+        extraArgs: ['--oauth', '--password-login'],
+      }),
+    ]);
+    if (homeserver) onCleanup(homeserver.stop);
+    if (oauthHomeserver) onCleanup(oauthHomeserver.stop);
+    if (!homeserver || !oauthHomeserver) throw new Error('no dev homeserver');
+    const oauthIssuer = oauthHomeserver.info.oauthIssuer;
+    if (typeof oauthIssuer !== 'string') throw new Error(`the --oauth homeserver names no issuer: ${oauthHomeserver.infoJson}`);
     const userDataDir = path.join(runDir, 'user-data');
     const server = await startPackagedCodeServer({
       tools,
@@ -104,6 +117,7 @@ async function main() {
     const context = {
       page,
       homeserver,
+      oauthHomeserver: { baseUrl: oauthHomeserver.baseUrl, issuer: oauthIssuer },
       /** @param {string} name */
       screenshot: async (name) => {
         const file = path.join(outDir, `${name}.png`);
@@ -145,6 +159,7 @@ async function main() {
     if (results.failed) {
       for (const line of pageErrors.slice(-10)) log.info(`[page] ${line.split('\n')[0]}`);
       log.info(tail(server.logFile, 15));
+      log.info(tail(path.join(runDir, 'oauth-homeserver.log'), 15));
     }
   } catch (e) {
     harnessFailed = true;

@@ -139,7 +139,7 @@ describe('manifest: the getting-started walkthrough', () => {
     assert.deepEqual(problems, []);
   });
 
-  it('ships every step picture in the .vsix (what .vscodeignore lets through)', async function () {
+  it('ships every step picture in the .vsix, and no other screenshot (what .vscodeignore lets through)', async function () {
     this.timeout(60_000);
     const { listFiles } = await import('@vscode/vsce');
     const packaged = new Set(await listFiles({ cwd: root, packageManager: 'none' as never }));
@@ -152,6 +152,11 @@ describe('manifest: the getting-started walkthrough', () => {
       pictures.filter((file) => !packaged.has(file)),
       [],
       'a walkthrough picture that is not in the package shows as a broken image',
+    );
+    assert.deepEqual(
+      [...packaged].filter((file) => file.startsWith('media/screenshots/') && !pictures.includes(file)),
+      [],
+      "the README's other pictures stay out of the package",
     );
   });
 
