@@ -27,8 +27,8 @@ const problemMatcherPlugin = {
  * Code that only some commands need, each emitted as its own file in dist/ and
  * loaded with a lazy `require` on first use, so that activating the extension
  * reads none of it: `yaml` (115 KB) and the registration checks only when a
- * registration file is read (src/core/registration.ts, .../registration/source.ts),
- * node-fetch only when a request is sent (src/core/http.ts). Each is a request
+ * registration file is read (src/core/registration.ts, .../registration/source.ts).
+ * Each is a request
  * from our sources that resolves to the chunk next to the bundle instead.
  * A chunk carries its own copy of the core modules it imports: module state
  * that must be shared lives on globalThis (core/l10n.ts), and the error classes
@@ -36,7 +36,6 @@ const problemMatcherPlugin = {
  */
 const lazyChunks = [
   { chunk: 'yaml', request: 'yaml', entry: require.resolve('yaml') },
-  { chunk: 'fetch', request: 'cross-fetch', entry: require.resolve('cross-fetch') },
   { chunk: 'registration', request: './registration/parse', entry: 'src/core/registration/parse.ts' },
   // The doctor's checks only when a diagnosis runs (src/core/doctor.ts), the
   // OAuth 2.0 sign-in and sign-out steps only when one starts (src/core/oauth.ts).
@@ -84,16 +83,6 @@ async function main() {
     target: 'node20',
     outdir: 'dist',
     external: ['vscode'],
-    // node-fetch 2 (inside cross-fetch) requires whatwg-url but on Node uses the
-    // built-in URL first; whatwg-url drags in tr46's 250 KB Unicode table
-    // (shared/PERF-NOTES.md). An empty module keeps the bundle ~20 KB.
-    // It also tries `require('encoding')` (an optional package for textConverted(),
-    // which we never call): left in, every process that sends a request pays a
-    // failed module lookup up the directory tree (the CLI's --cpu-prof shows it).
-    alias: {
-      'whatwg-url': path.resolve(__dirname, 'src/core/emptyModule.js'),
-      encoding: path.resolve(__dirname, 'src/core/emptyModule.js'),
-    },
     logLevel: 'silent',
     plugins: [lazyChunkPlugin, problemMatcherPlugin],
     metafile: process.argv.includes('--metafile'),
@@ -101,6 +90,8 @@ async function main() {
   if (watch) {
     await ctx.watch();
   } else {
+    // A chunk that is no longer built must not linger in dist/ (and in the .vsix).
+    require('fs').rmSync(path.join(__dirname, 'dist'), { recursive: true, force: true });
     const result = await ctx.rebuild();
     await ctx.dispose();
     // `--metafile`: what each output is made of, for `npm run bench` and esbuild's analyzer.

@@ -181,7 +181,7 @@ async function activation(sdkFlow, hs) {
     'activation',
     'lazy files loaded once both views are drawn (5 + 5): beyond yaml/registration',
     drawn.join(', ') || 'none',
-    'none (doctor, ping, oauth, fetch on first use)',
+    'none (doctor, ping, oauth on first use)',
     drawn.length === 0,
   );
 }

@@ -11,7 +11,8 @@ import { describeError, RequestFailedError } from '../core/errors';
 import { parseServerInput } from '../core/homeserver';
 import { CliStore, defaultStorePath } from './store';
 
-const USAGE = `Usage: matrix-devtools <command> [options]
+/** The help text; a function so that only printing it looks up the default store path. */
+const usage = (): string => `Usage: matrix-devtools <command> [options]
 
 Commands:
   login --homeserver <name|url> --user <name> --password-stdin [--refresh-lifetime-ms N] [--device-name NAME]
@@ -69,18 +70,18 @@ export async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (e) {
-    process.stderr.write(`matrix-devtools: ${(e as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`matrix-devtools: ${(e as Error).message}\n\n${usage()}`);
     return 2;
   }
   const { values, positionals } = parsed;
   const [name, ...rest] = positionals;
   if (values.help || !name) {
-    (values.help ? process.stdout : process.stderr).write(USAGE);
+    (values.help ? process.stdout : process.stderr).write(usage());
     return values.help ? 0 : 2;
   }
   const command = commands[name];
   if (!command) {
-    process.stderr.write(`matrix-devtools: unknown command "${name}"\n\n${USAGE}`);
+    process.stderr.write(`matrix-devtools: unknown command "${name}"\n\n${usage()}`);
     return 2;
   }
   const timeoutMs = values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']);

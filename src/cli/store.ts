@@ -4,12 +4,11 @@
 // an entry it cannot read is never overwritten: a damaged or newer file stops
 // every command with one sentence, a damaged entry is written back as it was,
 // and an entry that `login` replaces is first copied to a backup file (0600).
-import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { FileLock } from '../core/fileLock';
 import { t } from '../core/l10n';
+import { nodeCrypto, nodeOs } from '../core/nodeModules';
 import type { TokenStore } from '../core/rotation';
 import type { SessionTokens } from '../core/session';
 import { emptyStore, parseStore, serializeStore, type CliAccount, type StoreData } from './storeFormat';
@@ -19,8 +18,10 @@ export type { CliAccount } from './storeFormat';
 export function defaultStorePath(): string {
   if (process.env.MATRIX_DEVTOOLS_STORE) return process.env.MATRIX_DEVTOOLS_STORE;
   const base =
-    process.env.XDG_CONFIG_HOME || (process.platform === 'win32' ? process.env.APPDATA : undefined) || path.join(os.homedir(), '.config');
-  return path.join(base ?? os.homedir(), 'matrix-devtools', 'cli-sessions.json');
+    process.env.XDG_CONFIG_HOME ||
+    (process.platform === 'win32' ? process.env.APPDATA : undefined) ||
+    path.join(nodeOs().homedir(), '.config');
+  return path.join(base ?? nodeOs().homedir(), 'matrix-devtools', 'cli-sessions.json');
 }
 
 export class CliStore implements TokenStore {
@@ -128,7 +129,7 @@ export class CliStore implements TokenStore {
 
   private async writeAtomically(data: StoreData): Promise<void> {
     await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const temp = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
+    const temp = `${this.file}.${nodeCrypto().randomBytes(6).toString('hex')}.tmp`;
     const handle = await fs.open(temp, 'wx', 0o600);
     try {
       await handle.writeFile(serializeStore(data));

@@ -1,10 +1,10 @@
 // "Does my homeserver reach my appservice, and if not, why?" One ping, one
 // result value with an explanation for every outcome Synapse can give.
-import { randomBytes } from 'node:crypto';
 import { MatrixApiError, RequestFailedError, describeError } from './errors';
 import { getVersions, ServerVersions, supportsSpecVersion } from './homeserver';
 import type { HttpRequester } from './http';
 import { t } from './l10n';
+import { nodeCrypto } from './nodeModules';
 
 export type PingEndpoint = 'stable' | 'unstable';
 
@@ -63,7 +63,7 @@ export function pingPath(endpoint: PingEndpoint, appserviceId: string): string {
 }
 
 export function newTransactionId(): string {
-  return `mdt-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  return `mdt-${Date.now().toString(36)}-${nodeCrypto().randomBytes(4).toString('hex')}`;
 }
 
 /** Never retried, never throws: each try may take a minute and hits a live bridge. */

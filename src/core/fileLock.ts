@@ -2,12 +2,11 @@
 // (globalStorage is per profile, not per window), or the CLI run twice at once.
 // Exclusive create of a lock file; a holder that died leaves a file that turns
 // stale after `staleMs` because live holders touch it every `staleMs / 3`.
-import { randomUUID, createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { sleep } from './http';
 import { t } from './l10n';
+import { nodeCrypto, nodeOs } from './nodeModules';
 
 export interface ExclusiveLock {
   /** Runs `fn` while holding the lock named `key`; releases it however `fn` ends. */
@@ -26,7 +25,7 @@ export interface FileLockOptions {
  */
 function holderIsGone(holder: string): boolean {
   const [pid, , host] = holder.split(':');
-  if (host !== os.hostname() || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) return false;
+  if (host !== nodeOs().hostname() || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) return false;
   try {
     process.kill(Number(pid), 0);
     return false;
@@ -50,8 +49,8 @@ export class FileLock implements ExclusiveLock {
   }
 
   async run<T>(key: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const file = path.join(this.dir, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.lock`);
-    const owner = `${process.pid}:${randomUUID()}:${os.hostname()}`;
+    const file = path.join(this.dir, `${nodeCrypto().createHash('sha256').update(key).digest('hex').slice(0, 32)}.lock`);
+    const owner = `${process.pid}:${nodeCrypto().randomUUID()}:${nodeOs().hostname()}`;
     await this.acquire(file, owner, signal);
     const heartbeat = setInterval(
       () => {
@@ -104,7 +103,7 @@ export class FileLock implements ExclusiveLock {
     if (Date.now() - stat.mtimeMs < this.staleMs && !holderIsGone(holder)) return;
     // Move it aside first, so two breakers cannot both delete a fresh lock:
     // only the one whose rename took the stale holder's file deletes it.
-    const aside = `${file}.${randomUUID()}.stale`;
+    const aside = `${file}.${nodeCrypto().randomUUID()}.stale`;
     try {
       await fs.rename(file, aside);
     } catch {

@@ -1,19 +1,84 @@
 // The only module that talks HTTP. Everything above it gets parsed JSON or a
 // typed error (MatrixApiError / RequestFailedError), never a raw response.
-import type crossFetch from 'cross-fetch';
 import { MatrixApiError, RequestFailedError } from './errors';
-import { cancelled, parseBody, stripQuery, toMatrixError, translateFetchFailure } from './httpAnswers';
+import { cancelled, parseBody, stripQuery, toMatrixError, translateRequestFailure } from './httpAnswers';
 import { t } from './l10n';
+import { nodeHttp, nodeHttps, nodeZlib } from './nodeModules';
 
-let fetchImpl: typeof crossFetch | undefined;
+/** One answer as the wire gave it: status, lower-cased headers, the whole body as text. */
+interface RawAnswer {
+  status: number;
+  header(name: string): string | null;
+  text: string;
+}
+
+/** Larger answers are refused: no Matrix endpoint we call sends anything near it. */
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
 /**
- * cross-fetch (node-fetch on Node), loaded on the first request: activation
- * sends none, and esbuild.js emits it as dist/fetch.js.
+ * One request, no redirect followed, over Node's own http/https (the floor for
+ * a Node program: a CLI process pays nothing but the request). `https` and
+ * `zlib` load only when a URL or an answer needs them. Rejects with the raw
+ * Node error (its `code`), which translateRequestFailure turns into a sentence.
+ * VS Code's proxy support patches these same modules, so settings apply.
  */
-function fetch(...args: Parameters<typeof crossFetch>): ReturnType<typeof crossFetch> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load is the point
-  fetchImpl ??= (require('cross-fetch') as { default: typeof crossFetch }).default;
-  return fetchImpl(...args);
+function exchange(
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const transport = target.protocol === 'https:' ? nodeHttps() : nodeHttp();
+    // One connection per request, closed after it: no idle socket to race a server's keep-alive timeout.
+    // Compressed answers are accepted as before (some proxies compress anyway).
+    const headers: Record<string, string> = { ...init.headers, Connection: 'close', 'Accept-Encoding': 'gzip, deflate' };
+    if (init.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(init.body));
+    const req = transport.request(target, { method: init.method, headers, signal: init.signal });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const header = (name: string): string | null => {
+        const v = res.headers[name];
+        return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+      };
+      const encoding = (header('content-encoding') ?? '').trim().toLowerCase();
+      let stream: NodeJS.ReadableStream = res;
+      if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') {
+        // createUnzip reads either wrapping (gzip or zlib) from the first bytes.
+        const inflate = nodeZlib().createUnzip();
+        inflate.on('error', reject);
+        stream = res.pipe(inflate);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+          req.destroy();
+          reject(
+            new RequestFailedError(
+              'invalid-response',
+              t(
+                '{0} sent an answer larger than {1} MB; check that the URL is a Matrix homeserver.',
+                stripQuery(url),
+                MAX_BODY_BYTES / 1024 / 1024,
+              ),
+              url,
+              res.statusCode,
+            ),
+          );
+          return;
+        }
+        chunks.push(chunk);
+      });
+      stream.on('end', () => resolve({ status: res.statusCode ?? 0, header, text: Buffer.concat(chunks).toString('utf8') }));
+      // The connection closed before the whole answer arrived (Node names it ECONNRESET, "aborted").
+      res.on('error', reject);
+      res.on('close', () => {
+        if (!res.complete) reject(Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' }));
+      });
+    });
+    req.end(init.body);
+  });
 }
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -170,13 +235,13 @@ export class HttpClient implements HttpRequester {
         if (this.options.userAgent) headers['User-Agent'] = this.options.userAgent;
         // A redirect to another origin must not carry our token there.
         if (opts.accessToken && new URL(url).origin === tokenOrigin) headers.Authorization = `Bearer ${opts.accessToken}`;
-        let res: Response;
+        let res: RawAnswer;
         try {
-          res = await fetch(url, { method: currentMethod, headers, body, redirect: 'manual', signal: controller.signal });
+          res = await exchange(url, { method: currentMethod, headers, body, signal: controller.signal });
         } catch (e) {
-          throw translateFetchFailure(e, url, timedOut, timeoutMs, opts.signal);
+          throw translateRequestFailure(e, url, timedOut, timeoutMs, opts.signal);
         }
-        const location = res.headers.get('location');
+        const location = res.header('location');
         if (res.status >= 300 && res.status < 400 && location) {
           if (redirects >= MAX_REDIRECTS) {
             throw new RequestFailedError(
@@ -193,15 +258,10 @@ export class HttpClient implements HttpRequester {
           }
           continue;
         }
-        let text: string;
-        try {
-          text = await res.text();
-        } catch (e) {
-          throw translateFetchFailure(e, url, timedOut, timeoutMs, opts.signal);
-        }
-        const parsed = opts.allowEmptyBody && text.trim() === '' ? {} : parseBody(text, res.headers.get('content-type'), url, res.status);
+        const text = res.text;
+        const parsed = opts.allowEmptyBody && text.trim() === '' ? {} : parseBody(text, res.header('content-type'), url, res.status);
         if (res.status >= 400) {
-          const error = toMatrixError(parsed, res.status, url, res.headers.get('retry-after'));
+          const error = toMatrixError(parsed, res.status, url, res.header('retry-after'));
           entry({ status: res.status, errcode: error.errcode });
           throw error;
         }

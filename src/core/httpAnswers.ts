@@ -1,6 +1,6 @@
 // How an HTTP answer or failure becomes what http.ts returns: parsed JSON, a
 // MatrixApiError with its errcode, or a RequestFailedError whose message is
-// one sentence a user can act on (never OpenSSL's or node-fetch's own text).
+// one sentence a user can act on (never OpenSSL's or Node's own text).
 import { MatrixApiError, RequestFailedError } from './errors';
 import { t } from './l10n';
 
@@ -70,7 +70,7 @@ function parseRetryAfter(value: string): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-export function translateFetchFailure(
+export function translateRequestFailure(
   e: unknown,
   url: string,
   timedOut: boolean,
@@ -87,7 +87,7 @@ export function translateFetchFailure(
     );
   }
   if (callerSignal?.aborted) return cancelled(url);
-  const err = e as { code?: string; errno?: string; message?: string; type?: string };
+  const err = e as { code?: string; errno?: string; message?: string };
   const code = err.code ?? err.errno;
   let message: string;
   switch (code) {
@@ -110,10 +110,11 @@ export function translateFetchFailure(
         : t('The TLS handshake with {0} failed (EPROTO): check that this port serves https.', host);
       break;
     default:
-      message =
-        code && /CERT|TLS|SSL|SELF_SIGNED/i.test(code)
+      message = code?.startsWith('Z_')
+        ? t('{0} sent a compressed answer that could not be unpacked ({1}); check for a proxy in between, or try again.', host, code)
+        : code && /CERT|TLS|SSL|SELF_SIGNED/i.test(code)
           ? t('The TLS connection to {0} failed ({1}): the certificate is not trusted by this machine.', host, code)
-          : t('Could not reach {0}: {1}', host, (err.message ?? String(e)).replace(/^request to \S+ failed, reason: /, ''));
+          : t('Could not reach {0}: {1}', host, err.message ?? String(e));
   }
   return new RequestFailedError('network', message, url, undefined, code);
 }

@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as zlib from 'node:zlib';
 import { MatrixApiError, RequestFailedError, describeError } from '../../src/core/errors';
 import { HttpClient, HttpLogEntry, isLoopbackHost } from '../../src/core/http';
 import { parseRegistration } from '../../src/core/registration';
@@ -117,6 +118,72 @@ describe('HttpClient', () => {
     const e = await failure(new HttpClient().request(s.url, '/_matrix/client/versions'));
     assert.ok(e instanceof RequestFailedError && e.kind === 'invalid-response');
     assert.match(e.message, /answered HTTP 200 with something that is not JSON/);
+  });
+
+  it('reads a gzip or deflate answer (it asks for them, as proxies may compress anyway)', async () => {
+    const asked: Array<string | undefined> = [];
+    const s = await start((req, res) => {
+      asked.push(req.headers['accept-encoding']);
+      const body = JSON.stringify({ versions: ['v1.11'], path: req.url });
+      const gzip = req.url === '/gzip';
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': gzip ? 'gzip' : 'deflate' });
+      res.end(gzip ? zlib.gzipSync(body) : zlib.deflateSync(body));
+    });
+    const client = new HttpClient();
+    assert.deepEqual((await client.request(s.url, '/gzip')).body, { versions: ['v1.11'], path: '/gzip' });
+    assert.deepEqual((await client.request(s.url, '/deflate')).body, { versions: ['v1.11'], path: '/deflate' });
+    assert.deepEqual(asked, ['gzip, deflate', 'gzip, deflate']);
+  });
+
+  it('explains a compressed answer that cannot be unpacked in one sentence', async () => {
+    const s = await start((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+      res.end('{"not": "gzip at all"}');
+    });
+    const e = await failure(new HttpClient().request(s.url, '/_matrix/client/versions'));
+    assert.ok(e instanceof RequestFailedError && e.kind === 'network', String(e));
+    assert.match(String(e.code), /^Z_/);
+    assert.match(e.message, /^127\.0\.0\.1:\d+ sent a compressed answer that could not be unpacked \(Z_\w+\); check for a proxy/);
+  });
+
+  it('refuses an answer larger than 16 MB instead of holding it all', async () => {
+    const s = await start((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      const chunk = Buffer.alloc(1024 * 1024, 0x20);
+      let sent = 0;
+      const more = () => {
+        while (sent < 20 && res.write(chunk)) sent++;
+        if (sent < 20) res.once('drain', more);
+        else res.end();
+      };
+      res.on('error', () => undefined);
+      more();
+    });
+    const e = await failure(new HttpClient().request(s.url, '/_matrix/client/versions'));
+    assert.ok(e instanceof RequestFailedError && e.kind === 'invalid-response', String(e));
+    assert.match(e.message, /sent an answer larger than 16 MB/);
+  });
+
+  it('explains a connection closed in the middle of the answer', async () => {
+    const s = await start((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '100' });
+      res.write('{"versions": [');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    const e = await failure(new HttpClient().request(s.url, '/_matrix/client/versions'));
+    assert.ok(e instanceof RequestFailedError && e.kind === 'network', String(e));
+    assert.equal(e.code, 'ECONNRESET');
+    assert.match(e.message, /The connection to 127\.0\.0\.1:\d+ was lost before the answer arrived/);
+  });
+
+  it('times out an answer that stalls after its headers', async () => {
+    const s = await start((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"versions": [');
+    });
+    const e = await failure(new HttpClient({ timeoutMs: 200 }).request(s.url, '/_matrix/client/versions'));
+    assert.ok(e instanceof RequestFailedError);
+    assert.equal(e.kind, 'timeout');
   });
 
   it('times out a server that never answers', async () => {

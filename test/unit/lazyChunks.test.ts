@@ -1,5 +1,5 @@
 // What activating the built extension loads: the files esbuild.js emits next
-// to dist/extension.js (yaml, the registration parser, node-fetch, the doctor,
+// to dist/extension.js (yaml, the registration parser, the doctor,
 // the ping code, OAuth) must wait for the feature that needs them. Runs the
 // bundle from `npm run compile` in a plain Node process with the stub VS Code
 // API (bench/activation.js check), over a workspace with two registrations.
@@ -53,7 +53,6 @@ describe('lazy chunks of the extension bundle', () => {
       'signInFlows',
       'accountDialogs',
       'pingBlocks',
-      'fetch',
       'registration',
       'yaml',
     ]) {
