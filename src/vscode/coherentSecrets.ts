@@ -11,7 +11,6 @@
 // from a secret) — and refuses the write when it has not. Desktop VS Code
 // propagates writes between windows, so there the check only waits (bounded)
 // for this window's copy to catch up.
-import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
@@ -20,6 +19,7 @@ import { sleep } from '../core/http';
 import { t } from '../core/l10n';
 import type { AccountsLog } from './accounts/types';
 import type { EventLike, SecretStorageLike } from './ports';
+import { nodeCrypto } from '../core/nodeModules';
 
 /** The SecretStorage key of the generation (not a secret itself). */
 export const SECRET_GENERATION_KEY = 'matrixDevtools.secretStore.generation';
@@ -113,7 +113,7 @@ export class CoherentSecretStorage implements SecretStorageLike {
       await this.assertCurrent();
       await op();
       this.lastWriteTime = Math.max(Date.now(), this.lastWriteTime + 1);
-      const next: Generation = { id: randomUUID(), writtenAt: this.lastWriteTime };
+      const next: Generation = { id: nodeCrypto().randomUUID(), writtenAt: this.lastWriteTime };
       // Inside SecretStorage first: a window saves its whole copy, so this copy
       // now holds the write and its generation together.
       await this.inner.store(SECRET_GENERATION_KEY, JSON.stringify(next));
@@ -141,7 +141,7 @@ export class CoherentSecretStorage implements SecretStorageLike {
     const file = this.markerFile();
     try {
       await fs.mkdir(path.dirname(file), { recursive: true });
-      const temp = `${file}.${randomUUID()}.tmp`;
+      const temp = `${file}.${nodeCrypto().randomUUID()}.tmp`;
       await fs.writeFile(temp, JSON.stringify(generation), { mode: 0o600 });
       await fs.rename(temp, file);
     } catch (e) {

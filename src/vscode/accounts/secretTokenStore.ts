@@ -6,7 +6,6 @@
 // therefore also leaves a marker file (a random generation id, nothing derived
 // from a token) next to the lock files; a reader whose secret does not match a
 // recent marker waits until its window has caught up.
-import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { sleep } from '../../core/http';
@@ -15,6 +14,7 @@ import { StaleTokensError, type TokenStore } from '../../core/rotation';
 import type { SessionTokens } from '../../core/session';
 import type { AccountsLog } from './types';
 import type { SecretStorageLike } from '../ports';
+import { nodeCrypto } from '../../core/nodeModules';
 
 export const SECRET_KEY_PREFIX = 'matrixDevtools.tokens/';
 /** Where an entry this version cannot read is copied before anything replaces it. */
@@ -93,7 +93,7 @@ export class SecretTokenStore implements TokenStore {
 
   /** Stores fresh tokens (a sign-in or a rotation); clears an ended mark. */
   async set(accountId: string, tokens: SessionTokens): Promise<void> {
-    await this.write(accountId, { tokens: stripExtras(tokens), generation: randomUUID(), writtenAt: this.nextWriteTime() });
+    await this.write(accountId, { tokens: stripExtras(tokens), generation: nodeCrypto().randomUUID(), writtenAt: this.nextWriteTime() });
   }
 
   /** Marks the session as ended, keeping its tokens (TokenStore.markEnded: called under the lock). */
@@ -103,7 +103,7 @@ export class SecretTokenStore implements TokenStore {
     await this.write(accountId, {
       tokens: stored.tokens,
       ended: { at, errcode: reason.errcode },
-      generation: randomUUID(),
+      generation: nodeCrypto().randomUUID(),
       writtenAt: this.nextWriteTime(),
     });
   }
@@ -219,7 +219,7 @@ export class SecretTokenStore implements TokenStore {
 
   private markerFile(accountId: string): string | undefined {
     const dir = this.options.coherenceDir;
-    return dir ? path.join(dir, `${createHash('sha256').update(accountId).digest('hex').slice(0, 32)}.generation`) : undefined;
+    return dir ? path.join(dir, `${nodeCrypto().createHash('sha256').update(accountId).digest('hex').slice(0, 32)}.generation`) : undefined;
   }
 
   private async readMarker(accountId: string): Promise<Marker | undefined> {
@@ -243,7 +243,7 @@ export class SecretTokenStore implements TokenStore {
     if (!file) return;
     try {
       await fs.mkdir(path.dirname(file), { recursive: true });
-      const temp = `${file}.${randomUUID()}.tmp`;
+      const temp = `${file}.${nodeCrypto().randomUUID()}.tmp`;
       await fs.writeFile(temp, JSON.stringify({ generation, at: Date.now(), writtenAt } satisfies Marker), { mode: 0o600 });
       await fs.rename(temp, file);
     } catch (e) {

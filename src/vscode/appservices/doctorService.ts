@@ -4,7 +4,6 @@
 // remember the report for the tree (across reloads, in workspaceState) with a
 // fingerprint of the registration it diagnosed, so that the tree can say when
 // the file changed since. Reports hold no tokens; the fingerprint is a hash.
-import { createHash } from 'node:crypto';
 import { DoctorCheck, DoctorReport, formatDoctorBlock, hasFailure, runDoctor } from '../../core/doctor';
 import type { HttpClient } from '../../core/http';
 import type { AppserviceRegistration, ParsedRegistration, RegistrationProblem } from '../../core/registration';
@@ -16,6 +15,7 @@ import type { PingSettings } from './pingService';
 import { OutputSink, writeBlock } from './ports';
 import { redact } from '../../core/redact';
 import { Emitter, type MementoLike } from '../ports';
+import { nodeCrypto } from '../../core/nodeModules';
 
 /** Problems that come from another file, not from the file itself. */
 const CONFLICT_CODES = new Set(['duplicate-id', 'duplicate-as-token', 'duplicate-hs-token', 'namespace-overlap']);
@@ -38,7 +38,8 @@ const MAX_KEPT = 100;
  */
 export function fingerprintOf(registration: AppserviceRegistration | undefined, problems: readonly RegistrationProblem[]): string {
   const own = problems.filter((p) => p.severity === 'error' && !CONFLICT_CODES.has(p.code)).map((p) => [p.code, p.line, p.column]);
-  return createHash('sha256')
+  return nodeCrypto()
+    .createHash('sha256')
     .update(JSON.stringify(registration ?? own))
     .digest('hex')
     .slice(0, 16);
