@@ -80,35 +80,51 @@ function guessScheme(hostish: string): 'http' | 'https' {
  * the result answers `/versions`. A 404 (or an unreachable well-known) means
  * "use the given host"; a well-known that exists but is broken is an error,
  * because the server's admin told clients to look there.
+ *
+ * When the input is a URL (a scheme typed), `/versions` of that URL is asked
+ * at the same time as `.well-known`: a URL is almost always the homeserver
+ * itself, and then discovery takes one round trip instead of two. When
+ * `.well-known` names another base URL that early request is cancelled and
+ * its answer, or failure, is never used. A bare server name (example.org)
+ * usually delegates, so its host is not asked for `/versions` it rarely serves.
  */
 export async function discoverHomeserver(http: HttpRequester, input: string, signal?: AbortSignal): Promise<DiscoveredHomeserver> {
   const start = parseServerInput(input);
   const serverName = start.host;
-  let baseUrl = (start.origin + start.pathname).replace(/\/+$/, '');
-  let viaWellKnown = false;
-  const wellKnown = await fetchWellKnown(http, start.origin, signal);
-  if (wellKnown) {
-    baseUrl = wellKnown;
-    viaWellKnown = true;
-  }
-  let versions: ServerVersions;
+  const given = (start.origin + start.pathname).replace(/\/+$/, '');
+  const early = new AbortController();
+  const stopEarly = () => early.abort();
+  signal?.addEventListener('abort', stopEarly, { once: true });
+  const typedUrl = /^\s*[a-z][a-z0-9+.-]*:\/\//i.test(input);
+  const givenVersions = typedUrl ? getVersions(http, given, early.signal) : undefined;
+  givenVersions?.catch(() => undefined); // read below, or abandoned when .well-known points elsewhere
   try {
-    versions = await getVersions(http, baseUrl, signal);
-  } catch (e) {
-    // Our own refusals (cancelled, plain http:// not allowed) say nothing about the server's file.
-    if (e instanceof RequestFailedError && (e.kind === 'cancelled' || e.kind === 'insecure-url')) throw e;
-    const why = e instanceof Error ? e.message : String(e);
-    const message = viaWellKnown
-      ? t('{0}/.well-known/matrix/client points at {1}, which does not answer as a Matrix homeserver: {2}', start.origin, baseUrl, why)
-      : t('{0} does not answer as a Matrix homeserver: {1}', baseUrl, why);
-    throw new RequestFailedError(
-      e instanceof RequestFailedError ? e.kind : 'invalid-response',
-      message,
-      baseUrl,
-      e instanceof RequestFailedError ? e.status : undefined,
-    );
+    const wellKnown = await fetchWellKnown(http, start.origin, signal);
+    const baseUrl = wellKnown ?? given;
+    const viaWellKnown = wellKnown !== undefined;
+    if (baseUrl !== given) stopEarly();
+    let versions: ServerVersions;
+    try {
+      versions = await (baseUrl === given && givenVersions ? givenVersions : getVersions(http, baseUrl, signal));
+    } catch (e) {
+      // Our own refusals (cancelled, plain http:// not allowed) say nothing about the server's file.
+      if (e instanceof RequestFailedError && (e.kind === 'cancelled' || e.kind === 'insecure-url')) throw e;
+      const why = e instanceof Error ? e.message : String(e);
+      const message = viaWellKnown
+        ? t('{0}/.well-known/matrix/client points at {1}, which does not answer as a Matrix homeserver: {2}', start.origin, baseUrl, why)
+        : t('{0} does not answer as a Matrix homeserver: {1}', baseUrl, why);
+      throw new RequestFailedError(
+        e instanceof RequestFailedError ? e.kind : 'invalid-response',
+        message,
+        baseUrl,
+        e instanceof RequestFailedError ? e.status : undefined,
+      );
+    }
+    return { baseUrl, serverName, viaWellKnown, versions };
+  } finally {
+    stopEarly();
+    signal?.removeEventListener('abort', stopEarly);
   }
-  return { baseUrl, serverName, viaWellKnown, versions };
 }
 
 /** How a batch finds a homeserver: discoverHomeserver, or one discovery shared by the batch (discoveryPerBatch). */
