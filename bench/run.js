@@ -7,7 +7,7 @@
 //   node bench/run.js [--runs N] [--readme]
 //     --runs N   rounds per comparison (default 9; more for quieter figures)
 //     --readme   also write the table into README.md between the bench markers
-//     --only a,b only these sections: size, activation, cli, session, pingall, memory
+//     --only a,b only these sections: size, activation, cli, session, oauth, pingall, memory
 // Expects `node esbuild.js --production --metafile` and `tsc -p .` first (npm run bench does both).
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
@@ -315,11 +315,12 @@ async function main() {
   try {
     const only = args.includes('--only')
       ? args[args.indexOf('--only') + 1].split(',')
-      : ['size', 'activation', 'cli', 'session', 'pingall', 'memory'];
+      : ['size', 'activation', 'cli', 'session', 'oauth', 'pingall', 'memory'];
     if (only.includes('size')) await sizes(sdkFlow);
     if (only.includes('activation')) await activation(sdkFlow, hs);
     if (only.includes('cli')) await cli(sdkWhoami, hs);
     if (only.includes('session')) await require('./session')({ hs, tmp: TMP, runs: RUNS, row, median });
+    if (only.includes('oauth')) await require('./oauth')({ hs, runs: RUNS, row, median });
     if (only.includes('pingall')) await require('./pingAll')({ tmp: TMP, runs: RUNS, row, median });
     if (only.includes('memory')) await memory(hs);
   } finally {
