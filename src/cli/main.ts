@@ -112,7 +112,12 @@ export async function main(argv: string[]): Promise<number> {
         ? (e) => process.stderr.write(redact(`${e.method} ${e.url} ${e.status ?? e.failure ?? ''} ${e.errcode ?? ''} ${e.durationMs}ms\n`))
         : undefined,
     }),
-    store: new CliStore(values.store ?? defaultStorePath(), (sentence) => process.stderr.write(`matrix-devtools: ${sentence}\n`)),
+    // Made when a command first uses it: ping and check-registration never do (and need not look up the home directory).
+    get store() {
+      const store = new CliStore(values.store ?? defaultStorePath(), (sentence) => process.stderr.write(`matrix-devtools: ${sentence}\n`));
+      Object.defineProperty(this, 'store', { value: store });
+      return store;
+    },
     json: values.json === true,
     out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
     err: (text) => process.stderr.write(redact(text.endsWith('\n') ? text : `${text}\n`)),
