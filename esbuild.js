@@ -67,6 +67,21 @@ const lazyChunkPlugin = {
   },
 };
 
+/**
+ * A chunk that is no longer built must not linger in dist/ (and in the .vsix).
+ * Removed after the build, not before: `npm run bench` reads dist/meta.json of
+ * its own `--metafile` build while `vsce package` rebuilds without one.
+ */
+function removeStaleOutputs() {
+  const fs = require('fs');
+  const dist = path.join(__dirname, 'dist');
+  const built = new Set(['extension', 'cli', ...lazyChunks.map(({ chunk }) => chunk)].flatMap((n) => [`${n}.js`, `${n}.js.map`]));
+  built.add('meta.json');
+  for (const name of fs.readdirSync(dist)) {
+    if (!built.has(name) || (production && name.endsWith('.map'))) fs.rmSync(path.join(dist, name), { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const ctx = await esbuild.context({
     entryPoints: {
@@ -90,10 +105,9 @@ async function main() {
   if (watch) {
     await ctx.watch();
   } else {
-    // A chunk that is no longer built must not linger in dist/ (and in the .vsix).
-    require('fs').rmSync(path.join(__dirname, 'dist'), { recursive: true, force: true });
     const result = await ctx.rebuild();
     await ctx.dispose();
+    removeStaleOutputs();
     // `--metafile`: what each output is made of, for `npm run bench` and esbuild's analyzer.
     if (result.metafile) require('fs').writeFileSync(path.join(__dirname, 'dist', 'meta.json'), JSON.stringify(result.metafile));
   }
