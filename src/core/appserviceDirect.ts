@@ -61,6 +61,7 @@ export async function checkAppserviceDirectly(http: HttpRequester, req: DirectCh
       rateLimitRetries: 0,
       // Appservices usually listen on plain HTTP inside a private network.
       allowInsecureHttp: true,
+      server: 'appservice',
     });
   const started = Date.now();
   try {

@@ -1,7 +1,7 @@
 // The only module that talks HTTP. Everything above it gets parsed JSON or a
 // typed error (MatrixApiError / RequestFailedError), never a raw response.
 import { MatrixApiError, RequestFailedError } from './errors';
-import { cancelled, parseBody, stripQuery, toMatrixError, translateRequestFailure } from './httpAnswers';
+import { type Answerer, cancelled, parseBody, stripQuery, toMatrixError, translateRequestFailure } from './httpAnswers';
 import { t } from './l10n';
 import { nodeHttp, nodeHttps, nodeZlib } from './nodeModules';
 
@@ -100,6 +100,8 @@ export interface RequestOptions {
   allowEmptyBody?: boolean;
   /** Allow plain http:// off loopback for this request (appservice URLs inside private networks). */
   allowInsecureHttp?: boolean;
+  /** Who answers (default a homeserver): an appservice's broken answer is blamed on the registration's `url`. */
+  server?: Answerer;
 }
 
 export interface HttpResponse<T> {
@@ -259,7 +261,8 @@ export class HttpClient implements HttpRequester {
           continue;
         }
         const text = res.text;
-        const parsed = opts.allowEmptyBody && text.trim() === '' ? {} : parseBody(text, res.header('content-type'), url, res.status);
+        const parsed =
+          opts.allowEmptyBody && text.trim() === '' ? {} : parseBody(text, res.header('content-type'), url, res.status, opts.server);
         if (res.status >= 400) {
           const error = toMatrixError(parsed, res.status, url, res.header('retry-after'));
           entry({ status: res.status, errcode: error.errcode });

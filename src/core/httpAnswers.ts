@@ -13,14 +13,12 @@ export function cancelled(url: string): RequestFailedError {
   return new RequestFailedError('cancelled', t('The request to {0} was cancelled.', new URL(url).host), url);
 }
 
-/** Requests under /_matrix/app/ go to an appservice, not to a homeserver: the advice names the right one. */
-function isAppserviceUrl(url: string): boolean {
-  return new URL(url).pathname.startsWith('/_matrix/app/');
-}
+/** Who answers a request: the advice for a broken answer names the URL the user should check. */
+export type Answerer = 'homeserver' | 'appservice';
 
-export function parseBody(text: string, contentType: string | null, url: string, status: number): unknown {
+export function parseBody(text: string, contentType: string | null, url: string, status: number, server: Answerer = 'homeserver'): unknown {
   const where = stripQuery(url);
-  const appservice = isAppserviceUrl(url);
+  const appservice = server === 'appservice';
   if (text.trim() === '') {
     if (status >= 400 || status === 204) return {};
     throw new RequestFailedError(

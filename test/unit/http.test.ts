@@ -103,11 +103,20 @@ describe('HttpClient', () => {
         res.end('<html>my blog</html>');
       }
     });
-    const empty = (await failure(new HttpClient().request(s.url, '/_matrix/app/v1/ping', { method: 'POST', body: {} }))) as Error;
+    const asAppservice = { server: 'appservice' } as const;
+    const empty = (await failure(
+      new HttpClient().request(s.url, '/_matrix/app/v1/ping', { method: 'POST', body: {}, ...asAppservice }),
+    )) as Error;
     assert.match(empty.message, /empty body instead of JSON; is this the appservice's URL\?/);
     assert.doesNotMatch(empty.message, /homeserver/);
-    const html = (await failure(new HttpClient().request(s.url, '/_matrix/app/v1/transactions/1', { method: 'PUT', body: {} }))) as Error;
+    // Behind a path prefix: the caller, not the path, says who answers.
+    const html = (await failure(
+      new HttpClient().request(`${s.url}/bridge`, '/_matrix/app/v1/transactions/1', { method: 'PUT', body: {}, ...asAppservice }),
+    )) as Error;
     assert.match(html.message, /HTML page instead of JSON: the registration's url probably points at a website/);
+    // The same answer to a homeserver request blames the homeserver URL.
+    const homeserver = (await failure(new HttpClient().request(s.url, '/_matrix/client/versions'))) as Error;
+    assert.match(homeserver.message, /not a Matrix homeserver API/);
   });
 
   it('rejects a 200 answer that is not JSON', async () => {

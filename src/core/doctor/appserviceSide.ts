@@ -71,6 +71,7 @@ export async function transactionsCheck(
       signal,
       rateLimitRetries: 0,
       allowInsecureHttp: true,
+      server: 'appservice',
     });
     return {
       id: 'transactions',
