@@ -35,6 +35,11 @@ export function serverInputProblem(value: string): string | undefined {
   }
 }
 
+/** Whether the input starts with a URL scheme (`https://`, `http://`, …), as opposed to a bare server name. */
+function hasScheme(input: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(input);
+}
+
 /** Turns user input into a URL to start from. Loopback hosts default to http, everything else to https. */
 export function parseServerInput(input: string): URL {
   const trimmed = input.trim().replace(/\/+$/, '');
@@ -45,7 +50,7 @@ export function parseServerInput(input: string): URL {
       input,
     );
   }
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `${guessScheme(trimmed)}://${trimmed}`;
+  const withScheme = hasScheme(trimmed) ? trimmed : `${guessScheme(trimmed)}://${trimmed}`;
   let url: URL;
   try {
     url = new URL(withScheme);
@@ -95,7 +100,7 @@ export async function discoverHomeserver(http: HttpRequester, input: string, sig
   const early = new AbortController();
   const stopEarly = () => early.abort();
   signal?.addEventListener('abort', stopEarly, { once: true });
-  const typedUrl = /^\s*[a-z][a-z0-9+.-]*:\/\//i.test(input);
+  const typedUrl = hasScheme(input.trim());
   const givenVersions = typedUrl ? getVersions(http, given, early.signal) : undefined;
   givenVersions?.catch(() => undefined); // read below, or abandoned when .well-known points elsewhere
   try {
