@@ -143,6 +143,9 @@ async function check({ url, extensionsDir, homeserver, tools }) {
       const versions = await fetch(`${homeserver.baseUrl}/_matrix/client/versions`).catch(() => undefined);
       expect(!!versions?.ok, `the homeserver answers /_matrix/client/versions (${versions?.status ?? 'no answer'})`);
     }
+    if (homeserver && typeof homeserver.info.oauthIssuer === 'string') {
+      for (const [ok, what] of await oauthCliRoundTrip(homeserver)) expect(ok, what);
+    }
     if (tools.chromium) {
       expect(await showsMatrixView(url, tools.chromium), 'the workbench shows the Matrix view with its Add Account welcome');
     } else {
@@ -156,6 +159,71 @@ async function check({ url, extensionsDir, homeserver, tools }) {
   expect(left.length === 0, `no process left running${left.length ? `:\n  ${left.join('\n  ')}` : ''}`);
   log.info(failures.length ? `check FAILED: ${failures.length} problem(s)` : 'check passed');
   return failures.length ? 1 : 0;
+}
+
+/**
+ * --oauth: signs in as a user would from a terminal, with the packaged CLI's
+ * device grant (`login --oauth`), the code entered on the authorization server's
+ * own pages by an HTTP browser (test/support/oauth/browser.ts); then `whoami`,
+ * and `logout`, after which the homeserver refuses the access token (revoked).
+ * @param {import('./server.mjs').Homeserver} homeserver
+ * @returns {Promise<Array<[boolean, string]>>}
+ */
+async function oauthCliRoundTrip(homeserver) {
+  const { spawn } = await import('node:child_process');
+  const { TestBrowser } = await import(path.join(REPO_ROOT, 'out', 'test', 'support', 'oauth', 'browser.js'));
+  const user = /** @type {{ userId: string, localpart: string, password: string }} */ (homeserver.info.users[0]);
+  const env = { ...process.env, MATRIX_DEVTOOLS_STORE: path.join(DEMO_DIR, 'cli-sessions.json') };
+  fs.rmSync(env.MATRIX_DEVTOOLS_STORE, { force: true });
+  const cli = path.join(REPO_ROOT, 'dist', 'cli.js');
+  /** Runs the CLI; `onStderr` sees each stderr line as it comes. Output stays here (it may hold a token). */
+  const runCli = (args, onStderr = () => {}) =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      const timer = setTimeout(() => child.kill(), 60_000);
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        for (const line of String(d).split('\n')) if (line) onStderr(line);
+      });
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  /** @type {Array<[boolean, string]>} */
+  const results = [];
+  let approval = Promise.resolve(undefined);
+  const login = await runCli(['login', '--homeserver', homeserver.baseUrl, '--oauth', '--json'], (line) => {
+    const m = /open (\S+) in a browser and enter the code (\S+)/.exec(line);
+    if (m) approval = new TestBrowser().approveDeviceCode(m[1], m[2], { username: user.localpart, password: user.password });
+  });
+  const visit = await approval.catch((e) => ({ status: 0, text: String(e) }));
+  const session = login.code === 0 ? JSON.parse(login.stdout) : {};
+  results.push([
+    login.code === 0 && session.userId === user.userId,
+    `matrix-devtools login --oauth: the code confirmed in the browser (HTTP ${visit?.status ?? 'none'}) signs in ${user.userId}` +
+      (login.code === 0 ? '' : ` (exit ${login.code}: ${login.stderr.trim().split('\n').pop()})`),
+  ]);
+  if (login.code !== 0) return results;
+  const whoami = await runCli(['whoami', '--json']);
+  results.push([
+    whoami.code === 0 && JSON.parse(whoami.stdout).userId === user.userId,
+    `matrix-devtools whoami on the OAuth session (exit ${whoami.code})`,
+  ]);
+  const token = await runCli(['token']);
+  const accessToken = token.stdout.trim();
+  const logout = await runCli(['logout']);
+  const after = await fetch(`${homeserver.baseUrl}/_matrix/client/v3/account/whoami`, {
+    headers: { Authorization: `Bearer ${accessToken}` },
+  });
+  results.push([
+    token.code === 0 && logout.code === 0 && after.status === 401,
+    `matrix-devtools logout revokes the OAuth session: its access token then gets HTTP ${after.status} (exit ${logout.code})`,
+  ]);
+  return results;
 }
 
 /** Opens the workbench headless and looks for the Matrix view and its welcome text. */
