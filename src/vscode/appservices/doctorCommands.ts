@@ -44,7 +44,10 @@ export function doctorCommands(c: DoctorCommandContext): Record<DoctorCommandId,
       const homeserver = await c.homeserverFor(item, true);
       if (!homeserver) return undefined;
       const run = await c.withCancellableProgress(t('Diagnosing "{0}"…', item.id), (signal, progress) =>
-        c.doctor.diagnose(item, homeserver, signal, (check) => progress.report({ increment: 100 / CHECK_IDS.length, message: check.id })),
+        c.doctor.diagnose(item, homeserver, {
+          signal,
+          onCheck: (check) => progress.report({ increment: 100 / CHECK_IDS.length, message: check.id }),
+        }),
       );
       notifyRun(c, run);
       return run;

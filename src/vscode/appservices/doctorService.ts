@@ -81,13 +81,14 @@ export class AppserviceDoctorService {
     return !!run && run.fingerprint !== fingerprintOf(item.registration, item.problems);
   }
 
-  /** Runs every check for a file-backed item; `homeserver` undefined skips the homeserver's checks. */
+  /**
+   * Runs every check for a file-backed item; `homeserver` undefined skips the homeserver's checks.
+   * `onCheck` sees each check as it finishes; `discover` shares discovery across a batch.
+   */
   async diagnose(
     item: AppserviceItem & { file: string },
     homeserver: string | undefined,
-    signal?: AbortSignal,
-    onCheck?: (check: DoctorCheck) => void,
-    discover?: Discover,
+    { signal, onCheck, discover }: { signal?: AbortSignal; onCheck?: (check: DoctorCheck) => void; discover?: Discover } = {},
   ): Promise<DoctorRun> {
     const at = (this.deps.now ?? Date.now)();
     const loaded = await loadRegistrationForPing(this.deps.readText, item.file);
@@ -136,7 +137,7 @@ export class AppserviceDoctorService {
       targets,
       this.deps.settings().concurrency,
       async ({ item, homeserver }) => {
-        const run = await this.diagnose(item, homeserver, signal, undefined, discover);
+        const run = await this.diagnose(item, homeserver, { signal, discover });
         onProgress?.(++done, targets.length, run);
         return run;
       },
