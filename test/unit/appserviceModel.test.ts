@@ -64,6 +64,22 @@ describe('appservice catalog', () => {
     assert.deepEqual(catalog.items()[0].problems, []);
   });
 
+  it('every change shows in items() and get(), also a new workspace folder for relative paths', () => {
+    const catalog = new AppserviceCatalog(dir);
+    catalog.setEntries([{ id: 'x', registrationFile: 'conf/x.yaml' }]);
+    assert.equal(catalog.get(`file:${file('conf/x.yaml')}`)?.id, 'x');
+    const elsewhere = path.join(dir, 'other-folder');
+    catalog.setBaseDir(elsewhere);
+    assert.equal(catalog.items()[0].file, path.join(elsewhere, 'conf/x.yaml'));
+    assert.equal(catalog.get(`file:${file('conf/x.yaml')}`), undefined);
+    catalog.setFile(path.join(elsewhere, 'conf/x.yaml'), registrationYaml({ id: 'x' }));
+    assert.deepEqual(catalog.get(`file:${path.join(elsewhere, 'conf/x.yaml')}`)?.problems, []);
+    catalog.removeFile(path.join(elsewhere, 'conf/x.yaml'));
+    assert.match(catalog.items()[0].problems[0].message, /not found/);
+    catalog.setEntries([]);
+    assert.deepEqual(catalog.items(), []);
+  });
+
   it('keeps a broken file in the list, named by its id when it has one', () => {
     const catalog = new AppserviceCatalog(dir);
     catalog.replaceFiles([[file('broken-registration.yaml'), 'id: whatsapp\nurl: [unclosed\n']]);

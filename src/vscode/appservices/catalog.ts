@@ -39,6 +39,8 @@ export class AppserviceCatalog {
   private readonly files = new Map<string, FileState>();
   private entries: AppserviceSettingsEntry[] = [];
   private duplicates = new Map<string, RegistrationProblem[]>();
+  /** The merged list, built on first need after each change (the tree, pickers and `get` ask often). */
+  private merged?: { items: readonly AppserviceItem[]; byKey: ReadonlyMap<string, AppserviceItem> };
   private readonly changed = new Emitter<void>();
   readonly onDidChange = this.changed.event;
 
@@ -47,6 +49,7 @@ export class AppserviceCatalog {
 
   setBaseDir(dir: string | undefined): void {
     this.baseDir = dir;
+    this.merged = undefined;
   }
 
   /** Replace every file at once (a full rescan). */
@@ -88,7 +91,22 @@ export class AppserviceCatalog {
     return [...own, ...(this.duplicates.get(key) ?? [])];
   }
 
+  /** Every appservice, sorted by id. The items are shared: read them, do not change them. */
   items(): AppserviceItem[] {
+    return [...this.mergedList().items];
+  }
+
+  private mergedList(): NonNullable<AppserviceCatalog['merged']> {
+    if (!this.merged) {
+      const items = this.merge();
+      const byKey = new Map<string, AppserviceItem>();
+      for (const i of items) if (!byKey.has(i.key)) byKey.set(i.key, i);
+      this.merged = { items, byKey };
+    }
+    return this.merged;
+  }
+
+  private merge(): AppserviceItem[] {
     const byFile = new Map<string, AppserviceItem>();
     for (const [file, state] of this.files) {
       const registration = 'parsed' in state ? state.parsed.registration : undefined;
@@ -152,7 +170,7 @@ export class AppserviceCatalog {
   }
 
   get(key: string): AppserviceItem | undefined {
-    return this.items().find((i) => i.key === key);
+    return this.mergedList().byKey.get(key);
   }
 
   dispose(): void {
@@ -166,6 +184,7 @@ export class AppserviceCatalog {
   private afterChange(): void {
     const parsed = [...this.files].flatMap(([file, state]) => ('parsed' in state ? [{ file, parsed: state.parsed }] : []));
     this.duplicates = findConflicts(parsed);
+    this.merged = undefined;
     this.changed.fire();
   }
 }
