@@ -125,7 +125,11 @@ export async function openWorkbench(browser, url, { onLog = (line) => console.lo
   });
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => m.type() === 'error' && pageErrors.push(`console.error: ${m.text()}`));
+  // Warnings too when they are about storage: VS Code for the Web falls back to memory when IndexedDB fails.
+  page.on('console', (m) => {
+    if (m.type() === 'error' || (m.type() === 'warning' && /indexeddb|storage/i.test(m.text())))
+      pageErrors.push(`console.${m.type()}: ${m.text()}`);
+  });
   await page.goto(url, { timeout: timeoutMs });
   await page.waitForSelector('.monaco-workbench', { timeout: timeoutMs });
   return { page, exitCode, pageErrors };

@@ -78,6 +78,7 @@ export async function runScenarios({ tools, runDir, log, onLog, timeoutMs, onCle
     else {
       results.failed++;
       log.error(`scenario phase ${label} ${result.timedOut ? 'timed out' : `failed (exit ${result.code})`}`);
+      for (const line of result.pageErrors.slice(-20)) log.info(`[page ${label}] ${line.split('\n')[0]}`);
     }
     return ok;
   };

@@ -43,13 +43,27 @@ async function whoamiStatus(accessToken: string): Promise<number> {
 /** Signed in ("expiring soon" is signed in too). */
 const SIGNED_IN = ['signedIn', 'expiringSoon'];
 
+/** Where the sign-in phase leaves alice's account id (not a secret), for the diagnosis below. */
+const aliceIdFile = () => path.join(process.env.MATRIX_DEVTOOLS_TEST_BARRIER_DIR ?? '', 'alice-account-id');
+
 async function alice() {
   const api = await extensionApi();
-  await eventually(
-    () => api.accounts.listAccounts().some((a) => a.userId === '@alice:localhost'),
-    'the account @alice:localhost in this window',
-    15_000,
-  );
+  try {
+    await eventually(
+      () => api.accounts.listAccounts().some((a) => a.userId === '@alice:localhost'),
+      'the account @alice:localhost in this window',
+      15_000,
+    );
+  } catch (e) {
+    // Which store lost her: globalState (her entry, or all of it) or SecretStorage.
+    const id = fs.existsSync(aliceIdFile()) ? fs.readFileSync(aliceIdFile(), 'utf8') : undefined;
+    const secret = id ? ((await api.accounts.secretKeys([id])).length ? 'present' : 'absent') : 'unknown';
+    const keys = api.accounts.globalStateKeys();
+    throw new Error(
+      `${(e as Error).message} (globalState keys: [${keys.join(', ')}]; alice's secret: ${secret}; ` +
+        `accounts entry: ${api.accounts.globalStateText().length} characters)`,
+    );
+  }
   return { api, account: api.accounts.listAccounts().find((a) => a.userId === '@alice:localhost')! };
 }
 
@@ -75,6 +89,7 @@ describe('phase sign-in: a first VS Code session', () => {
     prompts.picks.push('password');
     await runCommand('matrixDevtools.addAccount');
     const { api, account } = await alice();
+    fs.writeFileSync(aliceIdFile(), account.id);
     assert.ok(SIGNED_IN.includes(account.displayState), `alice is ${account.displayState}`);
     assert.strictEqual((await api.accounts.secretKeys()).length, 1, 'one SecretStorage entry for the one account');
   });

@@ -46,6 +46,8 @@ export type AccountsTestApi = {
   secretKeys(alsoAccountIds?: string[]): Promise<string[]>;
   /** The feature's globalState entries, as JSON text. */
   globalStateText(): string;
+  /** The extension's globalState keys (names only), to tell a lost entry from a store that did not load. */
+  globalStateKeys(): readonly string[];
   rotateNow(accountId: string): Promise<void>;
   /** Re-reads storage (as after another window wrote). */
   reload(): Promise<void>;
@@ -168,6 +170,7 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
         return present.filter((k): k is string => k !== undefined);
       },
       globalStateText: () => JSON.stringify(context.globalState.get(METADATA_KEY) ?? []),
+      globalStateKeys: () => context.globalState.keys(),
       rotateNow: async (id) => {
         await manager.rotateNow(id);
       },
