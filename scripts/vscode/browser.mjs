@@ -26,11 +26,12 @@ const CHROMIUM_ARGS = [
 
 /**
  * @param {{ chromium: string, profileDir?: string, headless?: boolean,
- *           viewport?: { width: number, height: number } }} options
+ *           viewport?: { width: number, height: number }, onUngracefulClose?: (ms: number) => void }} options
  *   `profileDir` makes the profile persistent (launchPersistentContext).
+ *   `onUngracefulClose(ms)`: the persistent browser did not close within its grace time and is killed.
  * @returns {Promise<Browser>}
  */
-export async function launchBrowser({ chromium, profileDir, headless = true, viewport = { width: 1440, height: 900 } }) {
+export async function launchBrowser({ chromium, profileDir, headless = true, viewport = { width: 1440, height: 900 }, onUngracefulClose }) {
   const before = new Set(childGroupLeaders());
   const crashpadBefore = new Set(processesNamed('chrome_crashpad').map((p) => p.pid));
   // Signals are ours to handle (processes.mjs): playwright's own SIGINT handler would
@@ -69,7 +70,18 @@ export async function launchBrowser({ chromium, profileDir, headless = true, vie
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.race([(browser ?? context).close().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
+      // A persistent profile must be shut down, not killed: Chrome writes IndexedDB
+      // (VS Code's globalState) and localStorage (its SecretStorage) out as it closes.
+      const graceMs = profileDir ? 20_000 : 5000;
+      const started = Date.now();
+      const graceful = await Promise.race([
+        (browser ?? context).close().then(
+          () => true,
+          () => false,
+        ),
+        new Promise((r) => setTimeout(() => r(false), graceMs)),
+      ]);
+      if (!graceful && profileDir) onUngracefulClose?.(Date.now() - started);
       for (const pgid of groups) await stopGroup(pgid, 2000);
       for (const pgid of crashpadGroups) await stopGroup(pgid, 2000);
     },

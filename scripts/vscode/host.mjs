@@ -45,7 +45,12 @@ export async function startHost({ tools, runDir, log, profileDir, viewport, ...s
   let browser;
   try {
     browser = await log.step('launch chromium', () =>
-      launchBrowser({ chromium: /** @type {string} */ (tools.chromium), profileDir, viewport }),
+      launchBrowser({
+        chromium: /** @type {string} */ (tools.chromium),
+        profileDir,
+        viewport,
+        onUngracefulClose: (ms) => log.warn(`chromium did not close its profile within ${ms} ms; killed (its storage may be incomplete)`),
+      }),
     );
   } catch (e) {
     await server.stop();

@@ -86,11 +86,16 @@ export async function runScenarios({ tools, runDir, log, onLog, timeoutMs, onCle
   let host = await startHost(hostOptions);
   try {
     if (!(await phase(host, 'sign-in'))) return results;
+    // The window wrote alice's account to globalState; VS Code for the Web stores it in
+    // IndexedDB a little later. Stopping the browser before that would lose it.
+    await log.step('alice in the browser profile before the restart', () => waitForWebState(host, ALICE, log));
   } finally {
-    await host.stop();
+    await log.step('stop code-server and the browser', () => host.stop());
   }
   host = await startHost(hostOptions);
   onCleanup(host.stop);
+  // Tells "the restarted browser lost the profile's IndexedDB" apart from a fault of ours.
+  await log.step('alice in the browser profile after the restart', () => waitForWebState(host, ALICE, log));
   await phase(host, 'after-restart');
   const windows = ['A', 'B'];
   await Promise.all(
@@ -103,4 +108,58 @@ export async function runScenarios({ tools, runDir, log, onLog, timeoutMs, onCle
   await phase(host, 'after-stale-write');
   await phase(host, 'after-reloads');
   return results;
+}
+
+const ALICE = '@alice:localhost';
+
+/**
+ * Waits (up to 15 s) until VS Code for the Web's state databases in this browser
+ * profile (IndexedDB `vscode-web-state-db-*`, where globalState lives) hold `needle`,
+ * read from a plain page of the workbench's origin. Logs an error when they do not.
+ * @param {{ browser: import('./browser.mjs').Browser, server: { url: string } }} host
+ * @param {string} needle
+ * @param {import('./log.mjs').Logger} log
+ */
+async function waitForWebState(host, needle, log) {
+  const page = await host.browser.newPage();
+  try {
+    await page.goto(`${host.server.url}/healthz`);
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const found = await page.evaluate(findInWebState, needle);
+      if (found.holding.length) return;
+      if (Date.now() > deadline) {
+        log.error(`no VS Code state database in the browser profile holds ${needle} (databases: ${found.names.join(', ') || 'none'})`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * Runs in the page: which `vscode-web-state-db-*` databases have an ItemTable value containing `needle`.
+ * @param {string} needle
+ */
+async function findInWebState(needle) {
+  const request = (r) =>
+    new Promise((resolve, reject) => {
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+  const names = (await indexedDB.databases()).map((d) => d.name ?? '').filter((n) => n.startsWith('vscode-web-state-db-'));
+  const holding = [];
+  for (const name of names) {
+    const db = await request(indexedDB.open(name));
+    try {
+      if (!db.objectStoreNames.contains('ItemTable')) continue;
+      const values = await request(db.transaction('ItemTable', 'readonly').objectStore('ItemTable').getAll());
+      if (values.some((v) => typeof v === 'string' && v.includes(needle))) holding.push(name);
+    } finally {
+      db.close();
+    }
+  }
+  return { names, holding };
 }
