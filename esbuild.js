@@ -82,6 +82,27 @@ function removeStaleOutputs() {
   }
 }
 
+/**
+ * `import * as vscode from 'vscode'` in a CommonJS bundle gives every importing
+ * module its own `__toESM(require('vscode'))`, a copy of the whole API object's
+ * properties (13 copies at activation). Our sources import one module instead
+ * that re-exports it: one copy.
+ */
+const vscodeOnceShim = {
+  name: 'vscode-once',
+  setup(build) {
+    const src = path.join(__dirname, 'src');
+    build.onResolve({ filter: /^vscode$/ }, (args) =>
+      args.importer.startsWith(src) ? { path: 'vscode', namespace: 'vscode-once' } : { path: 'vscode', external: true },
+    );
+    build.onLoad({ filter: /.*/, namespace: 'vscode-once' }, () => ({
+      contents: "export * from 'vscode';",
+      loader: 'js',
+      resolveDir: __dirname,
+    }));
+  },
+};
+
 async function main() {
   const ctx = await esbuild.context({
     entryPoints: {
@@ -99,7 +120,7 @@ async function main() {
     outdir: 'dist',
     external: ['vscode'],
     logLevel: 'silent',
-    plugins: [lazyChunkPlugin, problemMatcherPlugin],
+    plugins: [lazyChunkPlugin, vscodeOnceShim, problemMatcherPlugin],
     metafile: process.argv.includes('--metafile'),
   });
   if (watch) {
