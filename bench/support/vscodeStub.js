@@ -397,5 +397,12 @@ function install() {
   };
 }
 
+// The real API object has a property for every runtime export of @types/vscode
+// (namespaces, classes, enums), and bundles pay per property when they copy it
+// (esbuild's __toESM). The names the stub does not implement are placeholders.
+// vscodeApiNames.json: the `\texport (class|enum|namespace|const|function|let) Name`
+// lines of node_modules/@types/vscode/index.d.ts (the engine's version).
+for (const name of require('./vscodeApiNames.json')) if (!(name in vscode)) vscode[name] = {};
+
 module.exports = vscode;
 Object.defineProperty(vscode, '__bench', { value: { install, createContext, recorded } });
