@@ -170,29 +170,14 @@ async function check({ url, extensionsDir, homeserver, tools }) {
  * @returns {Promise<Array<[boolean, string]>>}
  */
 async function oauthCliRoundTrip(homeserver) {
-  const { spawn } = await import('node:child_process');
-  const { TestBrowser } = await import(path.join(REPO_ROOT, 'out', 'test', 'support', 'oauth', 'browser.js'));
+  const support = (file) => import(path.join(REPO_ROOT, 'out', 'test', 'support', ...file));
+  const { TestBrowser } = await support(['oauth', 'browser.js']);
+  const { runCli: run } = await support(['cliProcess.js']);
   const user = /** @type {{ userId: string, localpart: string, password: string }} */ (homeserver.info.users[0]);
-  const env = { ...process.env, MATRIX_DEVTOOLS_STORE: path.join(DEMO_DIR, 'cli-sessions.json') };
+  const env = { MATRIX_DEVTOOLS_STORE: path.join(DEMO_DIR, 'cli-sessions.json') };
   fs.rmSync(env.MATRIX_DEVTOOLS_STORE, { force: true });
-  const cli = path.join(REPO_ROOT, 'dist', 'cli.js');
-  /** Runs the CLI; `onStderr` sees each stderr line as it comes. Output stays here (it may hold a token). */
-  const runCli = (args, onStderr = () => {}) =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      const timer = setTimeout(() => child.kill(), 60_000);
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => {
-        stderr += d;
-        for (const line of String(d).split('\n')) if (line) onStderr(line);
-      });
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+  /** The packaged CLI (dist/cli.js); its output stays here (it may hold a token). */
+  const runCli = (args, onStderr) => run(args, { env, onStderr, timeoutMs: 60_000 });
   /** @type {Array<[boolean, string]>} */
   const results = [];
   let approval = Promise.resolve(undefined);

@@ -10,15 +10,29 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+/**
+ * `onStderr` sees each stderr line as it comes (a device code to enter while the CLI waits);
+ * `timeoutMs` kills a run that takes longer.
+ */
+export function runCli(
+  args: string[],
+  opts: { input?: string; env?: Record<string, string>; onStderr?: (line: string) => void; timeoutMs?: number } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill(), opts.timeoutMs);
     child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
+    child.stderr.on('data', (c) => {
+      stderr += c;
+      if (opts.onStderr) for (const line of String(c).split('\n')) if (line) opts.onStderr(line);
+    });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
     child.stdin.end(opts.input ?? '');
   });
 }
