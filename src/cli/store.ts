@@ -6,6 +6,7 @@
 // and an entry that `login` replaces is first copied to a backup file (0600).
 import { promises as fs, readdir, readFile } from 'node:fs';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { FileLock } from '../core/fileLock';
 import { t } from '../core/l10n';
 import { nodeCrypto, nodeOs } from '../core/nodeModules';
@@ -26,9 +27,8 @@ export function defaultStorePath(): string {
 
 // The read path (every command) uses callback fs: loading `fs.promises` costs a
 // CLI run about 2.5 ms here (it brings readline and the file watchers with it).
-const readText = (file: string) =>
-  new Promise<string>((resolve, reject) => readFile(file, 'utf8', (e, text) => (e ? reject(e) : resolve(text))));
-const listDir = (dir: string) => new Promise<string[]>((resolve, reject) => readdir(dir, (e, names) => (e ? reject(e) : resolve(names))));
+const readText = (file: string) => promisify(readFile)(file, 'utf8');
+const listDir = promisify(readdir);
 
 export class CliStore implements TokenStore {
   readonly lock: FileLock;
