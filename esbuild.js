@@ -67,6 +67,12 @@ const lazyChunkPlugin = {
   },
 };
 
+const entryPoints = {
+  extension: 'src/extension.ts',
+  cli: 'src/cli/main.ts',
+  ...Object.fromEntries(lazyChunks.map(({ chunk, entry }) => [chunk, entry])),
+};
+
 /**
  * A chunk that is no longer built must not linger in dist/ (and in the .vsix).
  * Removed after the build, not before: `npm run bench` reads dist/meta.json of
@@ -75,7 +81,7 @@ const lazyChunkPlugin = {
 function removeStaleOutputs() {
   const fs = require('fs');
   const dist = path.join(__dirname, 'dist');
-  const built = new Set(['extension', 'cli', ...lazyChunks.map(({ chunk }) => chunk)].flatMap((n) => [`${n}.js`, `${n}.js.map`]));
+  const built = new Set(Object.keys(entryPoints).flatMap((n) => [`${n}.js`, `${n}.js.map`]));
   built.add('meta.json');
   for (const name of fs.readdirSync(dist)) {
     if (!built.has(name) || (production && name.endsWith('.map'))) fs.rmSync(path.join(dist, name), { recursive: true, force: true });
@@ -105,11 +111,7 @@ const vscodeOnceShim = {
 
 async function main() {
   const ctx = await esbuild.context({
-    entryPoints: {
-      extension: 'src/extension.ts',
-      cli: 'src/cli/main.ts',
-      ...Object.fromEntries(lazyChunks.map(({ chunk, entry }) => [chunk, entry])),
-    },
+    entryPoints,
     bundle: true,
     format: 'cjs',
     minify: production,
