@@ -24,16 +24,18 @@ export class AccountsTreeProvider implements vscode.TreeDataProvider<AccountNode
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly subscription: { dispose(): unknown };
   // "expires in 3 min" goes stale; repaint while some account has an expiry.
-  private readonly repaint: ReturnType<typeof setInterval>;
+  // Started when the view is first drawn, not at activation: a timer costs
+  // activation about half a millisecond (Node loads its timer code on first use).
+  private repaint: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly mgr: AccountManager) {
     this.subscription = mgr.onDidChange(() => this.emitter.fire(undefined));
-    this.repaint = setInterval(() => {
-      if (this.mgr.accounts().some((a) => a.token?.expiresAt !== undefined)) this.emitter.fire(undefined);
-    }, REPAINT_MS);
   }
 
   getChildren(node?: AccountNode): AccountNode[] {
+    this.repaint ??= setInterval(() => {
+      if (this.mgr.accounts().some((a) => a.token?.expiresAt !== undefined)) this.emitter.fire(undefined);
+    }, REPAINT_MS);
     if (!node) return this.mgr.accounts().map((a) => ({ kind: 'account', accountId: a.id }));
     if (node.kind === 'detail') return [];
     const view = this.mgr.account(node.accountId);
