@@ -1,6 +1,7 @@
 // One Node process that loads dist/extension.js with the stub VS Code API
 // (bench/support/vscodeStub.js) and, unless `load`, runs activate().
 //   node bench/activation.js load|activate        exit as soon as that is done (timed by the parent)
+//   node bench/activation.js warm                 activate, stay until the code cache is written (BENCH_GLOBAL_STORAGE)
 //   node bench/activation.js check                JSON: what activation loaded and connected to, before and after the views are drawn
 //   node bench/activation.js setup <hsUrl> <n>    add n password accounts through Add Account, save the stub's state
 'use strict';
@@ -26,13 +27,22 @@ const context = stub.__bench.createContext();
 const api = extension.activate(context);
 if (mode === 'activate') process.exit(0);
 
-// Every file next to the bundle is a chunk loaded on first use (esbuild.js lazyChunks).
-const lazyChunks = require('node:fs')
-  .readdirSync(dist)
-  .filter((f) => f.endsWith('.js') && f !== 'extension.js' && f !== 'cli.js')
-  .map((f) => f.slice(0, -3));
-const chunks = () => lazyChunks.filter((c) => require.cache[path.join(dist, `${c}.js`)] !== undefined);
+// The bundles dist/extension.js has loaded (src/boot/codeCache.ts): the
+// activation bundle and the chunks loaded on first use (esbuild.js lazyChunks).
+const chunks = () =>
+  Object.keys(api.codeCache())
+    .filter((f) => f !== 'extensionMain.js')
+    .map((f) => f.slice(0, -3));
 const settle = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// `warm`: stay until the code cache is written (3 s after the last bundle loaded), as a window that stays open.
+if (mode === 'warm') {
+  settle(4000).then(() => {
+    process.stdout.write(JSON.stringify(api.codeCache()) + '\n');
+    process.exit(0);
+  });
+  return;
+}
 
 async function check() {
   const atActivate = { chunks: chunks(), connects };

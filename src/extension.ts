@@ -32,6 +32,8 @@ export interface MatrixDevtoolsInternalApi {
   prompts: PromptService;
   accounts: Record<string, unknown>;
   appservices: Record<string, unknown>;
+  /** How each bundle used the code cache in this window (set by src/boot/extension.ts). */
+  codeCache?: () => Record<string, string>;
 }
 
 export function activate(context: vscode.ExtensionContext): MatrixDevtoolsInternalApi {

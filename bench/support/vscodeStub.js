@@ -359,7 +359,9 @@ const vscode = {
 
 /** An ExtensionContext with in-memory storage, loaded from BENCH_VSCODE_STATE when it exists. */
 function createContext() {
-  const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-vscode-'));
+  // BENCH_GLOBAL_STORAGE: a folder kept from one process to the next, as VS Code keeps globalStorage
+  // (the code cache lives there); otherwise a new empty one, as at the first start.
+  const storage = process.env.BENCH_GLOBAL_STORAGE || fs.mkdtempSync(path.join(os.tmpdir(), 'bench-vscode-'));
   const context = {
     subscriptions: [],
     secrets: new Secrets(saved.secrets),

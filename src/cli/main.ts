@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // matrix-devtools: the extension's core for scripts and CI pipelines.
 // Exit codes: 0 success, 1 Matrix or network failure (explained on stderr), 2 usage error.
 import { parseArgs } from 'node:util';
@@ -140,8 +139,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
+/** Runs the CLI as a process: sets the exit code when the command is done (src/boot/cli.ts). */
+export function run(argv: string[]): void {
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },

@@ -109,7 +109,7 @@ export class TestWindow<S extends SecretStorageLike = InMemorySecretStorage> {
       schedulerBackoffMs: [100, 200],
     });
     this.actions = new AccountActions(this.manager, { http: this.http, log: this.log, deviceDisplayName: 'Matrix DevTools (test)' });
-    this.flows = new AccountFlows(this.manager, this.actions, this.prompts, immediateProgress, this.clipboard, this.log, {
+    this.flows = new AccountFlows(this.manager, () => this.actions, this.prompts, immediateProgress, this.clipboard, this.log, {
       remoteWindow: opts.remoteWindow,
       browserTimeoutMs: opts.browserTimeoutMs,
     });

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { promises as fs, existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLI, runCli } from '../support/cliProcess';
+import { CLI, CLI_TEST_CACHE_HOME, runCli } from '../support/cliProcess';
 import { startOAuthHomeserver, TestBrowser, type OAuthSetup } from '../support/oauth';
 
 describe('matrix-devtools login --oauth', function () {
@@ -31,7 +31,7 @@ describe('matrix-devtools login --oauth', function () {
 
   it('prints the URL and code to stderr, stores the session, and whoami/token/refresh/logout work on it', async () => {
     const child = spawn(process.execPath, [CLI, 'login', '--homeserver', setup.hs.baseUrl, '--oauth', '--json'], {
-      env: { ...process.env, ...env },
+      env: { ...process.env, XDG_CACHE_HOME: CLI_TEST_CACHE_HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

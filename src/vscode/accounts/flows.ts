@@ -17,21 +17,33 @@ import type { FlowDeps, SignInFlows, SignInFlowOptions } from './signInFlows';
 import type { AccountsLog, AccountView, ClipboardLike } from './types';
 
 export class AccountFlows {
+  /** `actions` is asked for on the first command that needs it: it is loaded on first use too (accounts/index.ts). */
   constructor(
     private readonly mgr: AccountManager,
-    private readonly actions: AccountActions,
+    private readonly actions: () => AccountActions,
     private readonly prompts: Prompts,
     private readonly progress: ProgressRunner,
-    clipboard: ClipboardLike,
+    private readonly clipboard: ClipboardLike,
     private readonly log: AccountsLog,
     private readonly options: SignInFlowOptions = {},
-  ) {
-    this.deps = { mgr, actions, prompts, progress, clipboard, log, guard: (action, id, run) => this.guard(action, id, run) };
-  }
+  ) {}
 
   private signInFlows: SignInFlows | undefined;
   private accountDialogs: AccountDialogs | undefined;
-  private readonly deps: FlowDeps;
+  private flowDeps: FlowDeps | undefined;
+
+  private get deps(): FlowDeps {
+    const { mgr, prompts, progress, clipboard, log } = this;
+    return (this.flowDeps ??= {
+      mgr,
+      actions: this.actions(),
+      prompts,
+      progress,
+      clipboard,
+      log,
+      guard: (action, id, run) => this.guard(action, id, run),
+    });
+  }
 
   // Adding an account and signing in again (password, OAuth, SSO, device
   // code), and the other account commands' dialogs, are loaded on first use:
@@ -61,7 +73,7 @@ export class AccountFlows {
 
   async recheckAccounts(): Promise<void> {
     await this.guard(t('Refresh Accounts'), undefined, async () => {
-      const summary = await this.progress.run(t('Checking Matrix accounts…'), (signal) => this.actions.recheckAll(signal), {
+      const summary = await this.progress.run(t('Checking Matrix accounts…'), (signal) => this.actions().recheckAll(signal), {
         cancellable: true,
       });
       if (summary.failed.length > 0) {

@@ -16,7 +16,8 @@ import { Log } from '../log';
 import { setListenerErrorHandler } from '../ports';
 import { notificationProgress } from '../progress';
 import { config, createHttpClient, rotationPolicy } from '../settings';
-import { AccountActions } from './actions';
+import type * as AccountActionsModule from './actions';
+import type { AccountActions } from './actions';
 import { AccountFlows } from './flows';
 import { AccountManager } from './manager';
 import { METADATA_KEY } from './metadataStore';
@@ -80,7 +81,15 @@ export function registerAccounts(deps: FeatureDeps): AccountsFeature {
     log,
     settings: { autoRotate: () => config().get<boolean>('autoRotate', true), rotationPolicy },
   });
-  const actions = new AccountActions(manager, { http, log, deviceDisplayName: `Matrix DevTools (${vscode.env.appName})` });
+  // Signing in and out, checking sessions: dist/accountActions.js, loaded with the first command that needs it.
+  let loadedActions: AccountActions | undefined;
+  const actions = () =>
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load is the point
+    (loadedActions ??= new (require('./actions') as typeof AccountActionsModule).AccountActions(manager, {
+      http,
+      log,
+      deviceDisplayName: `Matrix DevTools (${vscode.env.appName})`,
+    }));
   // In a remote or web window the browser cannot come back to a loopback listener in this extension host.
   const remoteWindow = vscode.env.remoteName !== undefined || vscode.env.uiKind === vscode.UIKind.Web;
   const flows = new AccountFlows(manager, actions, prompts, notificationProgress, vscode.env.clipboard, log, { remoteWindow });
