@@ -1,14 +1,14 @@
 // The CLI's appservice commands: ping, check-registration, check-appservice.
 // The same core pipeline as the Appservices view (core/appserviceChecks.ts).
-import { promises as fs } from 'node:fs';
 import { AsToken, checkDirectlyAndCompare, directRunFailed, PingRun, prepareAndPing } from '../core/ping';
 import { AppserviceRegistration, RegistrationProblem } from '../core/registration';
 import { LoadedRegistration, loadRegistrationForPing } from '../core/registrationFile';
 import { need, UsageError, type CliContext, type Command } from './context';
+import { readText } from './readText';
 
 /** A registration the CLI can use, or a usage error that says why (with the file's problems). */
 export async function loadRegistration(file: string): Promise<LoadedRegistration> {
-  const loaded = await loadRegistrationForPing((f) => fs.readFile(f, 'utf8'), file);
+  const loaded = await loadRegistrationForPing(readText, file);
   if ('unreadable' in loaded) throw new UsageError(loaded.problem);
   return loaded;
 }

@@ -4,7 +4,7 @@
 // an entry it cannot read is never overwritten: a damaged or newer file stops
 // every command with one sentence, a damaged entry is written back as it was,
 // and an entry that `login` replaces is first copied to a backup file (0600).
-import { promises as fs, readdir, readFile } from 'node:fs';
+import { promises as fs, readdir } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { FileLock } from '../core/fileLock';
@@ -12,6 +12,7 @@ import { t } from '../core/l10n';
 import { nodeCrypto, nodeOs } from '../core/nodeModules';
 import type { TokenStore } from '../core/rotation';
 import type { SessionTokens } from '../core/session';
+import { readText } from './readText';
 import { emptyStore, parseStore, serializeStore, type CliAccount, type StoreData } from './storeFormat';
 
 export type { CliAccount } from './storeFormat';
@@ -25,9 +26,7 @@ export function defaultStorePath(): string {
   return path.join(base ?? nodeOs().homedir(), 'matrix-devtools', 'cli-sessions.json');
 }
 
-// The read path (every command) uses callback fs: loading `fs.promises` costs a
-// CLI run about 2.5 ms here (it brings readline and the file watchers with it).
-const readText = (file: string) => promisify(readFile)(file, 'utf8');
+// The read path (every command) uses callback fs (readText.ts); only writes use fs.promises.
 const listDir = promisify(readdir);
 
 export class CliStore implements TokenStore {
