@@ -299,10 +299,25 @@ async function cli(sdkWhoami, hs) {
   pings.push(
     ...pings.slice(1).map((v) => ({ ...v, name: `${v.name} without the code cache`, env: { ...v.env, ...noCache }, goal: false })),
   );
+  // The same three requests ping --id makes (well-known and /versions at once, then the ping), bare.
+  pings.push({
+    name: 'http.request script doing the same discovery + ping',
+    cmd: [process.execPath, path.join(floor, 'http-discover-ping.js'), hs.url, 'bridge0', hs.registration(0).as_token],
+  });
   const ping = await compare(pings);
   row('cli', 'ping: http.request floor (baseline)', `${ping[0].ms.toFixed(0)} ms`);
+  const sameWork = ping.find((r) => r.name.includes('same discovery'));
+  row(
+    'cli',
+    'ping: matrix-devtools ping --id / the bare script doing the same discovery + ping',
+    `${(ping[1].ratio / sameWork.ratio).toFixed(2)}×`,
+  );
   for (const r of ping.slice(1)) {
-    const note = r.name.includes('--registration') ? ' (also parses the YAML)' : ' (discovery + ping)';
+    const note = r.name.includes('--registration')
+      ? ' (also parses the YAML)'
+      : r.name.startsWith('matrix-devtools')
+        ? ' (discovery + ping)'
+        : '';
     row(
       'cli',
       `ping: ${r.name} / floor${note}`,

@@ -34,6 +34,8 @@ export interface MatrixDevtoolsInternalApi {
   appservices: Record<string, unknown>;
   /** How each bundle used the code cache in this window (set by src/boot/extension.ts). */
   codeCache?: () => Record<string, string>;
+  /** Where they are cached (undefined: off). */
+  codeCacheDir?: string;
 }
 
 export function activate(context: vscode.ExtensionContext): MatrixDevtoolsInternalApi {

@@ -10,16 +10,14 @@ let main: Main | undefined;
 
 export function activate(context: vscode.ExtensionContext): ReturnType<Main['activate']> {
   const storage = context.globalStorageUri;
-  const loader = new BundleLoader({
-    dir: __dirname,
-    // Off with MATRIX_DEVTOOLS_CODE_CACHE=0, and where globalStorage is not a local folder.
-    cacheDir: storage.scheme === 'file' && process.env.MATRIX_DEVTOOLS_CODE_CACHE !== '0' ? join(storage.fsPath, 'code-cache') : undefined,
-    hostRequire: require,
-    saveOn: 'idle',
-  });
+  // Off with MATRIX_DEVTOOLS_CODE_CACHE=0, and where globalStorage is not a local folder.
+  const cacheDir =
+    storage.scheme === 'file' && process.env.MATRIX_DEVTOOLS_CODE_CACHE !== '0' ? join(storage.fsPath, 'code-cache') : undefined;
+  const loader = new BundleLoader({ dir: __dirname, cacheDir, hostRequire: require, saveOn: 'idle' });
   main = loader.load('extensionMain.js') as Main;
   const api = main.activate(context);
   api.codeCache = () => loader.uses();
+  api.codeCacheDir = cacheDir;
   return api;
 }
 

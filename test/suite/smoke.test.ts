@@ -24,6 +24,20 @@ describe('extension host smoke test', () => {
     assert.strictEqual(extension.isActive, true);
   });
 
+  it('loads its bundles through the code cache in globalStorage (src/boot/codeCache.ts)', async () => {
+    const extension = vscode.extensions.getExtension<{ codeCache?: () => Record<string, string>; codeCacheDir?: string }>(extensionId);
+    assert.ok(extension);
+    const api = await extension.activate();
+    const uses = api.codeCache?.();
+    assert.ok(uses && api.codeCacheDir, 'activate() went through src/boot/extension.ts, with the cache on');
+    // miss at a profile's first start, hit after, rejected if another build of V8 wrote it.
+    assert.ok(['miss', 'hit', 'rejected'].includes(uses['extensionMain.js']), JSON.stringify(uses));
+    // Written 3 s after the last bundle that had none was loaded.
+    const file = path.join(api.codeCacheDir, 'extensionMain.js.v8cache');
+    for (let i = 0; i < 100 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(fs.statSync(file).size > 10_000, `${file} was written`);
+  });
+
   it('runs in a VS Code host that names itself', () => {
     assert.strictEqual(typeof vscode.env.appName, 'string');
     assert.notStrictEqual(vscode.env.appName.trim(), '');
