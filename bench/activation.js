@@ -35,7 +35,7 @@ const chunks = () =>
     .map((f) => f.slice(0, -3));
 const settle = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// `warm`: stay until the code cache is written (3 s after the last bundle loaded), as a window that stays open.
+// `warm`: stay until the code caches are written (the chunks' 3 s after the last one loaded), as a window that stays open.
 if (mode === 'warm') {
   settle(4000).then(() => {
     process.stdout.write(JSON.stringify(api.codeCache()) + '\n');

@@ -325,7 +325,8 @@ const vscode = {
     onDidSaveTextDocument: noEvent,
     onDidOpenTextDocument: noEvent,
     onDidChangeTextDocument: noEvent,
-    findFiles: () => Promise.resolve(workspace ? walk(workspace, []) : []),
+    // VS Code's search runs in another process and answers later: the walk is not the caller's time.
+    findFiles: () => new Promise((resolve) => setImmediate(() => resolve(workspace ? walk(workspace, []) : []))),
     createFileSystemWatcher: () => ({ onDidChange: noEvent, onDidCreate: noEvent, onDidDelete: noEvent, dispose() {} }),
     asRelativePath: (p) => (workspace ? path.relative(workspace, typeof p === 'string' ? p : p.fsPath) : String(p)),
     fs: {
