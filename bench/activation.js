@@ -1,6 +1,6 @@
 // One Node process that loads dist/extension.js with the stub VS Code API
-// (bench/support/vscodeStub.js) and, unless `load`, runs activate().
-//   node bench/activation.js load|activate        exit as soon as that is done (timed by the parent)
+// (bench/support/vscodeStub.js) and runs activate().
+//   node bench/activation.js activate             exit as soon as that is done (timed by the parent)
 //   node bench/activation.js warm                 activate, stay until the code cache is written (BENCH_GLOBAL_STORAGE)
 //   node bench/activation.js check                JSON: what activation loaded and connected to, before and after the views are drawn
 //   node bench/activation.js setup <hsUrl> <n>    add n password accounts through Add Account, save the stub's state
@@ -22,7 +22,6 @@ if (mode === 'check') {
 }
 stub.__bench.install();
 const extension = require(path.join(dist, 'extension.js'));
-if (mode === 'load') process.exit(0);
 const context = stub.__bench.createContext();
 const api = extension.activate(context);
 if (mode === 'activate') process.exit(0);
@@ -35,12 +34,15 @@ const chunks = () =>
     .map((f) => f.slice(0, -3));
 const settle = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// `warm`: stay until the code caches are written (the chunks' 3 s after the last one loaded), as a window that stays open.
+// `warm`: stay until the code caches are written, as a window that stays open: the activation
+// bundle's right after activation, chunks' (if any loaded by then) 3 s after the last one.
 if (mode === 'warm') {
-  settle(4000).then(() => {
-    process.stdout.write(JSON.stringify(api.codeCache()) + '\n');
-    process.exit(0);
-  });
+  settle(300)
+    .then(() => settle(chunks().length > 0 ? 4000 : 0))
+    .then(() => {
+      process.stdout.write(JSON.stringify(api.codeCache()) + '\n');
+      process.exit(0);
+    });
   return;
 }
 

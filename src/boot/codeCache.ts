@@ -9,7 +9,7 @@
 // The cache is an optimisation and never a source of truth: a file that is
 // missing, unreadable, for another build of the bundle (size or mtime differ),
 // or that V8 refuses (another V8, other flags) means compiling as usual, and the
-// cache is written again after the bundle has run for a while. It holds
+// cache is written again (see `saveOn`, and src/boot/extension.ts). It holds
 // compiled code of our sources only, no data from the run (no tokens), in a
 // folder of the user's own (VS Code's globalStorage, the CLI's ~/.cache).
 // Named imports: `import * as fs` would make esbuild copy all of fs's ~100 exports at load.
@@ -55,8 +55,14 @@ export class BundleLoader {
   private readonly loaded = new Map<string, Loaded>();
   private saveScheduled = false;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The `require` our bundles get: `./chunk.js` (esbuild.js lazyChunks) loads through this loader, the rest through the host's. */
+  private readonly require: NodeJS.Require;
 
-  constructor(private readonly options: BundleLoaderOptions) {}
+  constructor(private readonly options: BundleLoaderOptions) {
+    const host = options.hostRequire;
+    const ours = (id: string) => (id.startsWith('./') && id.endsWith('.js') && !id.includes('/', 2) ? this.load(id.slice(2)) : host(id));
+    this.require = Object.assign(ours, { resolve: host.resolve, cache: host.cache, main: host.main, extensions: host.extensions });
+  }
 
   /** The exports of dist/`name`, compiled (from the cache when it can) once per loader. */
   load(name: string): unknown {
@@ -78,7 +84,7 @@ export class BundleLoader {
     this.loaded.set(file, entry);
     const run = script.runInThisContext() as (...args: unknown[]) => void;
     try {
-      run.call(module.exports, module.exports, this.requireFor(), module, file, dirname(file));
+      run.call(module.exports, module.exports, this.require, module, file, dirname(file));
     } catch (e) {
       this.loaded.delete(file);
       throw e;
@@ -110,26 +116,14 @@ export class BundleLoader {
     }
   }
 
-  private requireFor(): NodeJS.Require {
-    const host = this.options.hostRequire;
-    // esbuild emits `require("./chunk.js")` for our lazily loaded files (esbuild.js lazyChunks).
-    const ours = (id: string) => (id.startsWith('./') && id.endsWith('.js') && !id.includes('/', 2) ? this.load(id.slice(2)) : host(id));
-    return Object.assign(ours, {
-      resolve: host.resolve,
-      cache: host.cache,
-      main: host.main,
-      extensions: host.extensions,
-    }) as NodeJS.Require;
-  }
-
   private scheduleSave(): void {
     if (this.options.saveOn === 'exit') {
       if (!this.saveScheduled) process.once('exit', () => this.save());
       this.saveScheduled = true;
       return;
     }
-    // Each newly compiled bundle pushes the write back: the cache then also
-    // holds the functions that the first seconds of use compiled.
+    // Each newly compiled chunk pushes the write back: its cache then also
+    // holds the functions that its first seconds of use compiled.
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => this.save(), this.options.idleMs ?? IDLE_SAVE_MS);
     this.idleTimer.unref?.();
