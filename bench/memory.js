@@ -7,12 +7,23 @@
 // are not counted here.
 //   node --expose-gc bench/memory.js <hsUrl> <setup.json>   → one JSON line
 // setup.json: { users: [localpart], password, registrations: [registration object] }
+//
+// With `rotations` after them: one account (the first user) rotated again and
+// again instead, a week of 5-minute access tokens, after enough rotations that
+// whatever is kept per token (the secrets redaction remembers) is there already.
+// The heap should not grow with the number of rotations. bench/run.js starts
+// this one with the optimising compilers off, so that code compiled during the
+// run (up to 1 MB here, and noisy) does not count as growth: it measures data.
+//   node --expose-gc --no-opt --no-sparkplug bench/memory.js <hsUrl> <setup.json> rotations
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
 const out = (m) => require(path.resolve(__dirname, '../out', m));
+const ROTATIONS_FIRST = 1200;
+const ROTATIONS = 2016; // 7 days of 5-minute tokens
+const STEP = 288; // one day
 
 async function heap() {
   for (let i = 0; i < 4; i++) {
@@ -30,8 +41,9 @@ async function main() {
   const { AppservicePingService } = out('src/vscode/appservices/pingService');
   const { HttpClient } = out('src/core/http');
 
-  const [hsUrl, setupFile] = process.argv.slice(2);
+  const [hsUrl, setupFile, mode] = process.argv.slice(2);
   const setup = JSON.parse(fs.readFileSync(setupFile, 'utf8'));
+  if (mode === 'rotations') return rotations(hsUrl, setup);
   const regs = setup.registrations;
   const N = regs.length;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdt-memory-'));
@@ -99,6 +111,41 @@ async function main() {
   process.stdout.write(`${JSON.stringify({ before, full, after, accounts, left: w.manager.accounts().length })}\n`);
   await world.dispose();
   fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The heap every STEP rotations over ROTATIONS rotations of one account's
+ * tokens (after ROTATIONS_FIRST), and the growth per rotation: the slope of a
+ * least-squares line through them, which a one-off change in the heap between
+ * two samples moves much less than it moves their difference.
+ */
+async function rotations(hsUrl, setup) {
+  const { TestWorld } = out('test/unit/accountsHarness');
+  const world = await TestWorld.create();
+  const w = await world.openWindow({ autoRotate: true });
+  w.prompts.inputs.push(hsUrl, setup.users[0], setup.password);
+  w.prompts.picks.push('Sign in with a password');
+  await w.flows.addAccount();
+  const id = w.manager.accounts()[0].id;
+  const rotate = async (times) => {
+    for (let i = 0; i < times; i++) await w.manager.rotateNow(id);
+    // What the test harness itself records is not the product's.
+    w.log.lines.length = 0;
+    w.sessionChanges.length = 0;
+  };
+  await rotate(ROTATIONS_FIRST);
+  const samples = [[0, await heap()]];
+  for (let done = STEP; done <= ROTATIONS; done += STEP) {
+    await rotate(STEP);
+    samples.push([done, await heap()]);
+  }
+  const mean = (f) => samples.reduce((sum, p) => sum + f(p), 0) / samples.length;
+  const mx = mean((p) => p[0]);
+  const my = mean((p) => p[1]);
+  const slope = mean((p) => (p[0] - mx) * (p[1] - my)) / mean((p) => (p[0] - mx) ** 2);
+  const heaps = samples.map((p) => p[1]);
+  process.stdout.write(`${JSON.stringify({ rotations: ROTATIONS, bytesPerRotation: slope, first: heaps[0], last: heaps.at(-1) })}\n`);
+  await world.dispose();
 }
 
 main().then(

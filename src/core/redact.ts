@@ -1,10 +1,26 @@
 // Log lines pass through here. Known secrets (registered when they are read or
 // issued) are replaced exactly; token-shaped strings are caught by pattern too.
+
+/**
+ * How many secrets are remembered: the most recently registered ones. Tokens
+ * in use are registered again every time they are read (a session's on each
+ * request, an as_token on each ping), so they stay; what goes is the tokens of
+ * rotations long past. Unbounded, the set grew by two tokens per rotation
+ * forever (an account with 5-minute access tokens rotates 288 times a day),
+ * and every log line was checked against all of them (`npm run bench`, memory).
+ */
+export const MAX_REMEMBERED_SECRETS = 1024;
+
+/** In registration order, oldest first (a Set keeps insertion order). */
 const known = new Set<string>();
 
 /** Remember a secret so that `redact` removes it wherever it appears. */
 export function registerSecret(secret: string | undefined): void {
-  if (secret && secret.length >= 6) known.add(secret);
+  if (!secret || secret.length < 6) return;
+  // Registered again: now the newest.
+  known.delete(secret);
+  known.add(secret);
+  if (known.size > MAX_REMEMBERED_SECRETS) known.delete(known.values().next().value as string);
 }
 
 const PATTERNS: Array<[RegExp, string]> = [

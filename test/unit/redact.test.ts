@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { redact, registerSecret } from '../../src/core/redact';
+import { MAX_REMEMBERED_SECRETS, redact, registerSecret } from '../../src/core/redact';
 
 describe('redact', () => {
   it('removes Synapse-shaped tokens, bearer headers, query tokens and JSON token fields', () => {
@@ -21,6 +21,24 @@ describe('redact', () => {
   it('removes registered secrets of any shape', () => {
     registerSecret('plain-opaque-value-42');
     assert.equal(redact('x plain-opaque-value-42 y'), 'x <redacted> y');
+  });
+
+  it('remembers the most recently registered secrets, not every secret ever registered', () => {
+    // Opaque values (no token shape): only the registered set can redact them.
+    const opaque = (name: string, i: number) => `opaque-${name}-${i}-${'q'.repeat(8)}`;
+    const old = 'opaque-rotated-long-ago-value';
+    const inUse = 'opaque-still-in-use-value';
+    registerSecret(old);
+    registerSecret(inUse);
+    for (let i = 0; i < MAX_REMEMBERED_SECRETS / 2; i++) registerSecret(opaque('a', i));
+    // A token in use is read (and registered) again before each use.
+    registerSecret(inUse);
+    for (let i = 0; i < MAX_REMEMBERED_SECRETS / 2; i++) registerSecret(opaque('b', i));
+    assert.equal(redact(`x ${inUse} y`), 'x <redacted> y', 'registered again, so still remembered');
+    assert.equal(redact(`x ${opaque('a', 1)} y`), 'x <redacted> y');
+    assert.equal(redact(`x ${opaque('b', MAX_REMEMBERED_SECRETS / 2 - 1)} y`), 'x <redacted> y');
+    // The oldest, never registered again, was forgotten to make room.
+    assert.equal(redact(`x ${old} y`), `x ${old} y`);
   });
 
   it('leaves explanations that mention a token key readable', () => {
