@@ -318,13 +318,24 @@ async function cli(sdkWhoami, hs) {
     name: 'http.request script doing the same discovery + ping',
     cmd: [process.execPath, path.join(floor, 'http-discover-ping.js'), hs.url, 'bridge0', hs.registration(0).as_token],
   });
+  // And what ping --registration does on top: read the file, parse it with require('yaml').
+  pings.push({
+    name: 'http.request script reading the file with yaml, then the same discovery + ping',
+    cmd: [process.execPath, path.join(floor, 'http-discover-ping.js'), hs.url, '--registration', reg],
+  });
   const ping = await compare(pings);
   row('cli', 'ping: http.request floor (baseline)', `${ping[0].ms.toFixed(0)} ms`);
   const sameWork = ping.find((r) => r.name.includes('same discovery'));
+  const sameWorkYaml = ping.find((r) => r.name.includes('with yaml'));
   row(
     'cli',
     'ping: matrix-devtools ping --id / the bare script doing the same discovery + ping',
     `${(ping[1].ratio / sameWork.ratio).toFixed(2)}×`,
+  );
+  row(
+    'cli',
+    'ping: matrix-devtools ping --registration / the bare script reading the file with yaml, then the same requests',
+    `${(ping[2].ratio / sameWorkYaml.ratio).toFixed(2)}×`,
   );
   for (const r of ping.slice(1)) {
     const note = r.name.includes('--registration')
