@@ -44,6 +44,13 @@ async function liveBytes() {
   return total;
 }
 
+/** Add Account with a password, as a user answers its prompts. */
+async function addAccount(w, hsUrl, user, password) {
+  w.prompts.inputs.push(hsUrl, user, password);
+  w.prompts.picks.push('Sign in with a password');
+  await w.flows.addAccount();
+}
+
 async function heap() {
   for (let i = 0; i < 4; i++) {
     global.gc();
@@ -80,9 +87,7 @@ async function main() {
   /** Add every account and appservice, Ping All 10 times, remove them all; the heap when all were there. */
   async function cycle() {
     for (let i = 0; i < N; i++) {
-      w.prompts.inputs.push(hsUrl, setup.users[i], setup.password);
-      w.prompts.picks.push('Sign in with a password');
-      await w.flows.addAccount();
+      await addAccount(w, hsUrl, setup.users[i], setup.password);
     }
     const pingHttp = new HttpClient();
     const catalog = new AppserviceCatalog(dir);
@@ -142,9 +147,7 @@ async function rotations(hsUrl, setup) {
   const { TestWorld } = out('test/unit/accountsHarness');
   const world = await TestWorld.create();
   const w = await world.openWindow({ autoRotate: true });
-  w.prompts.inputs.push(hsUrl, setup.users[0], setup.password);
-  w.prompts.picks.push('Sign in with a password');
-  await w.flows.addAccount();
+  await addAccount(w, hsUrl, setup.users[0], setup.password);
   const id = w.manager.accounts()[0].id;
   const rotate = async (times) => {
     for (let i = 0; i < times; i++) await w.manager.rotateNow(id);
@@ -168,7 +171,6 @@ async function rotations(hsUrl, setup) {
   const slope = mean((p) => (p[0] - mx) * (p[1] - my)) / mean((p) => (p[0] - mx) ** 2);
   const heaps = samples.map((p) => p[1]);
   process.stdout.write(`${JSON.stringify({ rotations: ROTATIONS, bytesPerRotation: slope, first: heaps[0], last: heaps.at(-1) })}\n`);
-  if (process.env.BENCH_SAMPLES) process.stderr.write(`${heaps.map((h) => (h / 1024).toFixed(1)).join(' ')} KB\n`);
   await world.dispose();
 }
 

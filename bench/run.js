@@ -233,12 +233,10 @@ async function memory(hs) {
     m.after / m.before <= 1.05 && m.left === 0,
   );
   // A week of rotations of one account (the first user, signed in again in a fresh process), JIT off: data only.
+  const jitOff = ['--no-opt', '--no-sparkplug', '--no-flush-bytecode'];
+  const rotationsArgv = [process.execPath, '--expose-gc', ...jitOff, path.join(__dirname, 'memory.js'), hs.url, setup, 'rotations'];
   const rotations = [];
-  for (let r = 0; r < 3; r++) {
-    const jitOff = ['--no-opt', '--no-sparkplug', '--no-flush-bytecode'];
-    const argv = [process.execPath, '--expose-gc', ...jitOff, path.join(__dirname, 'memory.js'), hs.url, setup];
-    rotations.push(JSON.parse(await output([...argv, 'rotations'])));
-  }
+  for (let r = 0; r < 3; r++) rotations.push(JSON.parse(await output(rotationsArgv)));
   const rot = rotations.sort((a, b) => a.bytesPerRotation - b.bytesPerRotation)[1];
   row(
     'memory',

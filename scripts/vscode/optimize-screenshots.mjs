@@ -5,7 +5,7 @@
 // after). pngquant is a system tool (apt-get install pngquant, brew install
 // pngquant), not a dependency: without it the files stay as they are.
 //   node scripts/vscode/optimize-screenshots.mjs [dir]   (default media/screenshots)
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dir = path.resolve(process.argv[2] ?? path.join(root, 'media', 'screenshots'));
 
-if (spawnSync('pngquant', ['--version'], { stdio: 'ignore' }).status !== 0) {
+const version = spawnSync('pngquant', ['--version'], { encoding: 'utf8' });
+if (version.status !== 0) {
   console.log('optimize-screenshots: pngquant is not installed (apt-get install pngquant); the screenshots stay as Chromium wrote them.');
   process.exit(0);
 }
@@ -47,6 +48,4 @@ for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.png'))) {
   after += fs.statSync(file).size;
 }
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
-console.log(
-  `optimize-screenshots: ${path.relative(root, dir) || dir}: ${kb(before)} → ${kb(after)} (${execFileSync('pngquant', ['--version']).toString().trim()})`,
-);
+console.log(`optimize-screenshots: ${path.relative(root, dir) || dir}: ${kb(before)} → ${kb(after)} (pngquant ${version.stdout.trim()})`);
