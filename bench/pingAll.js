@@ -8,6 +8,7 @@
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
+const { times } = require('./support/format');
 
 const out = (m) => require(path.resolve(__dirname, '../out', m));
 const DELAY_MS = 50;
@@ -214,7 +215,7 @@ module.exports = async function pingAll({ tmp, runs, row, median }) {
         row(
           'ping all',
           `${n} appservice${n === 1 ? '' : 's'} answering after ${DELAY_MS} ms, concurrency ${CONCURRENCY}: wall / ceil(n/${CONCURRENCY})×${DELAY_MS} ms (${ideal} ms)`,
-          `${ratio.toFixed(2)}× (${perPing} homeserver requests per ping)`,
+          `${times(ratio, 1.2)} (${perPing} homeserver requests per ping)`,
           '≤ 1.2×',
           ratio <= 1.2,
         );

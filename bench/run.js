@@ -16,6 +16,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const esbuild = require('esbuild');
+const { times } = require('./support/format');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -71,15 +72,15 @@ function output([cmd, ...argv], { input, env } = {}) {
  * wall time and the median of its per-round ratio to `variants[0]`.
  */
 async function compare(variants) {
-  const times = variants.map(() => []);
+  const samples = variants.map(() => []);
   for (let i = 0; i < Math.min(2, variants.length); i++) await timeProcess(variants[i].cmd, variants[i].env); // warm the file cache
   for (let r = 0; r < RUNS; r++) {
     for (let k = 0; k < variants.length; k++) {
       const v = (k + r) % variants.length;
-      times[v].push(await timeProcess(variants[v].cmd, variants[v].env));
+      samples[v].push(await timeProcess(variants[v].cmd, variants[v].env));
     }
   }
-  return variants.map((v, i) => ({ ...v, ms: median(times[i]), ratio: median(times[i].map((t, r) => t / times[0][r])) }));
+  return variants.map((v, i) => ({ ...v, ms: median(samples[i]), ratio: median(samples[i].map((t, r) => t / samples[0][r])) }));
 }
 
 function bundle(entry, outfile) {
@@ -128,7 +129,7 @@ async function sizes(sdkFlow) {
   );
   row('size', '.vsix', kb(fs.statSync(vsix).size));
   const sdk = fs.statSync(sdkFlow).size;
-  row('size', 'matrix-js-sdk flow bundle / what activation loads', `${(sdk / ext).toFixed(1)}× (${kb(sdk)})`, '≥ 10×', sdk / ext >= 10);
+  row('size', 'matrix-js-sdk flow bundle / what activation loads', `${times(sdk / ext, 10, 1)} (${kb(sdk)})`, '≥ 10×', sdk / ext >= 10);
   const meta = JSON.parse(fs.readFileSync(path.join(DIST, 'meta.json'), 'utf8'));
   const inputs = Object.entries(meta.outputs['dist/extensionMain.js'].inputs)
     .map(([f, v]) => [f.replace(/^src\//, ''), v.bytesInOutput])
@@ -173,7 +174,7 @@ async function activation(sdkFlow, hs) {
   row('activation', `node -e "" (baseline)`, `${results[0].ms.toFixed(0)} ms`);
   for (const r of results.slice(1)) {
     const goal = r.goal ? '≤ 1.10×' : undefined;
-    row('activation', `${r.name} / node -e ""`, `${r.ratio.toFixed(2)}×`, goal, goal ? r.ratio <= 1.1 : undefined);
+    row('activation', `${r.name} / node -e ""`, times(r.ratio, goal ? 1.1 : undefined), goal, goal ? r.ratio <= 1.1 : undefined);
   }
   const check = JSON.parse(await output([process.execPath, act, 'check'], { env: five }));
   const quiet = check.atActivate.connects === 0 && check.afterIdle.connects === 0 && !check.afterIdle.chunks.includes('yaml');
@@ -228,7 +229,7 @@ async function memory(hs) {
   row(
     'memory',
     'heap after removing them all / heap before adding them (second cycle; median of 3 processes)',
-    `${(m.after / m.before).toFixed(2)}× (${m.after >= m.before ? `${mb(m.after - m.before)} more, mostly compiled code` : `${mb(m.before - m.after)} less`}; ${m.left} accounts left)`,
+    `${times(m.after / m.before, 1.05)} (${m.after >= m.before ? `${mb(m.after - m.before)} more, mostly compiled code` : `${mb(m.before - m.after)} less`}; ${m.left} accounts left)`,
     '≤ 1.05×',
     m.after / m.before <= 1.05 && m.left === 0,
   );
@@ -280,11 +281,11 @@ async function cli(sdkWhoami, hs) {
   row('cli', 'whoami: http.request floor (baseline)', `${results[0].ms.toFixed(0)} ms`);
   for (const r of results.slice(1)) {
     const goal = r.name === 'matrix-devtools whoami' ? '≤ 1.15×' : undefined;
-    row('cli', `whoami: ${r.name} / floor`, `${r.ratio.toFixed(2)}×`, goal, goal ? r.ratio <= 1.15 : undefined);
+    row('cli', `whoami: ${r.name} / floor`, times(r.ratio, goal ? 1.15 : undefined), goal, goal ? r.ratio <= 1.15 : undefined);
   }
   const ours = results[1];
   const sdk = results.find((r) => r.name.startsWith('matrix-js-sdk'));
-  row('cli', 'whoami: matrix-js-sdk script / matrix-devtools whoami', `${(sdk.ms / ours.ms).toFixed(2)}×`, '≥ 3×', sdk.ms / ours.ms >= 3);
+  row('cli', 'whoami: matrix-js-sdk script / matrix-devtools whoami', times(sdk.ms / ours.ms, 3), '≥ 3×', sdk.ms / ours.ms >= 3);
 
   const reg = path.join(TMP, 'ping-registration.yaml');
   fs.writeFileSync(reg, hs.registrationYaml(hs.registration(0)));
@@ -345,7 +346,7 @@ async function cli(sdkWhoami, hs) {
     row(
       'cli',
       `ping: ${r.name} / floor${note}`,
-      `${r.ratio.toFixed(2)}×`,
+      times(r.ratio, r.goal ? 1.15 : undefined),
       r.goal ? '≤ 1.15×' : undefined,
       r.goal ? r.ratio <= 1.15 : undefined,
     );

@@ -4,6 +4,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+const { times } = require('./support/format');
 
 const core = (m) => require(path.resolve(__dirname, '../out/src/core', m));
 
@@ -49,7 +50,7 @@ module.exports = async function session({ hs, tmp, runs, row, median }) {
   row(
     'session',
     'whoami through the rotation layer / raw whoami (same HttpClient, 100 sequential, one process)',
-    `${overhead.toFixed(2)}×`,
+    times(overhead, 1.1),
     '≤ 1.1×',
     overhead <= 1.1,
   );
@@ -80,7 +81,7 @@ module.exports = async function session({ hs, tmp, runs, row, median }) {
   row(
     'session',
     `the ${callers} callers / one refresh + ${callers} concurrent raw whoami`,
-    `${(allMs / floorMs).toFixed(2)}× (${allMs.toFixed(0)} ms)`,
+    `${times(allMs / floorMs, 1.2)} (${allMs.toFixed(0)} ms)`,
     '≤ 1.2×',
     allMs / floorMs <= 1.2,
   );
