@@ -1,10 +1,13 @@
-// Ping All scaling, in this process: the extension's AppservicePingService
-// (the code behind "Ping All Appservices", run on plain Node like its unit
-// tests) over 1, 10 and 100 registrations, each pinged through the test
-// homeserver to one appservice process that answers every ping after 50 ms.
-// Wall time vs the ideal ceil(n / concurrency) × 50 ms. And the doctor: Diagnose
-// All (AppserviceDoctorService) over 20 of them vs 20 pings one after the other.
+// Ping All scaling: the extension's AppservicePingService (the code behind
+// "Ping All Appservices", run on plain Node like its unit tests) over 1, 10 and
+// 100 registrations, each pinged through the test homeserver to one appservice
+// that answers every ping after 50 ms. The homeserver and the appservice run in
+// a process of their own (bench/support/pingAllServers.js), as they do for a
+// user. Wall time vs the ideal ceil(n / concurrency) × 50 ms. And the doctor:
+// Diagnose All (AppserviceDoctorService) over 20 of them vs 20 pings one after
+// the other.
 'use strict';
+const { fork } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const path = require('node:path');
@@ -14,39 +17,62 @@ const out = (m) => require(path.resolve(__dirname, '../out', m));
 const DELAY_MS = 50;
 const CONCURRENCY = 4; // the matrixDevtools.pingAllConcurrency default
 
-/** One appservice process for every registration: answers /_matrix/app/v1/ping after DELAY_MS. */
-async function slowAppservice() {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}'), DELAY_MS));
+/** A fresh homeserver and slow appservice in their own process, and a way to ask it things. */
+async function servers() {
+  const child = fork(path.join(__dirname, 'support/pingAllServers.js'), [], {
+    env: { ...process.env, BENCH_DELAY_MS: String(DELAY_MS) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${server.address().port}`, stop: () => new Promise((r) => server.close(r)) };
+  const pending = new Map();
+  let nextId = 0;
+  child.on('message', ({ id, ok, value, error }) => {
+    const p = pending.get(id);
+    pending.delete(id);
+    if (ok) p.resolve(value);
+    else p.reject(new Error(error));
+  });
+  child.on('exit', (code) => {
+    for (const p of pending.values()) p.reject(new Error(`the servers' process exited (${code})`));
+    pending.clear();
+  });
+  const ask = (op, args = {}) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      child.send({ id, op, ...args });
+    });
+  const { homeserverUrl, appserviceUrl } = await ask('start');
+  return {
+    baseUrl: homeserverUrl,
+    appserviceUrl,
+    registerAppservice: (reg) => ask('register', { reg }),
+    requestCount: async () => (await ask('requests')).count,
+    stop: () => ask('stop'),
+  };
 }
 
 /** n registrations on a fresh homeserver, as files in a catalog, and the service that pings them. */
-async function world(tmp, n, asUrl) {
-  const { TestHomeserver } = out('test/support/homeserver');
+async function world(tmp, n) {
   const { registrationYaml } = out('test/support/registrationYaml');
   const { InMemoryMemento, InMemorySecretStorage } = out('test/support/memoryStorage');
   const { AppserviceCatalog } = out('src/vscode/appservices/catalog');
   const { AppservicePingService } = out('src/vscode/appservices/pingService');
   const { HttpClient } = out('src/core/http');
   const dir = fs.mkdtempSync(path.join(tmp, `pingall-${n}-`));
-  const hs = await TestHomeserver.start();
+  const hs = await servers();
   const catalog = new AppserviceCatalog(dir);
   const targets = [];
   const regs = [];
   for (let i = 0; i < n; i++) {
     const reg = {
       id: `scale${i}`,
-      url: asUrl,
+      url: hs.appserviceUrl,
       as_token: `scale_as_${i}`,
       hs_token: `scale_hs_${i}`,
       sender_localpart: `scale${i}bot`,
       namespaces: { users: [{ exclusive: true, regex: `@scale${i}_.*:localhost` }] },
     };
-    hs.registerAppservice(reg);
+    await hs.registerAppservice(reg);
     regs.push(reg);
     const file = path.join(dir, `scale${i}-registration.yaml`);
     fs.writeFileSync(file, registrationYaml(reg));
@@ -77,9 +103,9 @@ async function world(tmp, n, asUrl) {
 }
 
 /** Diagnose All over 20 registrations (concurrency 4) vs the same 20 pinged one after the other. */
-async function doctorVsPings(tmp, asUrl, runs, row, median) {
+async function doctorVsPings(tmp, runs, row, median) {
   const n = 20;
-  const w = await world(tmp, n, asUrl);
+  const w = await world(tmp, n);
   try {
     const targets = w.targets.map(({ item, homeserver }) => ({ item, homeserver }));
     await w.doctor.diagnoseAll(targets); // warm
@@ -180,51 +206,46 @@ function catalogScale(runs, row, median) {
 
 module.exports = async function pingAll({ tmp, runs, row, median }) {
   catalogScale(runs, row, median);
-  const as = await slowAppservice();
-  try {
-    await doctorVsPings(tmp, as.url, runs, row, median);
-    for (const n of [1, 10, 100]) {
-      const w = await world(tmp, n, as.url);
-      try {
-        const ideal = Math.ceil(n / CONCURRENCY) * DELAY_MS;
-        await w.service.pingAll(w.targets); // warm: discovery, /versions, first connections
-        await w.floor();
-        const requestsBefore = w.hs.requests.length;
-        const ratios = [];
-        const overFloor = [];
-        for (let r = 0; r < runs; r++) {
-          const timed = async (fn) => {
-            const started = process.hrtime.bigint();
-            const result = await fn();
-            return [Number(process.hrtime.bigint() - started) / 1e6, result];
-          };
-          const [floorMs] = await timed(w.floor);
-          const [ms, summary] = await timed(() => w.service.pingAll(w.targets));
-          if (summary.ok !== n) throw new Error(`Ping All over ${n}: ${summary.ok} ok\n${w.lines.slice(-8).join('\n')}`);
-          ratios.push(ms / ideal);
-          overFloor.push(ms / floorMs);
-        }
-        const ratio = median(ratios);
-        // Why a ping costs more than its 50 ms: every request the homeserver saw for one ping (the floor's: 1).
-        const perPing = ((w.hs.requests.length - requestsBefore - runs * n) / (runs * n)).toFixed(1);
-        row(
-          'ping all',
-          `${n} appservice${n === 1 ? '' : 's'}: Ping All / the same pings as bare http.request calls, ${CONCURRENCY} at a time (same rounds)`,
-          `${median(overFloor).toFixed(2)}×`,
-        );
-        row(
-          'ping all',
-          `${n} appservice${n === 1 ? '' : 's'} answering after ${DELAY_MS} ms, concurrency ${CONCURRENCY}: wall / ceil(n/${CONCURRENCY})×${DELAY_MS} ms (${ideal} ms)`,
-          `${times(ratio, 1.2)} (${perPing} homeserver requests per ping)`,
-          '≤ 1.2×',
-          ratio <= 1.2,
-        );
-      } finally {
-        await w.hs.stop();
-        fs.rmSync(w.dir, { recursive: true, force: true });
+  await doctorVsPings(tmp, runs, row, median);
+  for (const n of [1, 10, 100]) {
+    const w = await world(tmp, n);
+    try {
+      const ideal = Math.ceil(n / CONCURRENCY) * DELAY_MS;
+      await w.service.pingAll(w.targets); // warm: discovery, /versions, first connections
+      await w.floor();
+      const requestsBefore = await w.hs.requestCount();
+      const ratios = [];
+      const overFloor = [];
+      for (let r = 0; r < runs; r++) {
+        const timed = async (fn) => {
+          const started = process.hrtime.bigint();
+          const result = await fn();
+          return [Number(process.hrtime.bigint() - started) / 1e6, result];
+        };
+        const [floorMs] = await timed(w.floor);
+        const [ms, summary] = await timed(() => w.service.pingAll(w.targets));
+        if (summary.ok !== n) throw new Error(`Ping All over ${n}: ${summary.ok} ok\n${w.lines.slice(-8).join('\n')}`);
+        ratios.push(ms / ideal);
+        overFloor.push(ms / floorMs);
       }
+      const ratio = median(ratios);
+      // Why a ping costs more than its 50 ms: every request the homeserver saw for one ping (the floor's: 1).
+      const perPing = (((await w.hs.requestCount()) - requestsBefore - runs * n) / (runs * n)).toFixed(1);
+      row(
+        'ping all',
+        `${n} appservice${n === 1 ? '' : 's'}: Ping All / the same pings as bare http.request calls, ${CONCURRENCY} at a time (same rounds)`,
+        `${median(overFloor).toFixed(2)}×`,
+      );
+      row(
+        'ping all',
+        `${n} appservice${n === 1 ? '' : 's'} answering after ${DELAY_MS} ms, concurrency ${CONCURRENCY}: wall / ceil(n/${CONCURRENCY})×${DELAY_MS} ms (${ideal} ms)`,
+        `${times(ratio, 1.2)} (${perPing} homeserver requests per ping)`,
+        '≤ 1.2×',
+        ratio <= 1.2,
+      );
+    } finally {
+      await w.hs.stop();
+      fs.rmSync(w.dir, { recursive: true, force: true });
     }
-  } finally {
-    await as.stop();
   }
 };
