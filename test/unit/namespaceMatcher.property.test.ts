@@ -110,4 +110,18 @@ describe('namespace matcher (properties)', () => {
     assert.equal(overlapExample('users', '@signal_[0-9a-f-]+:x\\.org', '@signal_.*:x\\.org'), '@signal_a:x.org');
     assert.equal(overlapExample('aliases', '#whatsapp_.*:a\\.org', '#whatsapp_.*:b\\.org'), undefined);
   });
+
+  it('tells literal prefixes apart without a search, and only where they really differ', () => {
+    // Different from the first character after their common part: nothing in common.
+    assert.equal(commonExample(['@r0as1_.*:localhost', '@r0as2_.*:localhost']), undefined);
+    assert.equal(commonExample(['@telegram_.*', '@whatsapp_.*']), undefined);
+    // One prefix is the start of the other: they overlap.
+    assert.equal(commonExample(['@bot', '@bot_x.*']), '@bot_x');
+    // What ends a literal prefix: a class, a quantifier, a group, alternation, a case-insensitive flag.
+    assert.equal(commonExample(['@[ab]_.*', '@b_.*']), '@b_');
+    assert.equal(commonExample(['@ax?_', '@a_']), '@a_');
+    assert.equal(commonExample(['@(a|b)_', '@b_']), '@b_');
+    assert.equal(commonExample(['@a_|@b_', '@b_']), '@b_');
+    assert.equal(commonExample(['(?i)@TG_.*', '@tg_.*']), '@tg_');
+  });
 });

@@ -20,16 +20,21 @@ interface State {
   edges: Array<{ test: CharTest; to: number }>;
 }
 
+const NO_STATES: ReadonlySet<number> = new Set<number>();
+
 /** A Thompson NFA; state 0 starts, `accept` accepts. */
 export class NamespaceAutomaton {
   private readonly states: State[] = [];
   private readonly accept: number;
+  /** The characters (printable ASCII) every id it matches starts with, as far as each is the only one allowed there. */
+  readonly prefix: number[];
 
   constructor(regex: string) {
     const parser = new Parser(regex);
     const root = parser.parse();
     const start = this.newState();
     this.accept = this.compile(root, start);
+    this.prefix = literalPrefix(root);
   }
 
   private newState(): number {
@@ -101,19 +106,21 @@ export class NamespaceAutomaton {
     return this.closure([0]);
   }
 
-  step(set: Set<number>, code: number): Set<number> {
+  /** The states after reading `code`; an empty set (shared: read it, do not change it) when none. */
+  step(set: ReadonlySet<number>, code: number): ReadonlySet<number> {
     const next: number[] = [];
     for (const s of set) for (const e of this.states[s].edges) if (e.test(code)) next.push(e.to);
-    return this.closure(next);
+    // Most characters lead nowhere (a search tries all 95 at every position): no closure, no new Set for them.
+    return next.length === 0 ? NO_STATES : this.closure(next);
   }
 
   /** Matched a prefix already: every continuation matches too. */
-  acceptsForever(set: Set<number>): boolean {
+  acceptsForever(set: ReadonlySet<number>): boolean {
     return set.has(this.accept);
   }
 
   /** Matches if the id ends here. */
-  acceptsAtEnd(set: Set<number>): boolean {
+  acceptsAtEnd(set: ReadonlySet<number>): boolean {
     return this.closure(set, true).has(this.accept);
   }
 }
@@ -124,6 +131,18 @@ const ALPHABET: number[] = [
   ...Array.from({ length: 95 }, (_, k) => k + 32).filter((c) => !/[a-z0-9_\-.=/+:@#!]/.test(String.fromCharCode(c))),
 ];
 const MAX_SEARCH_STATES = 20_000;
+
+/** `@telegram_.*` → the codes of "@telegram_": the leading characters that each allow one character only. */
+function literalPrefix(root: Node): number[] {
+  const prefix: number[] = [];
+  for (const item of root.type === 'seq' ? root.items : [root]) {
+    if (item.type !== 'set') break;
+    const allowed = ALPHABET.filter((code) => item.test(code));
+    if (allowed.length !== 1) break;
+    prefix.push(allowed[0]);
+  }
+  return prefix;
+}
 
 /** An automaton is never changed once built, so each regex is compiled once (the valid-id regexes are in every search). */
 const automatonOf = memoByKey(1_000, (regex): NamespaceAutomaton | 'unsupported' => {
@@ -143,7 +162,14 @@ export function commonExample(regexes: readonly string[]): Example {
   const compiled = regexes.map(automatonOf);
   if (compiled.some((a) => a === 'unsupported')) return 'unknown';
   const automata = compiled as NamespaceAutomaton[];
-  type Pos = Array<Set<number> | 'done'>;
+  // Bridges' namespaces mostly start with their own literal prefix (`@telegram_`, `@whatsapp_`): where two
+  // differ, no id starts with both, and the search below would try the whole alphabet at each character to learn it.
+  for (let i = 0; ; i++) {
+    const here = automata.filter((a) => a.prefix.length > i).map((a) => a.prefix[i]);
+    if (here.length === 0) break;
+    if (here.some((code) => code !== here[0])) return undefined;
+  }
+  type Pos = Array<ReadonlySet<number> | 'done'>;
   const keyOf = (pos: Pos) => pos.map((p) => (p === 'done' ? 'D' : [...p].sort((a, b) => a - b).join(','))).join('|');
   const settle = (pos: Pos): Pos => pos.map((p, k) => (p !== 'done' && automata[k].acceptsForever(p) ? 'done' : p));
   const start = settle(automata.map((a) => a.initial()));
