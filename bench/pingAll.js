@@ -202,6 +202,19 @@ function catalogScale(runs, row, median) {
     if (r > 0) ratios.push(scan / parse); // round 0 warms the parser and the valid-id automata
   }
   row('catalog', `${n} registration files read one by one (conflicts after each) / parsing them alone`, `${median(ratios).toFixed(2)}×`);
+
+  // One file saved again in a workspace of n (what each save in the editor costs): all its conflicts checked again.
+  const files = texts('saved');
+  const catalog = new AppserviceCatalog('/');
+  catalog.replaceFiles(files.map((text, i) => [`/ws/as${i}-registration.yaml`, text]));
+  const saves = [];
+  for (let r = 0; r <= runs; r++) {
+    const picked = Array.from({ length: 10 }, (_, k) => (r * 10 + k) % n);
+    const parse = ms(() => picked.forEach((i) => parseRegistration(files[i])));
+    const save = ms(() => picked.forEach((i) => catalog.setFile(`/ws/as${i}-registration.yaml`, files[i])));
+    if (r > 0) saves.push(save / parse);
+  }
+  row('catalog', `one registration file saved among ${n} (its conflicts checked again) / parsing it alone`, `${median(saves).toFixed(2)}×`);
 }
 
 module.exports = async function pingAll({ tmp, runs, row, median }) {
