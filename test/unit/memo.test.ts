@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { memoByKey, sharedPerKey } from '../../src/core/memo';
+import { memoByKey, memoByPair, sharedPerKey } from '../../src/core/memo';
 
 describe('memoByKey', () => {
   it('computes each key once and forgets the oldest beyond its bound', () => {
@@ -24,6 +24,24 @@ describe('memoByKey', () => {
     none('x');
     none('x');
     assert.equal(calls, 1);
+  });
+
+  it('memoByPair: computes each ordered pair once, undefined included, and starts over when full', () => {
+    const computed: string[] = [];
+    const joined = memoByPair(3, (a, b) => {
+      computed.push(`${a}+${b}`);
+      return a === b ? undefined : `${a}${b}`;
+    });
+    assert.equal(joined('a', 'b'), 'ab');
+    assert.equal(joined('a', 'b'), 'ab');
+    assert.equal(joined('b', 'a'), 'ba');
+    assert.equal(joined('a', 'a'), undefined);
+    assert.equal(joined('a', 'a'), undefined);
+    assert.deepEqual(computed, ['a+b', 'b+a', 'a+a']);
+    joined('c', 'd'); // a fourth pair: the three before are forgotten
+    joined('c', 'd');
+    joined('a', 'b');
+    assert.deepEqual(computed, ['a+b', 'b+a', 'a+a', 'c+d', 'a+b']);
   });
 
   it('sharedPerKey: concurrent callers share one call per key, and a failed one is tried again', async () => {

@@ -4,7 +4,7 @@
 // with the homeserver's own reading (matcher.ts) before it is reported.
 import type { AppserviceRegistration, NamespaceKind } from '../registration/types';
 import { NAMESPACE_KINDS } from '../registration/types';
-import { memoByKey } from '../memo';
+import { memoByPair } from '../memo';
 import { namespaceMatches } from './matcher';
 import { commonExample } from './regexAutomaton';
 
@@ -43,15 +43,19 @@ function confirmed(example: string | undefined | 'unknown', regexes: string[]): 
 
 /** An id of `kind` that both regexes claim, when there is one. */
 export function overlapExample(kind: NamespaceKind, a: string, b: string): string | undefined {
-  return overlapOf(JSON.stringify([kind, a, b]));
+  return overlapOf[kind](a, b);
 }
 
 // Every change to a registration file compares all pairs of files again (conflicts.ts).
-const overlapOf = memoByKey(10_000, (key): string | undefined => {
-  const [kind, a, b] = JSON.parse(key) as [NamespaceKind, string, string];
-  const regexes = [a, b, VALID_ID[kind]];
-  return confirmed(commonExample(regexes), regexes);
-});
+const overlapOf = Object.fromEntries(
+  NAMESPACE_KINDS.map((kind) => [
+    kind,
+    memoByPair(10_000, (a, b): string | undefined => {
+      const regexes = [a, b, VALID_ID[kind]];
+      return confirmed(commonExample(regexes), regexes);
+    }),
+  ]),
+) as Record<NamespaceKind, (a: string, b: string) => string | undefined>;
 
 /** Exclusive namespaces of `a` that claim ids an exclusive namespace of `b` claims too. */
 export function exclusiveOverlaps(

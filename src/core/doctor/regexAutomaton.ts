@@ -164,11 +164,8 @@ export function commonExample(regexes: readonly string[]): Example {
   const automata = compiled as NamespaceAutomaton[];
   // Bridges' namespaces mostly start with their own literal prefix (`@telegram_`, `@whatsapp_`): where two
   // differ, no id starts with both, and the search below would try the whole alphabet at each character to learn it.
-  for (let i = 0; ; i++) {
-    const here = automata.filter((a) => a.prefix.length > i).map((a) => a.prefix[i]);
-    if (here.length === 0) break;
-    if (here.some((code) => code !== here[0])) return undefined;
-  }
+  const longest = automata.reduce((l, a) => (a.prefix.length > l.length ? a.prefix : l), [] as number[]);
+  if (automata.some((a) => a.prefix.some((code, i) => code !== longest[i]))) return undefined;
   type Pos = Array<ReadonlySet<number> | 'done'>;
   const keyOf = (pos: Pos) => pos.map((p) => (p === 'done' ? 'D' : [...p].sort((a, b) => a - b).join(','))).join('|');
   const settle = (pos: Pos): Pos => pos.map((p, k) => (p !== 'done' && automata[k].acceptsForever(p) ? 'done' : p));

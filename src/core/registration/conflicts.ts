@@ -2,9 +2,9 @@
 // doctor: the same id or as_token (Synapse refuses to start), the same
 // hs_token, and exclusive namespaces that claim the same ids.
 import { t } from '../l10n';
-import { exclusiveOverlaps, type NamespaceOverlap } from '../doctor/namespaceAnalysis';
+import { exclusiveOverlaps } from '../doctor/namespaceAnalysis';
 import { problem } from './source';
-import { AppserviceRegistration, NamespaceKind, ParsedRegistration, RegistrationProblem, SourceRange } from './types';
+import { NamespaceKind, ParsedRegistration, RegistrationProblem, SourceRange } from './types';
 
 type Located = SourceRange & { value: string };
 
@@ -118,20 +118,6 @@ function findClashes(files: readonly RegistrationFile[], all: boolean): Map<stri
   return result;
 }
 
-// Every pair of registrations compared so far, by the parsed objects: a file
-// that changes is parsed into new ones, so after one change only its own n - 1
-// pairs are compared again, not all n²/2 (100 files: 99 instead of 4,950).
-// Weak both ways: a registration no file holds any more takes its pairs along.
-const compared = new WeakMap<AppserviceRegistration, WeakMap<AppserviceRegistration, NamespaceOverlap[]>>();
-
-function overlapsOf(a: AppserviceRegistration, b: AppserviceRegistration): readonly NamespaceOverlap[] {
-  let withA = compared.get(a);
-  if (!withA) compared.set(a, (withA = new WeakMap()));
-  let found = withA.get(b);
-  if (!found) withA.set(b, (found = exclusiveOverlaps(a, b)));
-  return found;
-}
-
 function overlaps(files: readonly RegistrationFile[], add: (file: string, p: RegistrationProblem) => void): void {
   const usable = files.filter((f) => f.parsed.registration);
   for (let i = 0; i < usable.length; i++) {
@@ -140,7 +126,7 @@ function overlaps(files: readonly RegistrationFile[], add: (file: string, p: Reg
       if (a.file === b.file) continue;
       const regA = a.parsed.registration!;
       const regB = b.parsed.registration!;
-      for (const o of overlapsOf(regA, regB)) {
+      for (const o of exclusiveOverlaps(regA, regB)) {
         add(a.file, overlapProblem(a.parsed, o.a.kind, o.a.index, b.file, regB.id, o.example));
         add(b.file, overlapProblem(b.parsed, o.b.kind, o.b.index, a.file, regA.id, o.example));
       }
