@@ -88,6 +88,7 @@ async function world(tmp, n) {
     state: new InMemoryMemento(),
     output: sink,
     settings: () => ({ pingTimeoutMs: 10_000, concurrency: CONCURRENCY, revealOnFailure: false }),
+    knownParse: (file, text) => catalog.parsedIfSame(file, text), // as src/vscode/appservices/index.ts wires it
   });
   const http1 = new HttpClient();
   const { AppserviceDoctorService } = out('src/vscode/appservices/doctorService');

@@ -19,8 +19,19 @@ export type LoadedRegistration =
       /** The file's id, when it has one. */ id?: string;
     };
 
+/**
+ * The parse of `text` when the caller holds one already: the extension's
+ * catalog keeps the last parse of every file, and most pings read a file that
+ * has not changed since. Undefined = parse it here.
+ */
+export type KnownParse = (file: string, text: string) => ParsedRegistration | undefined;
+
 /** Never throws. Registers the file's tokens with the redactor before anyone can log them. */
-export async function loadRegistrationForPing(readText: (file: string) => Promise<string>, file: string): Promise<LoadedRegistration> {
+export async function loadRegistrationForPing(
+  readText: (file: string) => Promise<string>,
+  file: string,
+  known?: KnownParse,
+): Promise<LoadedRegistration> {
   let text: string;
   try {
     text = await readText(file);
@@ -33,7 +44,7 @@ export async function loadRegistrationForPing(readText: (file: string) => Promis
       unreadable: true,
     };
   }
-  const parsed = parseRegistration(text, file);
+  const parsed = known?.(file, text) ?? parseRegistration(text, file);
   const { registration, problems, id } = parsed;
   if (registration) {
     registerSecret(registration.asToken);

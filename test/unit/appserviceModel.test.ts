@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { AppserviceCatalog } from '../../src/vscode/appservices/catalog';
 import { runWithConcurrency } from '../../src/core/concurrency';
+import { loadRegistrationForPing } from '../../src/core/registrationFile';
 import { toDiagnosticData } from '../../src/vscode/appservices/diagnostics';
 import { describeLastPing, formatPingAllSummary } from '../../src/vscode/appservices/format';
 import { effectiveHomeserver, homeserverChoices, HomeserverMemory } from '../../src/vscode/appservices/homeservers';
@@ -32,6 +33,33 @@ describe('appservice catalog', () => {
       ],
     );
     assert.equal(items[1].registration?.url, 'http://bridge.example.net:9000');
+  });
+
+  it("hands a ping the file's parse only while the file says the same", async () => {
+    const catalog = new AppserviceCatalog(dir);
+    const text = registrationYaml({ id: 'telegram' });
+    catalog.replaceFiles([
+      [file('telegram-registration.yaml'), text],
+      [file('gone.yaml'), { unreadable: 'EACCES' }],
+    ]);
+    const listed = catalog.get(`file:${file('telegram-registration.yaml')}`)?.registration;
+    assert.ok(listed);
+    assert.equal(catalog.parsedIfSame(file('telegram-registration.yaml'), text)?.registration, listed);
+    assert.equal(catalog.parsedIfSame(path.relative(process.cwd(), file('telegram-registration.yaml')), text)?.registration, listed);
+    assert.equal(catalog.parsedIfSame(file('telegram-registration.yaml'), `${text}# edited\n`), undefined);
+    assert.equal(catalog.parsedIfSame(file('gone.yaml'), text), undefined);
+    assert.equal(catalog.parsedIfSame(file('never-listed.yaml'), text), undefined);
+
+    // What a ping loads: the catalog's parse for the same text, a parse of its own for new text.
+    const known = (f: string, t: string) => catalog.parsedIfSame(f, t);
+    const same = await loadRegistrationForPing(async () => text, file('telegram-registration.yaml'), known);
+    assert.ok('registration' in same);
+    assert.equal(same.registration, listed);
+    const edited = registrationYaml({ id: 'telegram', asToken: 'as_edited_token', hsToken: 'hs_edited_token' });
+    const fresh = await loadRegistrationForPing(async () => edited, file('telegram-registration.yaml'), known);
+    assert.ok('registration' in fresh);
+    assert.notEqual(fresh.registration, listed);
+    assert.equal(fresh.registration.asToken, 'as_edited_token');
   });
 
   it('merges a settings entry into the file with the same id and keeps its homeserver', () => {

@@ -40,6 +40,8 @@ interface World {
   dir: string;
   hs: TestHomeserver;
   catalog: AppserviceCatalog;
+  /** Every file the service read, in order. */
+  reads: string[];
   output: RecordingOutput;
   secrets: InMemorySecretStorage;
   state: InMemoryMemento;
@@ -121,10 +123,13 @@ describe('appservice ping through the homeserver', function () {
     const secrets = InMemorySecretStorage.standalone();
     const state = new InMemoryMemento();
     const settings: PingSettings = { pingTimeoutMs: 10_000, concurrency: 3, revealOnFailure: true };
+    const catalog = new AppserviceCatalog(dir);
+    const reads: string[] = [];
     w = {
       dir,
       hs: await TestHomeserver.start(),
-      catalog: new AppserviceCatalog(dir),
+      catalog,
+      reads,
       output,
       secrets,
       state,
@@ -134,11 +139,13 @@ describe('appservice ping through the homeserver', function () {
       tokens: [],
       service: new AppservicePingService({
         http: () => http,
-        readText: (f) => fs.readFile(f, 'utf8'),
+        readText: (f) => (reads.push(f), fs.readFile(f, 'utf8')),
         secrets,
         state,
         output,
         settings: () => settings,
+        // As src/vscode/appservices/index.ts wires it.
+        knownParse: (file, text) => catalog.parsedIfSame(file, text),
       }),
     };
   });
@@ -439,6 +446,21 @@ describe('appservice ping through the homeserver', function () {
       assert.deepEqual([again.ok, again.failing], [2, 1]);
       assert.match(blockOf(w.output, 'batch0'), /Could not reach the homeserver .* does not answer as a Matrix homeserver/);
       assert.match(blockOf(w.output, 'batch1'), /outcome: OK/);
+    });
+
+    it('a file changed after it was listed: every ping of the batch uses what is on disk', async () => {
+      w.settings.concurrency = 2;
+      const added = [];
+      for (let i = 0; i < 5; i++) added.push(await addAppservice(w, { id: `moved${i}`, registerOnHomeserver: false }));
+      // The homeserver knows a new as_token for all five; the catalog still has the old files.
+      for (const { file, reg } of added) {
+        const fresh = { ...reg, as_token: secret('') };
+        w.tokens.push(fresh.as_token);
+        w.hs.registerAppservice(fresh);
+        await fs.writeFile(file, registrationYaml({ id: reg.id, url: reg.url, asToken: fresh.as_token, hsToken: reg.hs_token }));
+      }
+      const summary = await w.service.pingAll(added.map(({ item }) => ({ item, homeserver: w.hs.baseUrl })));
+      assert.equal(summary.ok, 5, w.output.text);
     });
 
     it('an appservice without a homeserver is reported, not pinged', async () => {

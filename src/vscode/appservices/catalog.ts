@@ -1,9 +1,10 @@
 // Which appservices exist: registration files found in the workspace plus the
 // `matrixDevtools.appservices` setting, merged into one list. Holds parse
 // results (with their problems) but never hands tokens to anything that keeps
-// them: pings read the file again when they run.
+// them: pings read the file again when they run, and reuse the parse kept here
+// when the file still says the same.
 import * as path from 'node:path';
-import { AppserviceRegistration, RegistrationProblem, findConflicts, parseRegistration } from '../../core/registration';
+import { AppserviceRegistration, ParsedRegistration, RegistrationProblem, findConflicts, parseRegistration } from '../../core/registration';
 import { t } from '../../core/l10n';
 import { Emitter } from '../ports';
 
@@ -33,7 +34,8 @@ export interface AppserviceItem {
   inSettings: boolean;
 }
 
-type FileState = { parsed: ReturnType<typeof parseRegistration> } | { unreadable: string };
+/** `text` is what `parsed` was parsed from (in memory only, like the tokens in `parsed`); none when the parser crashed. */
+type FileState = { parsed: ParsedRegistration; text?: string } | { unreadable: string };
 
 export class AppserviceCatalog {
   private readonly files = new Map<string, FileState>();
@@ -76,6 +78,16 @@ export class AppserviceCatalog {
   /** Files the settings point at, resolved; the host must load them even when the glob misses them. */
   settingsFiles(): string[] {
     return this.entries.flatMap((e) => (e.registrationFile ? [this.resolve(e.registrationFile)] : []));
+  }
+
+  /**
+   * The last parse of `file` when it was of exactly `text`: a ping reads the
+   * file again (the tokens on disk now) and need not parse it again. Shared,
+   * like the items: read it, do not change it.
+   */
+  parsedIfSame(file: string, text: string): ParsedRegistration | undefined {
+    const state = this.files.get(path.resolve(file));
+    return state && 'parsed' in state && state.text === text ? state.parsed : undefined;
   }
 
   knownFiles(): string[] {
@@ -192,7 +204,7 @@ export class AppserviceCatalog {
 function toState(file: string, content: string | { unreadable: string }): FileState {
   if (typeof content !== 'string') return content;
   try {
-    return { parsed: parseRegistration(content, path.basename(file)) };
+    return { parsed: parseRegistration(content, path.basename(file)), text: content };
   } catch (e) {
     // The parser promises not to throw; if it ever does, the file still gets a diagnostic.
     return {

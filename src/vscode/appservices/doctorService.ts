@@ -91,7 +91,7 @@ export class AppserviceDoctorService {
     { signal, onCheck, discover }: { signal?: AbortSignal; onCheck?: (check: DoctorCheck) => void; discover?: Discover } = {},
   ): Promise<DoctorRun> {
     const at = (this.deps.now ?? Date.now)();
-    const loaded = await loadRegistrationForPing(this.deps.readText, item.file);
+    const loaded = await loadRegistrationForPing(this.deps.readText, item.file, (file, text) => this.deps.catalog.parsedIfSame(file, text));
     const parsed: ParsedRegistration = 'unreadable' in loaded ? { problems: [unreadable(loaded.problem)] } : loaded.parsed;
     const conflicts = this.deps.catalog.problemsForFile(item.file).filter((p) => CONFLICT_CODES.has(p.code));
     const others = this.deps.catalog

@@ -69,6 +69,7 @@ export function registerAppservices(deps: FeatureDeps, accounts: AccountsFeature
     state: context.workspaceState,
     output,
     settings: pingSettings,
+    knownParse: (file, text) => catalog.parsedIfSame(file, text),
   });
   const doctor = new AppserviceDoctorService({
     http: () => createHttpClient(log),

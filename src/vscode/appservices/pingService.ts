@@ -17,7 +17,7 @@ import type { HttpRequester } from '../../core/http';
 import { t } from '../../core/l10n';
 import { registerSecret } from '../../core/redact';
 import { AppserviceRegistration } from '../../core/registration';
-import { asTokenOf, loadRegistrationForPing } from '../../core/registrationFile';
+import { asTokenOf, KnownParse, loadRegistrationForPing } from '../../core/registrationFile';
 import type { AppserviceItem } from './catalog';
 import { runWithConcurrency } from '../../core/concurrency';
 import type * as PingBlocks from './pingBlocks';
@@ -43,6 +43,8 @@ export interface PingServiceDeps {
   output: OutputSink;
   settings: () => PingSettings;
   now?: () => number;
+  /** The catalog's parse of a file when the text read for a ping is the same (`AppserviceCatalog.parsedIfSame`). */
+  knownParse?: KnownParse;
 }
 
 let pingBlocks: typeof PingBlocks | undefined;
@@ -154,13 +156,14 @@ export class AppservicePingService {
     homeserver: string | undefined,
     signal?: AbortSignal,
     discover?: Discover,
+    readText = this.deps.readText,
   ): Promise<PingReport> {
     const run = await prepareAndPing(this.deps.http(), {
       discover,
       appserviceId: item.id,
       registrationId: item.registration?.id,
       homeserver,
-      asToken: () => this.asToken(item),
+      asToken: () => this.asToken(item, readText),
       timeoutMs: this.deps.settings().pingTimeoutMs,
       signal,
       now: () => this.now(),
@@ -173,7 +176,7 @@ export class AppservicePingService {
     return { ...notSentRun(target, outcome, summary), appserviceKey: item.key };
   }
 
-  private async asToken(item: AppserviceItem): Promise<AsToken | NotUsable> {
+  private async asToken(item: AppserviceItem, readText = this.deps.readText): Promise<AsToken | NotUsable> {
     if (item.source === 'settings') {
       const token = await this.deps.secrets.get(asTokenSecretKey(item.id));
       if (!token) {
@@ -185,17 +188,20 @@ export class AppservicePingService {
       registerSecret(token);
       return { asToken: token };
     }
-    return asTokenOf(await this.loadRegistration(item));
+    return asTokenOf(await this.loadRegistration(item, readText));
   }
 
-  private async loadRegistration(item: AppserviceItem): Promise<{ registration: AppserviceRegistration } | NotUsable> {
+  private async loadRegistration(
+    item: AppserviceItem,
+    readText = this.deps.readText,
+  ): Promise<{ registration: AppserviceRegistration } | NotUsable> {
     if (!item.file) {
       return {
         problem: t('"{0}" has no registration file; only a homeserver ping is possible for it.', item.id),
         nextStep: t('Add registrationFile to its entry in the matrixDevtools.appservices setting.'),
       };
     }
-    return loadRegistrationForPing(this.deps.readText, item.file);
+    return loadRegistrationForPing(readText, item.file, this.deps.knownParse);
   }
 
   private async remember(report: PingReport): Promise<void> {
