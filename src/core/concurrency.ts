@@ -27,6 +27,36 @@ export async function runWithConcurrency<T, R>(
 }
 
 /**
+ * `read` for a batch that needs `order`'s items in that order, `lanes` at a
+ * time (runWithConcurrency): once item i has been read, item i + lanes is read
+ * too, so that a lane's next read is done while the lane waits on item i. An
+ * item read ahead is handed out once; the next ask reads it again.
+ */
+export function readingAhead<K, V>(order: readonly K[], lanes: number, read: (key: K) => Promise<V>): (key: K) => Promise<V> {
+  const early = new Map<K, Promise<V>>();
+  const position = new Map<K, number>();
+  order.forEach((key, i) => {
+    if (!position.has(key)) position.set(key, i);
+  });
+  const start = (i: number): void => {
+    if (i >= order.length || early.has(order[i])) return;
+    const p = read(order[i]);
+    p.catch(() => undefined); // its reader sees the failure
+    early.set(order[i], p);
+  };
+  return (key) => {
+    const p = early.get(key) ?? read(key);
+    early.delete(key);
+    const i = position.get(key);
+    if (i !== undefined) {
+      const next = () => start(i + lanes);
+      p.then(next, next);
+    }
+    return p;
+  };
+}
+
+/**
  * Runs `task` one at a time. A call while a run is under way does not get that
  * run (it started before the caller's change and may have missed it) but the
  * one follow-up run that starts after it; every call made meanwhile shares it.

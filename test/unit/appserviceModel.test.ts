@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { AppserviceCatalog } from '../../src/vscode/appservices/catalog';
-import { runWithConcurrency } from '../../src/core/concurrency';
+import { readingAhead, runWithConcurrency } from '../../src/core/concurrency';
 import { loadRegistrationForPing } from '../../src/core/registrationFile';
 import { toDiagnosticData } from '../../src/vscode/appservices/diagnostics';
 import { describeLastPing, formatPingAllSummary } from '../../src/vscode/appservices/format';
@@ -387,5 +387,62 @@ describe('runWithConcurrency', () => {
     );
     assert.deepEqual(started, [0, 1]);
     assert.deepEqual(results, ['ran', 'ran', 'skipped', 'skipped', 'skipped', 'skipped']);
+  });
+});
+
+describe('readingAhead', () => {
+  const settle = () => new Promise((r) => setTimeout(r, 1));
+
+  it("reads lane by lane's next item once the current one is read, and hands each read out once", async () => {
+    const started: string[] = [];
+    const release = new Map<string, () => void>();
+    const read = (key: string) => {
+      started.push(key);
+      return new Promise<string>((resolve) => release.set(key, () => resolve(`text of ${key}`)));
+    };
+    const order = ['a', 'b', 'c', 'd', 'e'];
+    const ahead = readingAhead(order, 2, read);
+    const a = ahead('a');
+    const b = ahead('b');
+    await settle();
+    assert.deepEqual(started, ['a', 'b'], 'nothing is read ahead before a read is done');
+    release.get('a')?.();
+    assert.equal(await a, 'text of a');
+    await settle();
+    assert.deepEqual(started, ['a', 'b', 'c'], "a's read done: the read of c (two lanes on) starts");
+    release.get('c')?.();
+    await settle();
+    const c = ahead('c');
+    assert.equal(await c, 'text of c');
+    assert.deepEqual(started, ['a', 'b', 'c', 'e'], 'c came from the read ahead, and starts the read of e');
+    release.get('b')?.();
+    await b;
+    await settle();
+    assert.deepEqual(started, ['a', 'b', 'c', 'e', 'd']);
+    // Handed out once: asking again reads again.
+    const again = ahead('c');
+    await settle();
+    assert.equal(started.filter((k) => k === 'c').length, 2);
+    release.get('c')?.();
+    assert.equal(await again, 'text of c');
+  });
+
+  it('a read that fails ahead fails for the one who asks for it, and for no one before', async () => {
+    const failures: unknown[] = [];
+    const onUnhandled = (e: unknown) => failures.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const ahead = readingAhead(['ok', 'broken'], 1, async (key) => {
+        if (key === 'broken') throw new Error('EACCES: permission denied');
+        return key;
+      });
+      assert.equal(await ahead('ok'), 'ok');
+      await settle();
+      await settle();
+      assert.deepEqual(failures, [], 'the failed read ahead is not an unhandled rejection');
+      await assert.rejects(ahead('broken'), /EACCES/);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });

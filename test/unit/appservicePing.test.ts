@@ -437,6 +437,8 @@ describe('appservice ping through the homeserver', function () {
       assert.equal(summary.ok, 6);
       assert.equal(w.hs.count('POST', /\/ping$/), 6);
       assert.equal(w.hs.count('GET', '/_matrix/client/versions') - versionsBefore, 1, 'one /versions for six pings');
+      // Each lane reads its next file ahead, and each file is still read once.
+      assert.deepEqual([...w.reads].sort(), targets.map((t) => t.item.file).sort());
 
       // A discovery that fails is not kept: the first ping reports it, the next ones find the homeserver again.
       w.settings.concurrency = 1;
