@@ -465,6 +465,28 @@ describe('appservice ping through the homeserver', function () {
       assert.equal(summary.ok, 5, w.output.text);
     });
 
+    it("keeps each appservice's last result on its own in the workspace state, for the next window", async () => {
+      const added = [];
+      for (let i = 0; i < 3; i++) added.push(await addAppservice(w, { id: `kept${i}`, behaviour: i === 2 ? 'status500' : 'ok' }));
+      await w.service.pingAll(added.map(({ item }) => ({ item, homeserver: w.hs.baseUrl })));
+      const keys = w.state.keys().filter((k) => k.startsWith('matrixDevtools.appservices.lastPing'));
+      assert.equal(keys.length, 3, 'one entry per appservice, not one map rewritten per ping');
+      const next = new AppservicePingService({
+        http: () => w.http,
+        readText: (f) => fs.readFile(f, 'utf8'),
+        secrets: w.secrets,
+        state: w.state,
+        output: w.output,
+        settings: () => w.settings,
+      });
+      assert.deepEqual(
+        added.map(({ item }) => next.lastPing(item.key)?.ok),
+        [true, true, false],
+      );
+      await w.state.update(keys[0], 'not a result');
+      assert.equal(added.filter(({ item }) => next.lastPing(item.key) === undefined).length, 1, 'a damaged entry reads as never pinged');
+    });
+
     it('an appservice without a homeserver is reported, not pinged', async () => {
       const { item } = await addAppservice(w, { id: 'nohs' });
       const summary = await w.service.pingAll([{ item, homeserver: undefined }]);

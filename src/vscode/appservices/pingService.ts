@@ -27,7 +27,12 @@ import { Emitter, MementoLike, SecretStorageLike } from '../ports';
 
 export type { DirectReport, LastPing, PingAllSummary, PingOutcome, PingReport } from './reports';
 
-const LAST_PING_KEY = 'matrixDevtools.appservices.lastPing';
+/**
+ * Each appservice's last result under a key of its own: one map for all of
+ * them was read, copied and written whole on every ping (VS Code clones a
+ * value on update), O(n) per ping in a Ping All over n.
+ */
+const lastPingKey = (appserviceKey: string) => `matrixDevtools.appservices.lastPing:${appserviceKey}`;
 
 export interface PingSettings {
   pingTimeoutMs: number;
@@ -66,7 +71,8 @@ export class AppservicePingService {
   constructor(private readonly deps: PingServiceDeps) {}
 
   lastPing(appserviceKey: string): LastPing | undefined {
-    return this.allLast()[appserviceKey];
+    const value = this.deps.state.get<LastPing>(lastPingKey(appserviceKey));
+    return value && typeof value === 'object' ? value : undefined;
   }
 
   async setAsToken(appserviceId: string, token: string): Promise<void> {
@@ -224,13 +230,8 @@ export class AppservicePingService {
       status: r.status,
       summary: r.summary,
     };
-    await this.deps.state.update(LAST_PING_KEY, { ...this.allLast(), [report.appserviceKey]: last });
+    await this.deps.state.update(lastPingKey(report.appserviceKey), last);
     this.changed.fire(report.appserviceKey);
-  }
-
-  private allLast(): Record<string, LastPing> {
-    const value = this.deps.state.get<Record<string, LastPing>>(LAST_PING_KEY);
-    return value && typeof value === 'object' ? value : {};
   }
 
   private now(): number {
