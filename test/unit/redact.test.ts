@@ -1,5 +1,25 @@
 import * as assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { MAX_REMEMBERED_SECRETS, redact, registerSecret } from '../../src/core/redact';
+
+/** What redact must do with registered secrets, the plain way: every occurrence found with indexOf, overlapping ones as one. */
+function replaceEveryOccurrence(text: string, secrets: readonly string[]): string {
+  const found: Array<[number, number]> = [];
+  for (const secret of secrets) {
+    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) found.push([at, at + secret.length]);
+  }
+  found.sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let copied = 0;
+  for (let i = 0; i < found.length;) {
+    let end = found[i][1];
+    const start = found[i][0];
+    for (i++; i < found.length && found[i][0] < end; i++) end = Math.max(end, found[i][1]);
+    out += `${text.slice(copied, start)}<redacted>`;
+    copied = end;
+  }
+  return out + text.slice(copied);
+}
 
 describe('redact', () => {
   it('removes Synapse-shaped tokens, bearer headers, query tokens and JSON token fields', () => {
@@ -21,6 +41,30 @@ describe('redact', () => {
   it('removes registered secrets of any shape', () => {
     registerSecret('plain-opaque-value-42');
     assert.equal(redact('x plain-opaque-value-42 y'), 'x <redacted> y');
+  });
+
+  it('finds every registered secret in one pass: overlapping, nested, repeated, sharing their ends', () => {
+    let run = 0;
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ unit: fc.constantFrom('b', 'f', 'k', '0', '9', '_'), minLength: 5, maxLength: 14 }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        fc.array(fc.oneof(fc.nat(), fc.string({ unit: fc.constantFrom('b', 'f', 'k', '0', '9', '_', ' ', '\n'), maxLength: 8 })), {
+          maxLength: 30,
+        }),
+        (bodies, parts) => {
+          // A character of this run's own in every secret: the secrets of earlier runs never occur in this text.
+          const marker = String.fromCharCode(0x4e00 + run++);
+          const secrets = bodies.map((b, i) => (i % 2 ? `${marker}${b}` : `${b}${marker}`));
+          secrets.forEach((x) => registerSecret(x));
+          const text = parts.map((p) => (typeof p === 'number' ? secrets[p % secrets.length] : p)).join('');
+          assert.equal(redact(text), replaceEveryOccurrence(text, secrets));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('remembers the most recently registered secrets, not every secret ever registered', () => {
