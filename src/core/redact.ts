@@ -69,7 +69,7 @@ export function registerSecret(secret: string | undefined): void {
   }
 }
 
-/** `text` with every known secret in it replaced (overlapping ones as one). */
+/** `text` with each stretch that known secrets cover (overlapping or touching) replaced by one `<redacted>`. */
 function redactKnown(text: string): string {
   if (byEnd.size === 0 || text.length < END) return text;
   const found: Array<[number, number]> = [];
@@ -91,7 +91,7 @@ function redactKnown(text: string): string {
   for (let i = 0; i < found.length;) {
     const start = found[i][0];
     let end = found[i][1];
-    for (i++; i < found.length && found[i][0] < end; i++) end = Math.max(end, found[i][1]);
+    for (i++; i < found.length && found[i][0] <= end; i++) end = Math.max(end, found[i][1]);
     out += `${text.slice(copied, start)}<redacted>`;
     copied = end;
   }

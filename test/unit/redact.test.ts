@@ -2,23 +2,16 @@ import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MAX_REMEMBERED_SECRETS, redact, registerSecret } from '../../src/core/redact';
 
-/** What redact must do with registered secrets, the plain way: every occurrence found with indexOf, overlapping ones as one. */
+/** What redact must do with registered secrets, the plain way: mark what every indexOf occurrence covers, one `<redacted>` per covered stretch. */
 function replaceEveryOccurrence(text: string, secrets: readonly string[]): string {
-  const found: Array<[number, number]> = [];
+  const covered = new Array<boolean>(text.length).fill(false);
   for (const secret of secrets) {
-    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) found.push([at, at + secret.length]);
+    for (let at = text.indexOf(secret); at !== -1; at = text.indexOf(secret, at + 1)) covered.fill(true, at, at + secret.length);
   }
-  found.sort((a, b) => a[0] - b[0]);
-  let out = '';
-  let copied = 0;
-  for (let i = 0; i < found.length;) {
-    let end = found[i][1];
-    const start = found[i][0];
-    for (i++; i < found.length && found[i][0] < end; i++) end = Math.max(end, found[i][1]);
-    out += `${text.slice(copied, start)}<redacted>`;
-    copied = end;
-  }
-  return out + text.slice(copied);
+  return text
+    .split('')
+    .map((c, i) => (!covered[i] ? c : i > 0 && covered[i - 1] ? '' : '<redacted>'))
+    .join('');
 }
 
 describe('redact', () => {
