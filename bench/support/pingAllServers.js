@@ -4,18 +4,24 @@
 // threads (the machine has 2 cores), and neither one's CPU time is charged to
 // the other. Driven over the fork IPC channel:
 //   { op: 'start' }                     → { homeserverUrl, appserviceUrl }
+//       With BENCH_ONE_WAY_MS, homeserverUrl is a TCP proxy that holds every
+//       chunk that long in each direction (a homeserver that far away), and the
+//       homeserver's .well-known names the proxy, as a real one names itself.
 //   { op: 'register', reg }             → {}   (a registration the homeserver loads)
 //   { op: 'requests' }                  → { count }   (every request the homeserver saw)
 //   { op: 'stop' }                      → {}   and the process exits
 'use strict';
 const http = require('node:http');
+const net = require('node:net');
 const path = require('node:path');
 
 const { TestHomeserver } = require(path.resolve(__dirname, '../../out/test/support/homeserver'));
 const DELAY_MS = Number(process.env.BENCH_DELAY_MS) || 50;
+const ONE_WAY_MS = Number(process.env.BENCH_ONE_WAY_MS) || 0;
 
 let hs;
 let appservice;
+let proxy;
 
 async function start() {
   appservice = http.createServer((req, res) => {
@@ -23,8 +29,25 @@ async function start() {
     req.on('end', () => setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}'), DELAY_MS));
   });
   await new Promise((r) => appservice.listen(0, '127.0.0.1', r));
-  hs = await TestHomeserver.start();
-  return { homeserverUrl: hs.baseUrl, appserviceUrl: `http://127.0.0.1:${appservice.address().port}` };
+  const appserviceUrl = `http://127.0.0.1:${appservice.address().port}`;
+  if (!ONE_WAY_MS) {
+    hs = await TestHomeserver.start();
+    return { homeserverUrl: hs.baseUrl, appserviceUrl };
+  }
+  proxy = net.createServer((client) => {
+    const upstream = net.connect(hs.port, '127.0.0.1');
+    const hold = (from, to) => {
+      from.on('data', (chunk) => setTimeout(() => to.write(chunk), ONE_WAY_MS));
+      from.on('end', () => setTimeout(() => to.end(), ONE_WAY_MS));
+      from.on('error', () => to.destroy());
+    };
+    hold(client, upstream);
+    hold(upstream, client);
+  });
+  await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
+  const homeserverUrl = `http://127.0.0.1:${proxy.address().port}`;
+  hs = await TestHomeserver.start({ publicBaseUrl: homeserverUrl });
+  return { homeserverUrl, appserviceUrl };
 }
 
 const ops = {
@@ -34,6 +57,7 @@ const ops = {
   stop: async () => {
     await hs.stop();
     await new Promise((r) => appservice.close(r));
+    proxy?.close();
     return {};
   },
 };

@@ -38,6 +38,12 @@ export interface PingRun {
   /** False when it stopped before the ping request (no token, no ping support, homeserver unreachable…). */
   sent: boolean;
   result: PingResult;
+  /**
+   * Set when a ping went out early to this base URL (what discovery found
+   * last time) and was dropped because the homeserver is found elsewhere or
+   * advertises another endpoint now: the homeserver may still have passed it on.
+   */
+  droppedEarlyPing?: string;
 }
 
 export interface PreparePingRequest {
@@ -54,6 +60,13 @@ export interface PreparePingRequest {
   now?: () => number;
   /** How to find the homeserver: one discovery shared by a batch (discoveryPerBatch). Default: discover now. */
   discover?: Discover;
+  /**
+   * What discovery found for this homeserver last time (DiscoveryMemory). The
+   * ping is sent there at once, while `discover` runs, and its answer is used
+   * only when discovery finds the same base URL and ping endpoint again;
+   * otherwise it is dropped and the ping is sent where discovery says.
+   */
+  recalled?: DiscoveredHomeserver;
 }
 
 /** One ping through the homeserver, from "which homeserver" to the explained answer. Never throws. */
@@ -76,49 +89,104 @@ export async function prepareAndPing(http: HttpRequester, req: PreparePingReques
     );
   }
   const { signal } = req;
+  let early: EarlyPing | undefined;
   try {
     const token = await req.asToken();
     if ('problem' in token) return notSent('failed', token.problem, token.nextStep);
+    const ping = (to: DiscoveredHomeserver, pingSignal: AbortSignal | undefined) =>
+      pingAppservice(http, {
+        homeserverUrl: to.baseUrl,
+        appserviceId: token.registrationId ?? req.appserviceId,
+        asToken: token.asToken,
+        versions: to.versions,
+        timeoutMs: req.timeoutMs,
+        signal: pingSignal,
+      });
+    const sentRun = (at: number, result: PingResult): PingRun => {
+      const outcome: PingOutcome = result.ok ? 'ok' : signal?.aborted ? 'cancelled' : 'failed';
+      return { appserviceId: req.appserviceId, at, homeserverInput: homeserver, outcome, sent: true, result };
+    };
+    const recalled = req.recalled;
+    if (recalled && choosePingEndpoint(recalled.versions) && !signal?.aborted) {
+      early = pingEarly(recalled, now(), (s) => ping(recalled, s), signal);
+    }
     let server: DiscoveredHomeserver;
     try {
       server = await (req.discover ?? ((input, s) => discoverHomeserver(http, input, s)))(homeserver, signal);
     } catch (e) {
-      if (signal?.aborted) return notSent('cancelled', t('Cancelled before the ping was sent.'));
-      return notSent(
-        'failed',
-        t('Could not reach the homeserver {0}: {1}', homeserver, describeError(e)),
-        t('Check the homeserver name or URL and that the homeserver is running.'),
+      // Cancelled: the early ping was aborted by the same signal, and is reported as the cancelled ping it is.
+      if (signal?.aborted) {
+        return early ? sentRun(early.at, await early.result) : notSent('cancelled', t('Cancelled before the ping was sent.'));
+      }
+      early?.drop();
+      return withDropped(
+        notSent(
+          'failed',
+          t('Could not reach the homeserver {0}: {1}', homeserver, describeError(e)),
+          t('Check the homeserver name or URL and that the homeserver is running.'),
+        ),
+        early,
       );
     }
-    if (!choosePingEndpoint(server.versions)) {
-      return notSent(
-        'failed',
-        t(
-          '{0} does not support appservice ping: its /versions lists spec versions up to {1} and advertises neither fi.mau.msc2659.stable nor fi.mau.msc2659, so no ping was sent.',
+    // The same URL and the same endpoint: the early request is the one this ping would send now. The
+    // same URL and no endpoint advertised now: it was sent all the same, and the homeserver's answer says more.
+    const endpointNow = choosePingEndpoint(server.versions);
+    if (early && early.to.baseUrl === server.baseUrl && (!endpointNow || endpointNow === choosePingEndpoint(early.to.versions))) {
+      return sentRun(early.at, await early.result);
+    }
+    early?.drop();
+    if (!endpointNow) {
+      return withDropped(
+        notSent(
+          'failed',
+          t(
+            '{0} does not support appservice ping: its /versions lists spec versions up to {1} and advertises neither fi.mau.msc2659.stable nor fi.mau.msc2659, so no ping was sent.',
+            server.baseUrl,
+            newestSpecVersion(server.versions.versions) ?? '?',
+          ),
+          t(
+            'Appservice ping needs Matrix v1.7 (Synapse 1.84 or later); upgrade the homeserver, or use "Check Appservice Directly" to test the appservice from this machine.',
+          ),
           server.baseUrl,
-          newestSpecVersion(server.versions.versions) ?? '?',
         ),
-        t(
-          'Appservice ping needs Matrix v1.7 (Synapse 1.84 or later); upgrade the homeserver, or use "Check Appservice Directly" to test the appservice from this machine.',
-        ),
-        server.baseUrl,
+        early,
       );
     }
     const at = now();
-    const result = await pingAppservice(http, {
-      homeserverUrl: server.baseUrl,
-      appserviceId: token.registrationId ?? req.appserviceId,
-      asToken: token.asToken,
-      versions: server.versions,
-      timeoutMs: req.timeoutMs,
-      signal,
-    });
-    const outcome: PingOutcome = result.ok ? 'ok' : signal?.aborted ? 'cancelled' : 'failed';
-    return { appserviceId: req.appserviceId, at, homeserverInput: homeserver, outcome, sent: true, result };
+    return withDropped(sentRun(at, await ping(server, signal)), early);
   } catch (e) {
+    early?.drop();
     // pingAppservice never throws; this is for the unexpected (a file system error, a bug).
-    return notSent('failed', t('The ping could not be prepared: {0}', describeError(e)));
+    return withDropped(notSent('failed', t('The ping could not be prepared: {0}', describeError(e))), early);
   }
+}
+
+/** A ping sent to what discovery found last time, before discovery has answered again. */
+interface EarlyPing {
+  to: DiscoveredHomeserver;
+  at: number;
+  /** pingAppservice never throws, so a dropped early ping leaves no rejection behind. */
+  result: Promise<PingResult>;
+  /** Aborts it on this side; the homeserver may already have passed it on to the appservice. */
+  drop: () => void;
+}
+
+function pingEarly(
+  to: DiscoveredHomeserver,
+  at: number,
+  send: (signal: AbortSignal) => Promise<PingResult>,
+  outer: AbortSignal | undefined,
+): EarlyPing {
+  const controller = new AbortController();
+  const drop = () => controller.abort();
+  outer?.addEventListener('abort', drop, { once: true });
+  const result = send(controller.signal).finally(() => outer?.removeEventListener('abort', drop));
+  return { to, at, result, drop };
+}
+
+/** Says so in a report when an early ping went out and its answer was not used. */
+function withDropped(run: PingRun, early: EarlyPing | undefined): PingRun {
+  return early ? { ...run, droppedEarlyPing: early.to.baseUrl } : run;
 }
 
 /** A ping that was not sent, in the same shape as one that was. */

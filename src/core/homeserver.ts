@@ -147,6 +147,35 @@ export function discoveryPerBatch(http: HttpRequester): Discover {
   return sharedPerKey((input: string, signal?: AbortSignal) => discoverHomeserver(http, input, signal));
 }
 
+/**
+ * What the last discovery of each server input found, in one window. A ping
+ * goes out to it while discovery runs again (PreparePingRequest.recalled) and
+ * is reported only when the new discovery finds the same: the report never
+ * rests on an old `/versions`, and a second ping does not wait for discovery.
+ */
+export class DiscoveryMemory {
+  private readonly last = new Map<string, DiscoveredHomeserver>();
+
+  /** What the last discovery of `input` found, unless it failed since. */
+  recall(input: string): DiscoveredHomeserver | undefined {
+    return this.last.get(input);
+  }
+
+  /** `discover`, remembering what it finds and forgetting an input whose discovery failed. */
+  remembering(discover: Discover): Discover {
+    return async (input, signal) => {
+      try {
+        const found = await discover(input, signal);
+        this.last.set(input, found);
+        return found;
+      } catch (e) {
+        if (!signal?.aborted) this.last.delete(input);
+        throw e;
+      }
+    };
+  }
+}
+
 async function fetchWellKnown(http: HttpRequester, origin: string, signal?: AbortSignal): Promise<string | undefined> {
   let body: Record<string, unknown>;
   try {

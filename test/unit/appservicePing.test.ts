@@ -407,6 +407,94 @@ describe('appservice ping through the homeserver', function () {
     });
   });
 
+  describe('a ping after the first: sent to the homeserver found last time while discovery runs again', () => {
+    let other: TestHomeserver | undefined;
+    afterEach(async () => {
+      await other?.stop();
+      other = undefined;
+    });
+    const pingOrVersions = (hs: TestHomeserver) =>
+      hs.requests.filter((r) => r.path.endsWith('/ping') || r.path === '/_matrix/client/versions').map((r) => `${r.method} ${r.path}`);
+
+    it('does not wait for discovery, and is reported once discovery found the same', async () => {
+      const { item } = await addAppservice(w, { id: 'again' });
+      assert.equal((await w.service.ping(item, w.hs.baseUrl)).outcome, 'ok');
+      w.hs.delay(/^\/_matrix\/client\/versions$/, 300);
+      const before = pingOrVersions(w.hs).length;
+      const report = await w.service.ping(item, w.hs.baseUrl);
+      assert.equal(report.outcome, 'ok', w.output.text);
+      // Requests are recorded as they are answered: the ping came back while /versions was held,
+      // and the report was made only after /versions answered.
+      assert.deepEqual(pingOrVersions(w.hs).slice(before), [
+        'POST /_matrix/client/v1/appservice/again/ping',
+        'GET /_matrix/client/versions',
+      ]);
+      assert.equal(report.droppedEarlyPing, undefined);
+      assert.equal(w.hs.count('POST', /\/ping$/), 2, 'one request per ping');
+      assert.doesNotMatch(blockOf(w.output, 'again'), /early ping/);
+    });
+
+    it('a homeserver that advertises another endpoint now: the ping goes where /versions says, and the block tells of the dropped one', async () => {
+      other = await TestHomeserver.start();
+      const { item } = await addAppservice(w, { id: 'switched', homeserver: other });
+      assert.equal((await w.service.ping(item, other.baseUrl)).result.endpoint, 'stable');
+      other.setPingEndpoint('unstable');
+      w.output.lines.length = 0;
+      const report = await w.service.ping(item, other.baseUrl);
+      assert.equal(report.outcome, 'ok', w.output.text);
+      assert.equal(report.result.endpoint, 'unstable');
+      assert.equal(report.droppedEarlyPing, other.baseUrl);
+      assert.equal(other.count('POST', '/_matrix/client/unstable/fi.mau.msc2659/appservice/switched/ping'), 1);
+      assert.ok(
+        blockOf(w.output, 'switched').includes(
+          `early ping: sent to ${other.baseUrl}, where the homeserver was found last time, and dropped: the homeserver is found elsewhere or advertises another ping endpoint now. It may still have reached the appservice.`,
+        ),
+        w.output.text,
+      );
+    });
+
+    it('a .well-known that points elsewhere now: the ping is sent to the homeserver it names', async () => {
+      other = await TestHomeserver.start();
+      const { item, reg } = await addAppservice(w, { id: 'moved', homeserver: other });
+      w.hs.registerAppservice(reg);
+      assert.equal((await w.service.ping(item, other.baseUrl)).result.homeserverUrl, other.baseUrl);
+      other.setWellKnown({ 'm.homeserver': { base_url: w.hs.baseUrl } });
+      const report = await w.service.ping(item, other.baseUrl);
+      assert.equal(report.outcome, 'ok', w.output.text);
+      assert.equal(report.result.homeserverUrl, w.hs.baseUrl);
+      assert.equal(report.droppedEarlyPing, other.baseUrl);
+      assert.equal(w.hs.count('POST', '/_matrix/client/v1/appservice/moved/ping'), 1);
+    });
+
+    it('a homeserver that stopped advertising ping: what it answered the ping is reported', async () => {
+      other = await TestHomeserver.start();
+      const { item } = await addAppservice(w, { id: 'downgraded', homeserver: other });
+      assert.equal((await w.service.ping(item, other.baseUrl)).outcome, 'ok');
+      other.setPingEndpoint('none');
+      w.output.lines.length = 0;
+      const report = await w.service.ping(item, other.baseUrl);
+      assert.equal(report.sent, true);
+      assert.equal(report.droppedEarlyPing, undefined);
+      const block = blockOf(w.output, 'downgraded');
+      assert.match(block, /outcome: failed: HTTP 404 M_UNRECOGNIZED/);
+      assert.match(block, /next step: Appservice ping needs Matrix v1\.7/);
+    });
+
+    it('cancelled while the homeserver is found again: the early ping is aborted and reported as cancelled', async () => {
+      const { item } = await addAppservice(w, { id: 'stopped', behaviour: 'hang' });
+      w.hs.setPingTimeoutMs(100);
+      await w.service.ping(item, w.hs.baseUrl); // the homeserver gives up after 100 ms, and is remembered
+      w.hs.setPingTimeoutMs(5_000);
+      w.hs.delay(/^\/_matrix\/client\/versions$/, 5_000);
+      const controller = new AbortController();
+      const pinging = w.service.ping(item, w.hs.baseUrl, controller.signal);
+      setTimeout(() => controller.abort(), 50);
+      const report = await pinging;
+      assert.equal(report.outcome, 'cancelled', w.output.text);
+      assert.equal(report.sent, true);
+    });
+  });
+
   describe('Ping All', () => {
     it('keeps at most `concurrency` pings in flight and sums up "5 ok, 2 failing"', async () => {
       w.settings.concurrency = 3;
@@ -447,6 +535,8 @@ describe('appservice ping through the homeserver', function () {
       const again = await w.service.pingAll(targets.slice(0, 3));
       assert.deepEqual([again.ok, again.failing], [2, 1]);
       assert.match(blockOf(w.output, 'batch0'), /Could not reach the homeserver .* does not answer as a Matrix homeserver/);
+      // batch0 went out early, to the homeserver the first Ping All found; its answer was not used.
+      assert.match(blockOf(w.output, 'batch0'), /early ping: sent to /);
       assert.match(blockOf(w.output, 'batch1'), /outcome: OK/);
     });
 

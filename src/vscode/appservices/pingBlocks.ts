@@ -34,6 +34,15 @@ export function formatPingBlock(report: PingReport): string[] {
   }
   add(t('explanation'), r.summary);
   add(t('next step'), r.nextStep);
+  if (report.droppedEarlyPing) {
+    add(
+      t('early ping'),
+      t(
+        'sent to {0}, where the homeserver was found last time, and dropped: the homeserver is found elsewhere or advertises another ping endpoint now. It may still have reached the appservice.',
+        report.droppedEarlyPing,
+      ),
+    );
+  }
   return lines;
 }
 

@@ -12,7 +12,7 @@ import {
   PingOutcome,
   prepareAndPing,
 } from '../../core/ping';
-import { discoveryPerBatch, type Discover } from '../../core/homeserver';
+import { discoverHomeserver, discoveryPerBatch, DiscoveryMemory } from '../../core/homeserver';
 import type { HttpRequester } from '../../core/http';
 import { t } from '../../core/l10n';
 import { registerSecret } from '../../core/redact';
@@ -67,6 +67,8 @@ export class AppservicePingService {
   private readonly changed = new Emitter<string>();
   /** Fires with the appservice key whose last result changed. */
   readonly onDidChangeResult = this.changed.event;
+  /** Each homeserver's last discovery: a ping is sent there while discovery runs again (prepareAndPing's `recalled`). */
+  private readonly discoveries = new DiscoveryMemory();
 
   constructor(private readonly deps: PingServiceDeps) {}
 
@@ -104,7 +106,7 @@ export class AppservicePingService {
     onProgress?: (done: number, total: number, report: PingReport) => void,
   ): Promise<PingAllSummary> {
     let done = 0;
-    const discover = discoveryPerBatch(this.deps.http());
+    const discover = this.discoveries.remembering(discoveryPerBatch(this.deps.http()));
     const concurrency = this.deps.settings().concurrency;
     // Each lane reads its next registration file while its ping waits on the
     // homeserver. Otherwise that read (open, stat, read and close, each a trip
@@ -169,11 +171,12 @@ export class AppservicePingService {
     item: AppserviceItem,
     homeserver: string | undefined,
     signal?: AbortSignal,
-    discover?: Discover,
+    discover = this.discoveries.remembering((input, s) => discoverHomeserver(this.deps.http(), input, s)),
     readText = this.deps.readText,
   ): Promise<PingReport> {
     const run = await prepareAndPing(this.deps.http(), {
       discover,
+      recalled: homeserver === undefined ? undefined : this.discoveries.recall(homeserver),
       appserviceId: item.id,
       registrationId: item.registration?.id,
       homeserver,
