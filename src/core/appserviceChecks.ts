@@ -226,8 +226,8 @@ export interface DirectRun {
 
 export interface DirectCheckPlan {
   registration: { registration: AppserviceRegistration } | NotUsable;
-  /** Pings through the homeserver after the direct check; absent = no homeserver to compare with. */
-  ping?: () => Promise<PingRun>;
+  /** Pings through the homeserver after the direct check (or waits for one already sent); absent or undefined = none to compare with. */
+  ping?: () => Promise<PingRun | undefined>;
   signal?: AbortSignal;
   now?: () => number;
 }

@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { HttpClient } from '../../src/core/http';
 import { AppserviceCatalog } from '../../src/vscode/appservices/catalog';
 import { AppserviceDoctorService } from '../../src/vscode/appservices/doctorService';
+import { startFakeAppservice } from '../support/appservice';
 import { TestHomeserver } from '../support/homeserver';
+import { CHECK_IDS } from '../../src/core/doctor/types';
 import { InMemoryMemento } from '../support/memoryStorage';
 import { RecordingOutput, registrationYaml } from './appserviceFixtures';
 
@@ -83,6 +85,52 @@ describe('AppserviceDoctorService memory', () => {
       assert.equal(hs.count('POST', /\/ping$/), 4, 'every diagnosis pings');
       assert.equal(hs.count('GET', '/_matrix/client/versions'), 1, 'one /versions for the batch, none again for its pings');
     } finally {
+      await hs.stop();
+    }
+  });
+
+  it('checks the appservice from here while the homeserver pings it, and reports the checks in order', async () => {
+    const hs = await TestHomeserver.start();
+    const hsToken = 'hs_secret_parallel_0123456789';
+    const fake = await startFakeAppservice({ hsToken });
+    try {
+      const file = path.join(dir, 'parallel.yaml');
+      const text = registrationYaml({ id: 'parallel', url: fake.url, hsToken, userRegex: '@parallel_.*:localhost' });
+      await fs.writeFile(file, text);
+      hs.registerAppservice(file);
+      const catalog = new AppserviceCatalog(dir);
+      catalog.setFile(file, text);
+      // The homeserver holds our ping 300 ms before it pings the appservice.
+      hs.delay(/\/ping$/, 300);
+      const run = await service(catalog, new InMemoryMemento()).diagnose({ ...catalog.get(`file:${file}`)!, file }, hs.baseUrl);
+      const status = Object.fromEntries(run.report.checks.map((c) => [c.id, c.status]));
+      assert.deepEqual(
+        run.report.checks.map((c) => c.id),
+        [...CHECK_IDS],
+        'every check once, in order',
+      );
+      for (const id of ['as-token', 'appservice-id', 'homeserver-ping', 'direct-ping', 'transactions']) {
+        assert.equal(status[id], 'ok', `${id}: ${JSON.stringify(run.report.checks)}`);
+      }
+      // Our direct ping and the wrong-token probe reached the appservice before the homeserver's ping did.
+      assert.deepEqual(
+        fake.calls.map((c) =>
+          c.authorization === `Bearer ${hsToken}`
+            ? 'hs_token'
+            : c.authorization?.startsWith('Bearer mdt_wrong_')
+              ? 'wrong'
+              : c.authorization,
+        ),
+        ['hs_token', 'wrong', 'hs_token'],
+      );
+      assert.equal(fake.transactions.length, 1);
+      assert.match(
+        run.report.checks.find((c) => c.id === 'direct-ping')!.message,
+        /homeserver/i,
+        'the direct check compared with the ping',
+      );
+    } finally {
+      await fake.stop();
       await hs.stop();
     }
   });

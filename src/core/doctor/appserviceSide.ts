@@ -11,14 +11,27 @@ import type { DoctorCheck } from './types';
 
 const APPSERVICE_TIMEOUT_MS = 15_000;
 
-/** The Check Appservice Directly pipeline, compared with the homeserver's ping the doctor already sent. */
+/**
+ * The Check Appservice Directly pipeline, compared with the homeserver's ping
+ * once it has answered (the doctor sends both at once). A ping the homeserver
+ * refused under this id (M_FORBIDDEN) says nothing about the appservice.
+ */
 export async function directPingCheck(
   http: HttpRequester,
   reg: AppserviceRegistration & { url: string },
-  ping: PingRun | undefined,
+  homeserverPing: Promise<PingRun | undefined>,
   signal?: AbortSignal,
 ): Promise<DoctorCheck> {
-  const run = await checkDirectlyAndCompare(http, { registration: { registration: reg }, ping: ping && (async () => ping), signal });
+  let ping: PingRun | undefined;
+  const run = await checkDirectlyAndCompare(http, {
+    registration: { registration: reg },
+    ping: async () => {
+      const answered = await homeserverPing;
+      ping = answered?.result.errcode === 'M_FORBIDDEN' ? undefined : answered;
+      return ping;
+    },
+    signal,
+  });
   const direct = run.direct;
   if (!direct) return { id: 'direct-ping', status: 'skipped', message: run.notChecked ?? t('Not checked.') };
   const verdict = run.verdict;

@@ -66,6 +66,15 @@ export async function runDoctor(http: HttpRequester, input: DoctorInput): Promis
   }
 }
 
+/**
+ * Starts a check now, to be awaited later: its failure surfaces where it is
+ * awaited (runDoctor's catch), never as an unhandled rejection meanwhile.
+ */
+function started<T>(check: Promise<T>): Promise<T> {
+  check.catch(() => undefined);
+  return check;
+}
+
 async function runUsable(
   http: HttpRequester,
   input: DoctorInput,
@@ -73,93 +82,109 @@ async function runUsable(
   add: (c: DoctorCheck) => void,
 ): Promise<string> {
   const { signal } = input;
-  let server: DiscoveredHomeserver | undefined;
-  let serverProblem: DoctorCheck | undefined;
-  if (!input.homeserver) {
-    serverProblem = skipped('as-token', t('No homeserver chosen, so the homeserver checks are skipped.'));
-  } else {
-    try {
-      server = await (input.discover ?? ((i, s) => discoverHomeserver(http, i, s)))(input.homeserver, signal);
-    } catch (e) {
-      serverProblem = {
-        id: 'as-token',
-        status: 'fail',
-        message: t('Could not reach the homeserver {0}: {1}', input.homeserver, describeError(e)),
-        next: t('Check the homeserver name or URL and that the homeserver is running.'),
-      };
-    }
-  }
+  // The checks that call the appservice from here need nothing from the homeserver's but its
+  // ping, to compare with at the end: they run while the homeserver is found, asked about the
+  // as_token and pinged. Each step is a round trip to the appservice, and one that hangs costs
+  // its timeout once, not once per check. They are still reported in order.
+  let pingDone: (run: PingRun | undefined) => void = () => undefined;
+  const pingForDirect = new Promise<PingRun | undefined>((resolve) => (pingDone = resolve));
+  const withUrl = reg.url === null ? undefined : { ...reg, url: reg.url };
+  const direct = withUrl && started(directPingCheck(http, withUrl, pingForDirect, signal));
+  const transactions = withUrl && started(transactionsCheck(http, withUrl, signal));
 
-  let ping: PingRun | undefined;
+  let server: DiscoveredHomeserver | undefined;
+  let features: Promise<DoctorCheck> | undefined;
   let serverName: string | undefined;
-  if (!server) {
-    add(serverProblem as DoctorCheck);
-    const why = input.homeserver ? t('Not checked: the homeserver could not be reached.') : t('Not checked: no homeserver chosen.');
-    add(skipped('appservice-id', why));
-    add(skipped('homeserver-ping', why));
-  } else {
-    const asToken = await checkAsToken(http, server.baseUrl, reg, signal);
-    serverName = asToken.serverName;
-    add(asToken.check);
-    if (!asToken.tokenKnown) {
-      const why = t('Not checked: the homeserver does not know the as_token.');
+  let ping: PingRun | undefined;
+  try {
+    let serverProblem: DoctorCheck | undefined;
+    if (!input.homeserver) {
+      serverProblem = skipped('as-token', t('No homeserver chosen, so the homeserver checks are skipped.'));
+    } else {
+      try {
+        server = await (input.discover ?? ((i, s) => discoverHomeserver(http, i, s)))(input.homeserver, signal);
+        features = started(serverFeaturesCheck(http, server.baseUrl, server.versions, reg, signal));
+      } catch (e) {
+        serverProblem = {
+          id: 'as-token',
+          status: 'fail',
+          message: t('Could not reach the homeserver {0}: {1}', input.homeserver, describeError(e)),
+          next: t('Check the homeserver name or URL and that the homeserver is running.'),
+        };
+      }
+    }
+
+    if (!server) {
+      add(serverProblem as DoctorCheck);
+      const why = input.homeserver ? t('Not checked: the homeserver could not be reached.') : t('Not checked: no homeserver chosen.');
       add(skipped('appservice-id', why));
       add(skipped('homeserver-ping', why));
     } else {
-      // The one ping pipeline (discovery, endpoint choice, every not-sent sentence) the Ping command uses.
-      const found = server;
-      const run = await prepareAndPing(http, {
-        appserviceId: reg.id,
-        registrationId: reg.id,
-        homeserver: server.baseUrl,
-        asToken: async () => ({ asToken: reg.asToken, registrationId: reg.id }),
-        timeoutMs: input.pingTimeoutMs,
-        signal,
-        // Found above: the ping does not ask .well-known and /versions again.
-        discover: async () => found,
-      });
-      if (!run.sent) {
-        add(skipped('appservice-id', t('Not checked: no ping was sent ({0})', run.result.summary)));
-        add(
-          run.outcome === 'cancelled'
-            ? skipped('homeserver-ping', run.result.summary)
-            : {
-                id: 'homeserver-ping',
-                status: 'warn',
-                message: run.result.summary,
-                next: run.result.nextStep ?? t("Check the homeserver's logs."),
-              },
-        );
+      const asToken = await checkAsToken(http, server.baseUrl, reg, signal);
+      serverName = asToken.serverName;
+      add(asToken.check);
+      if (!asToken.tokenKnown) {
+        const why = t('Not checked: the homeserver does not know the as_token.');
+        add(skipped('appservice-id', why));
+        add(skipped('homeserver-ping', why));
       } else {
-        ping = run;
-        const sameToken = (input.others ?? [])
-          .filter((o) => o.registration.asToken === reg.asToken && o.registration.id !== reg.id)
-          .map((o) => o.registration.id);
-        const idCheck = appserviceIdCheck(run.result, reg, sameToken);
-        add(idCheck);
-        add(
-          idCheck.status === 'fail'
-            ? skipped('homeserver-ping', t('Not checked: the homeserver refuses to ping under this id.'))
-            : homeserverPingCheck(run.result),
-        );
+        // The one ping pipeline (discovery, endpoint choice, every not-sent sentence) the Ping command uses.
+        const found = server;
+        const run = await prepareAndPing(http, {
+          appserviceId: reg.id,
+          registrationId: reg.id,
+          homeserver: server.baseUrl,
+          asToken: async () => ({ asToken: reg.asToken, registrationId: reg.id }),
+          timeoutMs: input.pingTimeoutMs,
+          signal,
+          // Found above: the ping does not ask .well-known and /versions again.
+          discover: async () => found,
+        });
+        if (!run.sent) {
+          add(skipped('appservice-id', t('Not checked: no ping was sent ({0})', run.result.summary)));
+          add(
+            run.outcome === 'cancelled'
+              ? skipped('homeserver-ping', run.result.summary)
+              : {
+                  id: 'homeserver-ping',
+                  status: 'warn',
+                  message: run.result.summary,
+                  next: run.result.nextStep ?? t("Check the homeserver's logs."),
+                },
+          );
+        } else {
+          ping = run;
+          const sameToken = (input.others ?? [])
+            .filter((o) => o.registration.asToken === reg.asToken && o.registration.id !== reg.id)
+            .map((o) => o.registration.id);
+          const idCheck = appserviceIdCheck(run.result, reg, sameToken);
+          add(idCheck);
+          add(
+            idCheck.status === 'fail'
+              ? skipped('homeserver-ping', t('Not checked: the homeserver refuses to ping under this id.'))
+              : homeserverPingCheck(run.result),
+          );
+        }
       }
     }
+  } finally {
+    // Whatever happened above, the direct check gets its answer and does not wait forever.
+    pingDone(ping);
   }
 
-  if (reg.url === null) {
+  if (!direct || !transactions) {
     const why = t('Skipped: the registration has url: null (receive-only), so the homeserver never calls it.');
     add(skipped('direct-ping', why));
     add(skipped('transactions', why));
   } else {
-    const withUrl = { ...reg, url: reg.url };
-    add(await directPingCheck(http, withUrl, ping?.result.errcode === 'M_FORBIDDEN' ? undefined : ping, signal));
-    add(await transactionsCheck(http, withUrl, signal));
+    add(await direct);
+    add(await transactions);
   }
 
   add(namespacesCheck(reg, input.others ?? [], serverName));
   add(
-    server
-      ? await serverFeaturesCheck(http, server.baseUrl, server.versions, reg, signal)
+    features
+      ? await features
       : skipped(
           'server-features',
           input.homeserver ? t('Not checked: the homeserver could not be reached.') : t('Not checked: no homeserver chosen.'),
