@@ -107,6 +107,20 @@ async function world(tmp, n, oneWayMs = 0) {
   return { hs, dir, targets, service, newWindow, doctor, lines, floor: rawPings(hs.baseUrl, regs) };
 }
 
+/** [wall time in ms, result] of an async call. */
+async function timed(fn) {
+  const started = process.hrtime.bigint();
+  const result = await fn();
+  return [Number(process.hrtime.bigint() - started) / 1e6, result];
+}
+
+/** A Ping All over the world's n targets through `service` (a window), which must find every one OK. */
+async function pingAllOk(w, service, n) {
+  const summary = await service.pingAll(w.targets);
+  if (summary.ok !== n) throw new Error(`Ping All over ${n}: ${summary.ok} ok\n${w.lines.slice(-8).join('\n')}`);
+  return summary;
+}
+
 /** Diagnose All over 20 registrations (concurrency 4) vs the same 20 pinged one after the other. */
 async function doctorVsPings(tmp, runs, row, median) {
   const n = 20;
@@ -116,15 +130,10 @@ async function doctorVsPings(tmp, runs, row, median) {
     await w.doctor.diagnoseAll(targets); // warm
     const ratios = [];
     for (let r = 0; r < runs; r++) {
-      const timed = async (fn) => {
-        const started = process.hrtime.bigint();
-        await fn();
-        return Number(process.hrtime.bigint() - started) / 1e6;
-      };
-      const pings = await timed(async () => {
+      const [pings] = await timed(async () => {
         for (const t of w.targets) if ((await w.service.ping(t.item, t.homeserver)).outcome !== 'ok') throw new Error('ping failed');
       });
-      const diagnose = await timed(async () => {
+      const [diagnose] = await timed(async () => {
         const done = await w.doctor.diagnoseAll(targets);
         if (done.length !== n) throw new Error(`diagnosed ${done.length} of ${n}`);
       });
@@ -233,22 +242,17 @@ async function farHomeserver(tmp, runs, row, median) {
   const n = 1;
   const w = await world(tmp, n, oneWayMs);
   try {
-    const timed = async (service) => {
-      const started = process.hrtime.bigint();
-      const summary = await service.pingAll(w.targets);
-      if (summary.ok !== n) throw new Error(`Ping All far away: ${summary.ok} ok\n${w.lines.slice(-8).join('\n')}`);
-      return Number(process.hrtime.bigint() - started) / 1e6;
-    };
-    await timed(w.service); // warm, and remembers the homeserver
+    const wall = async (service) => (await timed(() => pingAllOk(w, service, n)))[0];
+    await wall(w.service); // warm, and remembers the homeserver
     const ratios = [];
     for (let r = 0; r < runs; r++) {
       const fresh = w.newWindow();
       if (r % 2) {
-        const again = await timed(w.service);
-        ratios.push(again / (await timed(fresh)));
+        const again = await wall(w.service);
+        ratios.push(again / (await wall(fresh)));
       } else {
-        const first = await timed(fresh);
-        ratios.push((await timed(w.service)) / first);
+        const first = await wall(fresh);
+        ratios.push((await wall(w.service)) / first);
       }
     }
     row(
@@ -278,24 +282,14 @@ module.exports = async function pingAll({ tmp, runs, row, median }) {
       const firstInWindow = [];
       let firstRequests = 0;
       for (let r = 0; r < runs; r++) {
-        const timed = async (fn) => {
-          const started = process.hrtime.bigint();
-          const result = await fn();
-          return [Number(process.hrtime.bigint() - started) / 1e6, result];
-        };
-        const check = (summary) => {
-          if (summary.ok !== n) throw new Error(`Ping All over ${n}: ${summary.ok} ok\n${w.lines.slice(-8).join('\n')}`);
-        };
         const [floorMs] = await timed(w.floor);
-        const [ms, summary] = await timed(() => w.service.pingAll(w.targets));
-        check(summary);
+        const [ms] = await timed(() => pingAllOk(w, w.service, n));
         ratios.push(ms / ideal);
         overFloor.push(ms / floorMs);
         // The first Ping All of a window: nothing remembered, so its first pings wait for discovery.
         const fresh = w.newWindow();
         const before = await w.hs.requestCount();
-        const [firstMs, firstSummary] = await timed(() => fresh.pingAll(w.targets));
-        check(firstSummary);
+        const [firstMs] = await timed(() => pingAllOk(w, fresh, n));
         firstRequests += (await w.hs.requestCount()) - before;
         firstInWindow.push(firstMs / ideal);
       }

@@ -90,54 +90,55 @@ export async function prepareAndPing(http: HttpRequester, req: PreparePingReques
   }
   const { signal } = req;
   let early: EarlyPing | undefined;
-  try {
-    const token = await req.asToken();
-    if ('problem' in token) return notSent('failed', token.problem, token.nextStep);
-    const ping = (to: DiscoveredHomeserver, pingSignal: AbortSignal | undefined) =>
-      pingAppservice(http, {
-        homeserverUrl: to.baseUrl,
-        appserviceId: token.registrationId ?? req.appserviceId,
-        asToken: token.asToken,
-        versions: to.versions,
-        timeoutMs: req.timeoutMs,
-        signal: pingSignal,
-      });
-    const sentRun = (at: number, result: PingResult): PingRun => {
-      const outcome: PingOutcome = result.ok ? 'ok' : signal?.aborted ? 'cancelled' : 'failed';
-      return { appserviceId: req.appserviceId, at, homeserverInput: homeserver, outcome, sent: true, result };
-    };
-    const recalled = req.recalled;
-    if (recalled && choosePingEndpoint(recalled.versions) && !signal?.aborted) {
-      early = pingEarly(recalled, now(), (s) => ping(recalled, s), signal);
-    }
-    let server: DiscoveredHomeserver;
+  let earlyUsed = false;
+  const run = await (async (): Promise<PingRun> => {
     try {
-      server = await (req.discover ?? ((input, s) => discoverHomeserver(http, input, s)))(homeserver, signal);
-    } catch (e) {
-      // Cancelled: the early ping was aborted by the same signal, and is reported as the cancelled ping it is.
-      if (signal?.aborted) {
-        return early ? sentRun(early.at, await early.result) : notSent('cancelled', t('Cancelled before the ping was sent.'));
+      const token = await req.asToken();
+      if ('problem' in token) return notSent('failed', token.problem, token.nextStep);
+      const ping = (to: DiscoveredHomeserver, pingSignal: AbortSignal | undefined) =>
+        pingAppservice(http, {
+          homeserverUrl: to.baseUrl,
+          appserviceId: token.registrationId ?? req.appserviceId,
+          asToken: token.asToken,
+          versions: to.versions,
+          timeoutMs: req.timeoutMs,
+          signal: pingSignal,
+        });
+      const sentRun = (at: number, result: PingResult): PingRun => {
+        const outcome: PingOutcome = result.ok ? 'ok' : signal?.aborted ? 'cancelled' : 'failed';
+        return { appserviceId: req.appserviceId, at, homeserverInput: homeserver, outcome, sent: true, result };
+      };
+      const useEarly = async (sent: EarlyPing) => {
+        earlyUsed = true;
+        return sentRun(sent.at, await sent.result);
+      };
+      const recalled = req.recalled;
+      if (recalled && choosePingEndpoint(recalled.versions) && !signal?.aborted) {
+        early = pingEarly(recalled, now(), (s) => ping(recalled, s), signal);
       }
-      early?.drop();
-      return withDropped(
-        notSent(
+      let server: DiscoveredHomeserver;
+      try {
+        server = await (req.discover ?? ((input, s) => discoverHomeserver(http, input, s)))(homeserver, signal);
+      } catch (e) {
+        if (signal?.aborted) {
+          // The early ping was aborted by the same signal: reported as the cancelled ping it is.
+          return early ? useEarly(early) : notSent('cancelled', t('Cancelled before the ping was sent.'));
+        }
+        return notSent(
           'failed',
           t('Could not reach the homeserver {0}: {1}', homeserver, describeError(e)),
           t('Check the homeserver name or URL and that the homeserver is running.'),
-        ),
-        early,
-      );
-    }
-    // The same URL and the same endpoint: the early request is the one this ping would send now. The
-    // same URL and no endpoint advertised now: it was sent all the same, and the homeserver's answer says more.
-    const endpointNow = choosePingEndpoint(server.versions);
-    if (early && early.to.baseUrl === server.baseUrl && (!endpointNow || endpointNow === choosePingEndpoint(early.to.versions))) {
-      return sentRun(early.at, await early.result);
-    }
-    early?.drop();
-    if (!endpointNow) {
-      return withDropped(
-        notSent(
+        );
+      }
+      // The same URL and the same endpoint: the early request is the one this ping would send now. The
+      // same URL and no endpoint advertised now: it was sent all the same, and the homeserver's answer says more.
+      const endpointNow = choosePingEndpoint(server.versions);
+      if (early && early.to.baseUrl === server.baseUrl && (!endpointNow || endpointNow === choosePingEndpoint(early.to.versions))) {
+        return useEarly(early);
+      }
+      early?.drop(); // now, not when the ping below has answered
+      if (!endpointNow) {
+        return notSent(
           'failed',
           t(
             '{0} does not support appservice ping: its /versions lists spec versions up to {1} and advertises neither fi.mau.msc2659.stable nor fi.mau.msc2659, so no ping was sent.',
@@ -148,17 +149,19 @@ export async function prepareAndPing(http: HttpRequester, req: PreparePingReques
             'Appservice ping needs Matrix v1.7 (Synapse 1.84 or later); upgrade the homeserver, or use "Check Appservice Directly" to test the appservice from this machine.',
           ),
           server.baseUrl,
-        ),
-        early,
-      );
+        );
+      }
+      const at = now();
+      return sentRun(at, await ping(server, signal));
+    } catch (e) {
+      // pingAppservice never throws; this is for the unexpected (a file system error, a bug).
+      return notSent('failed', t('The ping could not be prepared: {0}', describeError(e)));
     }
-    const at = now();
-    return withDropped(sentRun(at, await ping(server, signal)), early);
-  } catch (e) {
-    early?.drop();
-    // pingAppservice never throws; this is for the unexpected (a file system error, a bug).
-    return withDropped(notSent('failed', t('The ping could not be prepared: {0}', describeError(e))), early);
-  }
+  })();
+  if (!early || earlyUsed) return run;
+  // An early ping went out and its answer was not used: the report says so.
+  early.drop();
+  return { ...run, droppedEarlyPing: early.to.baseUrl };
 }
 
 /** A ping sent to what discovery found last time, before discovery has answered again. */
@@ -182,11 +185,6 @@ function pingEarly(
   outer?.addEventListener('abort', drop, { once: true });
   const result = send(controller.signal).finally(() => outer?.removeEventListener('abort', drop));
   return { to, at, result, drop };
-}
-
-/** Says so in a report when an early ping went out and its answer was not used. */
-function withDropped(run: PingRun, early: EarlyPing | undefined): PingRun {
-  return early ? { ...run, droppedEarlyPing: early.to.baseUrl } : run;
 }
 
 /** A ping that was not sent, in the same shape as one that was. */
