@@ -13,8 +13,12 @@ export async function loadRegistration(file: string): Promise<LoadedRegistration
   return loaded;
 }
 
-async function usableRegistration(ctx: CliContext, file: string): Promise<AppserviceRegistration> {
-  const loaded = await loadRegistration(file);
+async function usableRegistration(
+  ctx: CliContext,
+  file: string,
+  loading: Promise<LoadedRegistration> = loadRegistration(file),
+): Promise<AppserviceRegistration> {
+  const loaded = await loading;
   if ('problem' in loaded) {
     printProblems(ctx, file, loaded.problems);
     throw new UsageError(`${file} is not a usable registration`);
@@ -70,19 +74,29 @@ function pingTimeoutMs(ctx: CliContext): number | undefined {
 
 const ping: Command = async (ctx) => {
   const homeserver = need(ctx, 'homeserver');
-  let id: string;
-  let token: AsToken;
-  if (ctx.options.registration) {
-    const registration = await usableRegistration(ctx, ctx.options.registration as string);
-    id = registration.id;
-    token = { asToken: registration.asToken, registrationId: registration.id };
-  } else {
-    id = need(ctx, 'id');
-    const envName = need(ctx, 'as-token-env');
-    const fromEnv = process.env[envName];
-    if (!fromEnv) throw new UsageError(`environment variable ${envName} is empty or not set`);
-    token = { asToken: fromEnv };
+  const file = ctx.options.registration as string | undefined;
+  if (file) {
+    // Read and checked while discovery is on the wire (prepareAndPing asks for the token after sending it).
+    const loading = loadRegistration(file);
+    loading.catch(() => undefined); // awaited below, after the run
+    const run = await prepareAndPing(ctx.http, {
+      appserviceId: file,
+      homeserver,
+      asToken: async () => {
+        const loaded = await loading;
+        return 'problem' in loaded ? loaded : { asToken: loaded.registration.asToken, registrationId: loaded.registration.id };
+      },
+      timeoutMs: pingTimeoutMs(ctx),
+    });
+    await usableRegistration(ctx, file, loading); // an unusable file is a usage error, as before any request
+    printPing(ctx, run);
+    return run.result.ok ? 0 : 1;
   }
+  const id = need(ctx, 'id');
+  const envName = need(ctx, 'as-token-env');
+  const fromEnv = process.env[envName];
+  if (!fromEnv) throw new UsageError(`environment variable ${envName} is empty or not set`);
+  const token: AsToken = { asToken: fromEnv };
   const run = await prepareAndPing(ctx.http, { appserviceId: id, homeserver, asToken: async () => token, timeoutMs: pingTimeoutMs(ctx) });
   printPing(ctx, run);
   return run.result.ok ? 0 : 1;

@@ -72,9 +72,11 @@ export interface PreparePingRequest {
 /** One ping through the homeserver, from "which homeserver" to the explained answer. Never throws. */
 export async function prepareAndPing(http: HttpRequester, req: PreparePingRequest): Promise<PingRun> {
   const now = req.now ?? Date.now;
+  // The registration's id once known (from the token), for runs that stop before the ping.
+  let registrationId = req.registrationId;
   const notSent = (outcome: PingOutcome, summary: string, nextStep?: string, homeserverUrl?: string): PingRun =>
     notSentRun(
-      { appserviceId: req.appserviceId, registrationId: req.registrationId, homeserver: req.homeserver, at: now() },
+      { appserviceId: req.appserviceId, registrationId, homeserver: req.homeserver, at: now() },
       outcome,
       summary,
       nextStep,
@@ -91,10 +93,23 @@ export async function prepareAndPing(http: HttpRequester, req: PreparePingReques
   const { signal } = req;
   let early: EarlyPing | undefined;
   let earlyUsed = false;
+  // Discovery goes out first and runs while the token is read (a registration
+  // file read and parsed): the two together take as long as the longer. A
+  // discovery of our own is stopped when the token cannot be used; one shared
+  // by a batch (req.discover) goes on for the others.
+  const ownDiscovery = req.discover ? undefined : new AbortController();
+  const stopDiscovery = () => ownDiscovery?.abort();
+  if (ownDiscovery) signal?.addEventListener('abort', stopDiscovery, { once: true });
+  const discover = req.discover ?? ((input: string, s?: AbortSignal) => discoverHomeserver(http, input, s));
+  const discovering = discover(homeserver, ownDiscovery?.signal ?? signal).then(
+    (server) => ({ server }),
+    (error: unknown) => ({ error }),
+  );
   const run = await (async (): Promise<PingRun> => {
     try {
       const token = await req.asToken();
       if ('problem' in token) return notSent('failed', token.problem, token.nextStep);
+      registrationId = token.registrationId ?? registrationId;
       const ping = (to: DiscoveredHomeserver, pingSignal: AbortSignal | undefined) =>
         pingAppservice(http, {
           homeserverUrl: to.baseUrl,
@@ -116,10 +131,9 @@ export async function prepareAndPing(http: HttpRequester, req: PreparePingReques
       if (recalled && choosePingEndpoint(recalled.versions) && !signal?.aborted) {
         early = pingEarly(recalled, now(), (s) => ping(recalled, s), signal);
       }
-      let server: DiscoveredHomeserver;
-      try {
-        server = await (req.discover ?? ((input, s) => discoverHomeserver(http, input, s)))(homeserver, signal);
-      } catch (e) {
+      const discovered = await discovering;
+      if ('error' in discovered) {
+        const e = discovered.error;
         if (signal?.aborted) {
           // The early ping was aborted by the same signal: reported as the cancelled ping it is.
           return early ? useEarly(early) : notSent('cancelled', t('Cancelled before the ping was sent.'));
@@ -130,6 +144,7 @@ export async function prepareAndPing(http: HttpRequester, req: PreparePingReques
           t('Check the homeserver name or URL and that the homeserver is running.'),
         );
       }
+      const { server } = discovered;
       // The same URL and the same endpoint: the early request is the one this ping would send now. The
       // same URL and no endpoint advertised now: it was sent all the same, and the homeserver's answer says more.
       const endpointNow = choosePingEndpoint(server.versions);
@@ -156,6 +171,9 @@ export async function prepareAndPing(http: HttpRequester, req: PreparePingReques
     } catch (e) {
       // pingAppservice never throws; this is for the unexpected (a file system error, a bug).
       return notSent('failed', t('The ping could not be prepared: {0}', describeError(e)));
+    } finally {
+      stopDiscovery(); // done by now, or no longer needed
+      signal?.removeEventListener('abort', stopDiscovery);
     }
   })();
   if (!early || earlyUsed) return run;

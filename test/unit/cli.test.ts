@@ -265,6 +265,27 @@ describe('matrix-devtools CLI', function () {
       assert.equal(unset.code, 2);
     });
 
+    it('reads the registration while discovery is out, and stops discovery when the file cannot be used', async () => {
+      // A homeserver that takes connections and never answers: only stopping the discovery ends the run
+      // before its 60 s timeout (and this test's).
+      const net = await import('node:net');
+      const sockets: import('node:net').Socket[] = [];
+      const silent = net.createServer((socket) => sockets.push(socket.on('error', () => undefined)));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      stops.push(() => new Promise<void>((resolve) => (sockets.forEach((x) => x.destroy()), silent.close(() => resolve()))));
+      const url = `http://127.0.0.1:${(silent.address() as import('node:net').AddressInfo).port}`;
+      const bad = path.join(dir, 'tokens-equal-registration.yaml');
+      await fs.writeFile(bad, 'id: bad\nurl: null\nas_token: same\nhs_token: same\nsender_localpart: bot\nnamespaces: {}\n');
+      const run = await cli(['ping', '--registration', bad, '--homeserver', url, '--timeout-ms', '60000']);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, /:4:\d+: error: .*\[tokens-equal\]/);
+      assert.match(run.stderr, /is not a usable registration/);
+      assert.ok(sockets.length > 0, 'discovery went out while the file was read');
+      const missing = await cli(['ping', '--registration', path.join(dir, 'nope.yaml'), '--homeserver', url, '--timeout-ms', '60000']);
+      assert.equal(missing.code, 2, missing.stderr);
+      assert.match(missing.stderr, /Could not read the registration file/);
+    });
+
     it('checks a registration file and points at the broken line', async () => {
       const good = await registration('fine', 'http://127.0.0.1:9');
       const ok = await cli(['check-registration', good]);
