@@ -17,6 +17,7 @@ const os = require('node:os');
 const path = require('node:path');
 const esbuild = require('esbuild');
 const { times } = require('./support/format');
+const { slowLink } = require('./support/slowLink');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
@@ -344,6 +345,26 @@ async function cli(sdkWhoami, hs) {
     'ping: matrix-devtools ping --registration / the bare script reading the file with yaml, then the same requests',
     `${(ping[2].ratio / sameWorkYaml.ratio).toFixed(2)}×`,
   );
+  // 20 ms from the homeserver (10 ms each way; its .well-known names the far URL): ping --registration
+  // reads and checks the file while discovery is out (core/appserviceChecks.ts), the bare script after it.
+  const link = await slowLink(10);
+  const { TestHomeserver } = require(path.join(ROOT, 'out/test/support/homeserver'));
+  const farServer = await TestHomeserver.start({ publicBaseUrl: link.url, appservices: [hs.registration(0)] });
+  link.to(farServer.baseUrl);
+  try {
+    const far = await compare([
+      { name: 'bare script', cmd: [process.execPath, path.join(floor, 'http-discover-ping.js'), link.url, '--registration', reg] },
+      { name: 'ping --registration', cmd: [process.execPath, cliJs, 'ping', '--registration', reg, '--homeserver', link.url], env: cache },
+    ]);
+    row(
+      'cli',
+      'ping, 20 ms from the homeserver: matrix-devtools ping --registration / the bare script reading the file with yaml, then the same requests',
+      `${far[1].ratio.toFixed(2)}×`,
+    );
+  } finally {
+    await farServer.stop();
+    await link.stop();
+  }
   for (const r of ping.slice(1)) {
     const note = r.name.includes('--registration')
       ? ' (also parses the YAML)'

@@ -12,9 +12,9 @@
 //   { op: 'stop' }                      → {}   and the process exits
 'use strict';
 const http = require('node:http');
-const net = require('node:net');
 const path = require('node:path');
 
+const { slowLink } = require('./slowLink');
 const { TestHomeserver } = require(path.resolve(__dirname, '../../out/test/support/homeserver'));
 const DELAY_MS = Number(process.env.BENCH_DELAY_MS) || 50;
 const ONE_WAY_MS = Number(process.env.BENCH_ONE_WAY_MS) || 0;
@@ -34,19 +34,10 @@ async function start() {
     hs = await TestHomeserver.start();
     return { homeserverUrl: hs.baseUrl, appserviceUrl };
   }
-  proxy = net.createServer((client) => {
-    const upstream = net.connect(hs.port, '127.0.0.1');
-    const hold = (from, to) => {
-      from.on('data', (chunk) => setTimeout(() => to.write(chunk), ONE_WAY_MS));
-      from.on('end', () => setTimeout(() => to.end(), ONE_WAY_MS));
-      from.on('error', () => to.destroy());
-    };
-    hold(client, upstream);
-    hold(upstream, client);
-  });
-  await new Promise((r) => proxy.listen(0, '127.0.0.1', r));
-  const homeserverUrl = `http://127.0.0.1:${proxy.address().port}`;
-  hs = await TestHomeserver.start({ publicBaseUrl: homeserverUrl });
+  proxy = await slowLink(ONE_WAY_MS);
+  hs = await TestHomeserver.start({ publicBaseUrl: proxy.url });
+  proxy.to(hs.baseUrl);
+  const homeserverUrl = proxy.url;
   return { homeserverUrl, appserviceUrl };
 }
 
@@ -57,7 +48,7 @@ const ops = {
   stop: async () => {
     await hs.stop();
     await new Promise((r) => appservice.close(r));
-    proxy?.close();
+    await proxy?.stop();
     return {};
   },
 };
