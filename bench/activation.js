@@ -1,6 +1,7 @@
 // One Node process that loads dist/extension.js with the stub VS Code API
 // (bench/support/vscodeStub.js) and runs activate().
 //   node bench/activation.js activate             exit as soon as that is done (timed by the parent)
+//   node bench/activation.js harness              load the stub only and exit: what the harness itself costs
 //   node bench/activation.js warm                 activate, stay until the code cache is written (BENCH_GLOBAL_STORAGE)
 //   node bench/activation.js check                JSON: what activation loaded and connected to, before and after the views are drawn
 //   node bench/activation.js setup <hsUrl> <n>    add n password accounts through Add Account, save the stub's state
@@ -21,6 +22,7 @@ if (mode === 'check') {
   };
 }
 stub.__bench.install();
+if (mode === 'harness') process.exit(0);
 const extension = require(path.join(dist, 'extension.js'));
 const context = stub.__bench.createContext();
 const api = extension.activate(context);
