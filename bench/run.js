@@ -21,6 +21,8 @@ const { slowLink } = require('./support/slowLink');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
+/** The test homeserver (out/, from `tsc -p .`); loaded when a section needs it. */
+const testHomeserver = () => require(path.join(ROOT, 'out/test/support/homeserver')).TestHomeserver;
 const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf('--runs') + 1]) > 0 && args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 9;
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'matrix-bench-'));
@@ -354,8 +356,7 @@ async function cli(sdkWhoami, hs) {
   // 20 ms from the homeserver (10 ms each way; its .well-known names the far URL): ping --registration
   // reads and checks the file while discovery is out (core/appserviceChecks.ts), the bare script after it.
   const link = await slowLink(10);
-  const { TestHomeserver } = require(path.join(ROOT, 'out/test/support/homeserver'));
-  const farServer = await TestHomeserver.start({ publicBaseUrl: link.url, appservices: [hs.registration(0)] });
+  const farServer = await testHomeserver().start({ publicBaseUrl: link.url, appservices: [hs.registration(0)] });
   link.to(farServer.baseUrl);
   try {
     const far = await compare([
@@ -389,7 +390,6 @@ async function cli(sdkWhoami, hs) {
 
 /** The test homeserver with alice, user0…4 and five appservices, and one appservice process answering every ping at once. */
 async function startServers() {
-  const { TestHomeserver } = require(path.join(ROOT, 'out/test/support/homeserver'));
   const { registrationYaml } = require(path.join(ROOT, 'out/test/support/registrationYaml'));
   const appservice = http.createServer((req, res) => {
     req.resume();
@@ -409,7 +409,7 @@ async function startServers() {
     { localpart: 'alice', password: 'wonderland' },
     ...[0, 1, 2, 3, 4].map((i) => ({ localpart: `user${i}`, password: 'bench-password' })),
   ];
-  const server = await TestHomeserver.start({ users, appservices: [0, 1, 2, 3, 4].map(registration) });
+  const server = await testHomeserver().start({ users, appservices: [0, 1, 2, 3, 4].map(registration) });
   return {
     server,
     url: server.baseUrl,

@@ -37,8 +37,7 @@ async function start() {
   proxy = await slowLink(ONE_WAY_MS);
   hs = await TestHomeserver.start({ publicBaseUrl: proxy.url });
   proxy.to(hs.baseUrl);
-  const homeserverUrl = proxy.url;
-  return { homeserverUrl, appserviceUrl };
+  return { homeserverUrl: proxy.url, appserviceUrl };
 }
 
 const ops = {

@@ -5,7 +5,7 @@
 'use strict';
 const net = require('node:net');
 
-/** Resolves { url, port, to(serverUrl), stop() }; connections made before `to` are refused. */
+/** Resolves { url, to(serverUrl), stop() }; connections made before `to` are refused. */
 async function slowLink(oneWayMs) {
   let target;
   const sockets = new Set();
@@ -23,10 +23,8 @@ async function slowLink(oneWayMs) {
     hold(upstream, client);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: `http://127.0.0.1:${server.address().port}`,
     to: (serverUrl) => {
       target = new URL(serverUrl);
     },
